@@ -1,0 +1,69 @@
+"""Engine creation and Alembic migrations shared by every package that owns tables.
+
+Each package that owns tables (``trust_node``, ``governance``, ``coordinator``) keeps
+its own Alembic environment with its own version table, so a node's database carries
+node + governance tables and a coordinator's carries coordinator + governance tables,
+without either side importing the other.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite gets foreign keys on and its parent directory made."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, future=True)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.close()
+
+        return engine
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        # Prefer psycopg 3 (what we install) over the psycopg2 default.
+        url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    return create_engine(url, future=True, pool_pre_ping=True)
+
+
+def upgrade(engine: Engine, script_location: Path, version_table: str) -> None:
+    """Bring one package's tables to every head on ``engine`` (idempotent)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(script_location))
+    cfg.attributes["engine"] = engine
+    cfg.attributes["version_table"] = version_table
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "heads")
+
+
+def run_alembic_env(target_metadata: object) -> None:
+    """Body of every package's ``migrations/env.py``: run on the connection we pass in.
+
+    Migrations only ever run through :func:`upgrade`, which hands over an open
+    connection and the package's own version table.
+    """
+    from alembic import context
+
+    config = context.config
+    connection = config.attributes["connection"]
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        version_table=config.attributes["version_table"],
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
+    with context.begin_transaction():
+        context.run_migrations()

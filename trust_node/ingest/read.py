@@ -1,0 +1,78 @@
+"""Read CSV, Parquet or JSON-records files into an untyped frame.
+
+Everything is read as text (CSV, JSON) so the validator, not the reader, decides what a
+bad cell is and can name it; an empty cell becomes NaN ("not known"), never zero.
+Reader exceptions are translated to :class:`IngestError` here, at the edge.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from trust_node.errors import IngestError, Problem
+
+Format = Literal["csv", "parquet", "json"]
+
+SUFFIXES: dict[str, Format] = {
+    ".csv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".json": "json",
+}
+
+
+def detect_format(name: str) -> Format:
+    suffix = Path(name).suffix.lower()
+    if suffix not in SUFFIXES:
+        raise IngestError(
+            name,
+            [Problem(None, None, f"unsupported file type {suffix!r}: use .csv, .parquet or .json")],
+        )
+    return SUFFIXES[suffix]
+
+
+def read_table(source: Path | bytes, fmt: Format, name: str | None = None) -> pd.DataFrame:
+    """Read ``source`` (a path or the file's bytes) into a frame with a 0..n-1 index."""
+    label = name or str(source if isinstance(source, Path) else "<upload>")
+    handle: Path | io.BytesIO = source if isinstance(source, Path) else io.BytesIO(source)
+    try:
+        if fmt == "csv":
+            frame = pd.read_csv(
+                handle,
+                dtype=str,
+                keep_default_na=False,
+                na_values=[""],
+                skipinitialspace=False,
+                engine="c",
+            )
+        elif fmt == "parquet":
+            frame = pd.read_parquet(handle)
+        else:
+            frame = _read_json_records(handle)
+    except IngestError:
+        raise
+    except FileNotFoundError as exc:
+        raise IngestError(label, [Problem(None, None, "file not found")]) from exc
+    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        reason = f"cannot read as {fmt}: {str(exc).splitlines()[0] if str(exc) else exc!r}"
+        raise IngestError(label, [Problem(None, None, reason)]) from exc
+    except Exception as exc:  # pyarrow raises its own hierarchy
+        raise IngestError(label, [Problem(None, None, f"cannot read as {fmt}: {exc}")]) from exc
+    frame.columns = [str(c) for c in frame.columns]
+    return frame.reset_index(drop=True)
+
+
+def _read_json_records(handle: Path | io.BytesIO) -> pd.DataFrame:
+    raw = handle.read_bytes() if isinstance(handle, Path) else handle.getvalue()
+    data = json.loads(raw)
+    if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+        raise ValueError("expected a JSON array of record objects")
+    frame = pd.DataFrame.from_records(data)
+    # Keep JSON's own types out of the validator's way: text in, text checked.
+    return frame.astype(object).where(frame.notna(), np.nan)

@@ -1,0 +1,79 @@
+"""Storage model of the node's local store (SQLAlchemy Core).
+
+Storage rows are not API schemas: the data-contract columns are stored as they are,
+plus the node's own bookkeeping (tenant, version, the ingest that brought a row).
+Rows are never updated: a re-uploaded record id gets a new ``version`` beside the old.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+)
+
+from open_models import contract as c
+
+metadata = MetaData()
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+VERSION_TABLE = "alembic_version_node"
+
+#: Auto-incrementing 64-bit key on PostgreSQL; SQLite only auto-increments INTEGER.
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+ID_LENGTH = 128
+
+ingests = Table(
+    "ingests",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("tenant_id", String(ID_LENGTH), nullable=False, index=True),
+    Column("source", String(1024), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+
+def _contract_columns() -> list[Column]:
+    columns: list[Column] = []
+    for name in c.ALL_COLUMNS:
+        required = name in c.REQUIRED_COLUMNS
+        if name == "year":
+            columns.append(Column(name, Integer, nullable=False))
+        elif name in c.FLOAT_COLUMNS:
+            columns.append(Column(name, Float(precision=53), nullable=not required))
+        elif name == "verification":
+            columns.append(Column(name, String(16), nullable=False))
+        else:
+            length = 2 if name == "jurisdiction" else ID_LENGTH if name.endswith("_id") else 32
+            columns.append(Column(name, String(length), nullable=False))
+    return columns
+
+
+records = Table(
+    "records",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("tenant_id", String(ID_LENGTH), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("ingest_id", BigId, ForeignKey("ingests.id"), nullable=False),
+    *_contract_columns(),
+    UniqueConstraint("tenant_id", "record_id", "version", name="uq_records_tenant_record_version"),
+    Index("ix_records_tenant_record", "tenant_id", "record_id"),
+)
+
+#: Columns written for each stored record, in insert order.
+RECORD_INSERT_COLUMNS = ("tenant_id", "version", "ingest_id", *c.ALL_COLUMNS)

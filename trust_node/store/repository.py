@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
+import psycopg
 from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -93,7 +94,7 @@ class SqlRecordRepository(RecordRepository):
         try:
             with self.engine.begin() as conn:
                 return self._add_batch(conn, tenant_id, frame, source, sha256)
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, psycopg.Error) as exc:  # COPY runs on the raw driver
             raise StoreError(f"storing {source} failed, nothing stored: {exc}") from exc
 
     def _add_batch(

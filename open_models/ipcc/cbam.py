@@ -38,7 +38,10 @@ FIRST_DEFINITIVE_YEAR: Final = 2026
 
 #: EU member states (Regulation (EU) 2023/956 applies to imports into the Union).
 EU_MEMBERS: Final = frozenset(
-    "AT BE BG HR CY CZ DK EE FI FR DE GR IE IT LV LT LU MT NL PL PT RO SK SI ES SE HU".split()
+    (
+        *("AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "IE", "IT"),
+        *("LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "HU"),
+    )
 )
 #: Outside CBAM scope under Annex III of Regulation (EU) 2023/956 (EEA-EFTA and Switzerland).
 CBAM_EXEMPT: Final = frozenset({"IS", "LI", "NO", "CH"})
@@ -142,7 +145,9 @@ def lookup(product: str, jurisdiction: str, year: int) -> CbamLookup:
     if code in EU_MEMBERS:
         return CbamLookup(None, "EU producer: CBAM applies to imports only, no default value")
     if code in CBAM_EXEMPT:
-        return CbamLookup(None, "outside CBAM scope (Reg. (EU) 2023/956 Annex III): no default value")
+        return CbamLookup(
+            None, "outside CBAM scope (Reg. (EU) 2023/956 Annex III): no default value"
+        )
     idx = _index()
     row = idx.get((code, product))
     from_other = row is None or row[4] is None
@@ -164,11 +169,20 @@ def lookup(product: str, jurisdiction: str, year: int) -> CbamLookup:
     else:
         published = _d(row[7 + min(year, 2028) - 2026])
         total_mu = total * (1 + rate)
-        if published is not None and (str(row[0]), product, min(year, 2028)) not in _markup_anomalies():
+        if (
+            published is not None
+            and (str(row[0]), product, min(year, 2028)) not in _markup_anomalies()
+        ):
             total_mu = published
         elif published is not None:
             note = "; ".join(
-                filter(None, [note, f"transcribed marked-up {published} disagrees with schedule (unverified)"])
+                filter(
+                    None,
+                    [
+                        note,
+                        f"transcribed marked-up {published} disagrees with schedule (unverified)",
+                    ],
+                )
             )
     value = CbamDefault(
         product=product,

@@ -20,6 +20,8 @@ from open_models.ipcc.errors import GridFactorError
 from open_models.ipcc.factors import GRID_WORLD_AVERAGE
 
 _DATA_FILE = "data/private_infra/global_energy_mix.json"
+#: Codes in common use but user-assigned in ISO 3166-1 (so absent from pycountry).
+_USER_ASSIGNED = {"XK": "XKX"}  # Kosovo
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,7 @@ def _codecarbon_table() -> dict[str, tuple[float, int]]:
     table: dict[str, tuple[float, int]] = {}
     for alpha3, row in raw.items():
         intensity = row.get("carbon_intensity")
-        # Zero is kept (CAF: all-hydro grid, zero direct emissions); only a missing value is "no data".
+        # Zero is kept (CAF: all-hydro grid); only a missing value means "no data".
         if isinstance(intensity, (int, float)) and intensity >= 0:
             table[alpha3] = (float(intensity) / 1000.0, int(row["year"]))
     return table
@@ -55,22 +57,25 @@ def _source_prefix() -> str:
 
 @lru_cache(maxsize=512)
 def grid_factor(jurisdiction_alpha2: str) -> GridFactor:
-    """Grid factor for an ISO 3166-1 alpha-2 code; world average (flagged) if codecarbon lacks it."""
+    """Grid factor for an ISO alpha-2 code; world average (flagged) if codecarbon lacks it."""
     if not isinstance(jurisdiction_alpha2, str) or len(jurisdiction_alpha2) != 2:
-        raise GridFactorError(f"jurisdiction must be an ISO alpha-2 code, got {jurisdiction_alpha2!r}")
+        raise GridFactorError(
+            f"jurisdiction must be an ISO alpha-2 code, got {jurisdiction_alpha2!r}"
+        )
     code = jurisdiction_alpha2.upper()
     country = pycountry.countries.get(alpha_2=code)
-    if country is None:
+    if country is None and code not in _USER_ASSIGNED:
         raise GridFactorError(f"unknown ISO 3166-1 alpha-2 jurisdiction {jurisdiction_alpha2!r}")
-    hit = _codecarbon_table().get(country.alpha_3)
+    alpha3 = _USER_ASSIGNED[code] if country is None else country.alpha_3
+    hit = _codecarbon_table().get(alpha3)
     if hit is None:
         return GridFactor(
             GRID_WORLD_AVERAGE.value,
             None,
-            f"FALLBACK: {country.alpha_3} not in {_source_prefix()}; {GRID_WORLD_AVERAGE.source}",
+            f"FALLBACK: {alpha3} not in {_source_prefix()}; {GRID_WORLD_AVERAGE.source}",
             is_fallback=True,
         )
     value, year = hit
     return GridFactor(
-        value, year, f"{_source_prefix()} [{country.alpha_3}, data year {year}]", is_fallback=False
+        value, year, f"{_source_prefix()} [{alpha3}, data year {year}]", is_fallback=False
     )

@@ -47,7 +47,7 @@ EF_BIOMASS_MEMO: Final = Factor("ef_co2_wood_memo", 112.0, "t CO2/TJ", _V2_T24 +
 
 #: Natural-gas carbon content, the CCF of Vol 3 Eq 3.1 (ammonia) and of our hydrogen balance.
 CC_NATURAL_GAS: Final = Factor("carbon_content_natural_gas", 15.3, "t C/TJ", _V2_T13)
-#: Carbon oxidation factor: Tier 1 assumes all carbon oxidised (Vol 2 Ch 1 s. 1.4.2.1; Vol 3 Eq 3.1 COF=1).
+#: Carbon oxidation factor: Tier 1 assumes all carbon oxidised (COF = 1).
 COF_DEFAULT: Final = Factor(
     "carbon_oxidation_factor",
     1.0,

@@ -64,9 +64,7 @@ def test_noise_multiplier_for_matches_opacus_reference():
 
 
 def test_within_budget_on_fresh_account_equals_opacus_search():
-    ours = noise_multiplier_within_budget(
-        [], Budget(5.0, 1e-5), sample_rate=0.01, steps=1000
-    )
+    ours = noise_multiplier_within_budget([], Budget(5.0, 1e-5), sample_rate=0.01, steps=1000)
     theirs = get_noise_multiplier(
         target_epsilon=5.0, target_delta=1e-5, sample_rate=0.01, steps=1000
     )
@@ -81,8 +79,9 @@ def test_within_budget_accounts_for_what_was_spent():
     assert budget.epsilon - 0.01 <= total <= budget.epsilon
     # A fresh-account choice for "the remaining 1.29" would overspend or underspend:
     # RDP composes per order, not in epsilon. Ours is exactly at the budget.
-    naive = noise_multiplier_for(target_epsilon=3.0 - 1.7117700912203435, delta=1e-5,
-                                 sample_rate=0.01, steps=500)
+    naive = noise_multiplier_for(
+        target_epsilon=3.0 - 1.7117700912203435, delta=1e-5, sample_rate=0.01, steps=500
+    )
     assert naive != pytest.approx(sigma, rel=1e-3)
 
 

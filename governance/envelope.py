@@ -245,6 +245,12 @@ def seal(
     if round_id is not None and (type(round_id) is not int or round_id < 0):
         raise MalformedEnvelopeError(f"round_id {round_id!r} must be a natural number")
     encoding, digest = payload_digest(payload)
+    # Carry a copy of exactly what was digested, immune to later mutation by the caller.
+    carried: Payload = (
+        bytes(payload)
+        if isinstance(payload, bytes | bytearray)
+        else json.loads(canonical_json(payload))
+    )
     unsigned = Envelope(
         kind=kind,
         signer_id=identity.party_id,
@@ -255,7 +261,7 @@ def seal(
         payload_encoding=encoding,
         payload_digest=digest,
         signature=b"",
-        payload=None if detached else (bytes(payload) if encoding == "bytes" else payload),
+        payload=None if detached else carried,
     )
     return replace(unsigned, signature=identity.sign(unsigned.signed_bytes()))
 
@@ -263,8 +269,10 @@ def seal(
 def _resolve_key(envelope: Envelope, signers: SignerKeys) -> bytes:
     if isinstance(signers, bytes | bytearray):
         return bytes(signers)
-    key = signers.get(envelope.signer_id) if isinstance(signers, Mapping) else signers(
-        envelope.signer_id
+    key = (
+        signers.get(envelope.signer_id)
+        if isinstance(signers, Mapping)
+        else signers(envelope.signer_id)
     )
     if key is None:
         raise UnknownSignerError(f"no public key registered for signer {envelope.signer_id!r}")
@@ -295,9 +303,7 @@ def open_envelope(
     if expected_kind is not None and envelope.kind != expected_kind:
         raise UnexpectedKindError(f"expected a {expected_kind!r} envelope, got {envelope.kind!r}")
     if expected_signer_id is not None and envelope.signer_id != expected_signer_id:
-        raise WrongSignerError(
-            f"signed by {envelope.signer_id!r}, expected {expected_signer_id!r}"
-        )
+        raise WrongSignerError(f"signed by {envelope.signer_id!r}, expected {expected_signer_id!r}")
     public_key = _resolve_key(envelope, signers)
     if envelope.signer_key_id != key_id(public_key):
         raise WrongSignerError(
@@ -321,12 +327,11 @@ def open_envelope(
     issued = envelope.issued_at
     if issued - now > max_skew:
         raise FutureTimestampError(
-            f"envelope dated {envelope.timestamp}, more than {max_skew} ahead of {now:%Y-%m-%dT%H:%M:%SZ}"
+            f"envelope dated {envelope.timestamp} is more than {max_skew} "
+            f"ahead of {_format_time(now)}"
         )
     if max_age is not None and now - issued > max_age:
-        raise ExpiredEnvelopeError(
-            f"envelope dated {envelope.timestamp} is older than {max_age}"
-        )
+        raise ExpiredEnvelopeError(f"envelope dated {envelope.timestamp} is older than {max_age}")
     if current_round is not None and envelope.round_id != current_round:
         raise StaleRoundError(
             f"envelope is for round {envelope.round_id}, current round is {current_round}"

@@ -99,16 +99,12 @@ class SqlNonceStore(NonceStore):
         try:
             with self._engine.begin() as connection:
                 connection.execute(
-                    insert(nonces_table).values(
-                        signer_id=signer_id, nonce=nonce, seen_at=_utcnow()
-                    )
+                    insert(nonces_table).values(signer_id=signer_id, nonce=nonce, seen_at=_utcnow())
                 )
         except IntegrityError as exc:
             raise _replay(signer_id, nonce) from exc
 
     def forget_before(self, cutoff: dt.datetime) -> int:
         with self._engine.begin() as connection:
-            result = connection.execute(
-                delete(nonces_table).where(nonces_table.c.seen_at < cutoff)
-            )
+            result = connection.execute(delete(nonces_table).where(nonces_table.c.seen_at < cutoff))
             return int(result.rowcount or 0)

@@ -85,6 +85,53 @@ def check_jurisdiction(jurisdiction: str) -> str:
     return jurisdiction
 
 
+@dataclass(frozen=True)
+class HomeLayout:
+    """Where a party (coordinator or node) keeps identity, TLS and policy files in GCDT_HOME.
+
+    ``pki/`` (the trust root) exists only on the coordinator; ``tls/ca.crt`` is every
+    party's copy of the trust root certificate, what it verifies its peers against.
+    """
+
+    home: Path
+
+    @property
+    def pki_dir(self) -> Path:
+        return self.home / PKI_DIRNAME
+
+    @property
+    def identity_dir(self) -> Path:
+        return self.home / "identity"
+
+    @property
+    def tls_dir(self) -> Path:
+        return self.home / "tls"
+
+    @property
+    def tls_key(self) -> Path:
+        return self.tls_dir / "key.pem"
+
+    @property
+    def tls_cert(self) -> Path:
+        return self.tls_dir / "cert.pem"
+
+    @property
+    def ca_cert(self) -> Path:
+        return self.tls_dir / CA_CERT_FILE
+
+    @property
+    def policy_dir(self) -> Path:
+        return self.home / "policies"
+
+    @property
+    def trust_policy(self) -> Path:
+        return self.policy_dir / "trust.toml"
+
+    @property
+    def node_policy(self) -> Path:
+        return self.policy_dir / "node.toml"
+
+
 # --- keys and files ------------------------------------------------------------------
 
 
@@ -106,9 +153,7 @@ def save_private_key(path: Path, key: ec.EllipticCurvePrivateKey) -> Path:
 
 def load_private_key(path: Path) -> ec.EllipticCurvePrivateKey:
     key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(
-        key.curve, ec.SECP256R1
-    ):
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):
         raise CertificateInvalidError(f"{path} is not an ECDSA P-256 private key")
     return key
 
@@ -227,9 +272,7 @@ def node_bindings(cert: x509.Certificate) -> EnrolledNode:
     try:
         identity_key = bytes.fromhex(key_uris[0])
     except ValueError as exc:
-        raise CertificateInvalidError(
-            f"certificate {serial:x}: identity key is not hex"
-        ) from exc
+        raise CertificateInvalidError(f"certificate {serial:x}: identity key is not hex") from exc
     if len(identity_key) != _ED25519_PUBLIC_KEY_LEN:
         raise CertificateInvalidError(
             f"certificate {serial:x}: identity key must be 32 bytes (Ed25519)"
@@ -412,16 +455,12 @@ class TrustRoot:
                 critical=True,
             )
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), False)
-            .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_public), False
-            )
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_public), False)
         )
 
     def _sign_and_record(self, builder: x509.CertificateBuilder) -> x509.Certificate:
         cert = builder.sign(self._key, hashes.SHA256())
-        save_certificate(
-            self.directory / ISSUED_DIRNAME / f"{cert.serial_number:x}.pem", cert
-        )
+        save_certificate(self.directory / ISSUED_DIRNAME / f"{cert.serial_number:x}.pem", cert)
         return cert
 
     def issue_node_certificate(
@@ -516,10 +555,7 @@ class TrustRoot:
         )
         for serial in serials:
             builder = builder.add_revoked_certificate(
-                x509.RevokedCertificateBuilder()
-                .serial_number(serial)
-                .revocation_date(now)
-                .build()
+                x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(now).build()
             )
         crl = builder.sign(self._key, hashes.SHA256())
         self.crl_path.write_bytes(crl.public_bytes(serialization.Encoding.PEM))

@@ -1,0 +1,232 @@
+"""What a policy may say, as strict pydantic models.
+
+A node policy is the operator's word on what may leave the node, how much privacy it may
+spend and which tenant agreed to what; the trust policy is the trust-wide word on what
+the coordinator accepts, the budget caps and when an aggregate may be published. Unknown
+fields are refused (a typo must not silently drop a restriction) and every number has a
+bound that makes it meaningful.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Annotated, Final, Literal, get_args
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from open_models.contract import FLOAT_COLUMNS, JURISDICTION_PATTERN
+
+OutboundKind = Literal[
+    "ciphertext_update",  # CKKS-encrypted, DP-trained model update
+    "ciphertext_statistics",  # CKKS-encrypted noisy per-cell sums
+    "attestation",  # signed plaintext of a decrypted aggregate
+    "enrolment",  # CSR, node id, jurisdiction, public keys
+    "metadata",  # only the fields listed in ``metadata_fields``
+]
+OUTBOUND_KINDS: Final[tuple[OutboundKind, ...]] = get_args(OutboundKind)
+
+ConsentScope = Literal["training", "statistics"]
+CONSENT_SCOPES: Final[tuple[ConsentScope, ...]] = get_args(ConsentScope)
+
+#: Record columns that identify a facility or carry its values: never metadata.
+NEVER_METADATA: Final = frozenset({"record_id", "facility_id", *FLOAT_COLUMNS})
+
+Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+PartyId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")]
+TenantId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")]
+Jurisdiction = Annotated[str, StringConstraints(pattern=JURISDICTION_PATTERN)]
+#: A calendar year, quarter or month: ``2026``, ``2026-Q4``, ``2026-11``.
+AccountingPeriod = Annotated[
+    str, StringConstraints(pattern=r"^(19|20|21)\d\d(-Q[1-4]|-(0[1-9]|1[0-2]))?$")
+]
+Epsilon = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+Delta = Annotated[float, Field(gt=0, lt=1)]
+
+#: Defaults of the (epsilon, delta) budget: the strongest setting Abadi et al. report as
+#: still giving useful DP-SGD models, "Deep Learning with Differential Privacy",
+#: CCS 2016, §5 (MNIST, (8, 1e-5)).
+DEFAULT_EPSILON: Final = 8.0
+DEFAULT_DELTA: Final = 1e-5
+#: Minimum-frequency (threshold) rule of statistical disclosure control: a cell needs at
+#: least 3 contributors, the value most statistical offices use (Hundepool et al.,
+#: ESSnet Handbook on Statistical Disclosure Control, 2010, §4.2.2).
+DEFAULT_K_FACILITIES: Final = 3
+DEFAULT_M_NODES: Final = 3
+#: Two matching decryptions: no single key-holder can forge a published aggregate.
+DEFAULT_T_ATTESTATIONS: Final = 2
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+
+
+def _unique(values: tuple[str, ...], what: str) -> tuple[str, ...]:
+    duplicates = sorted({v for v in values if values.count(v) > 1})
+    if duplicates:
+        raise ValueError(f"{what} listed twice: {', '.join(duplicates)}")
+    return values
+
+
+class DataSovereignty(_Strict):
+    """Which kinds of message may cross the border at all, and which metadata fields."""
+
+    allowed_outbound: tuple[OutboundKind, ...]
+    metadata_fields: tuple[Identifier, ...] = ()
+
+    @field_validator("allowed_outbound")
+    @classmethod
+    def _unique_kinds(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _unique(value, "message kind")
+
+    @field_validator("metadata_fields")
+    @classmethod
+    def _safe_fields(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        _unique(value, "metadata field")
+        raw = sorted(set(value) & NEVER_METADATA)
+        if raw:
+            raise ValueError(f"record columns may never leave as metadata: {', '.join(raw)}")
+        return value
+
+    @model_validator(mode="after")
+    def _fields_need_metadata(self) -> DataSovereignty:
+        if self.metadata_fields and "metadata" not in self.allowed_outbound:
+            raise ValueError(
+                "metadata_fields are listed but 'metadata' is not an allowed_outbound kind"
+            )
+        return self
+
+    def allows(self, kind: str) -> bool:
+        return kind in self.allowed_outbound
+
+    def allows_metadata_field(self, name: str) -> bool:
+        return "metadata" in self.allowed_outbound and name in self.metadata_fields
+
+
+class DatasetBudget(_Strict):
+    epsilon: Epsilon
+    delta: Delta
+
+
+class PrivacyBudget(_Strict):
+    """(epsilon, delta) per dataset for one accounting period; ``datasets`` overrides."""
+
+    accounting_period: AccountingPeriod
+    epsilon: Epsilon = DEFAULT_EPSILON
+    delta: Delta = DEFAULT_DELTA
+    datasets: dict[Identifier, DatasetBudget] = Field(default_factory=dict)
+
+    def for_dataset(self, dataset: str) -> DatasetBudget:
+        return self.datasets.get(dataset) or DatasetBudget(epsilon=self.epsilon, delta=self.delta)
+
+
+class Consent(_Strict):
+    """Consent scopes per tenant; tenants not listed get ``default`` (none: opt-in)."""
+
+    default: tuple[ConsentScope, ...] = ()
+    tenants: dict[TenantId, tuple[ConsentScope, ...]] = Field(default_factory=dict)
+
+    @field_validator("default")
+    @classmethod
+    def _unique_default(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _unique(value, "consent scope")
+
+    @field_validator("tenants")
+    @classmethod
+    def _unique_scopes(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        for tenant, scopes in value.items():
+            _unique(scopes, f"consent scope of tenant {tenant!r}")
+        return value
+
+    def scopes_for(self, tenant: str) -> tuple[str, ...]:
+        return self.tenants.get(tenant, self.default)
+
+    def allows(self, tenant: str, scope: str) -> bool:
+        return scope in self.scopes_for(tenant)
+
+
+class PublicationThresholds(_Strict):
+    """When an aggregate may be published: ``k`` facilities, ``m`` nodes, ``t`` attestations."""
+
+    k: int = Field(default=DEFAULT_K_FACILITIES, ge=1)
+    m: int = Field(default=DEFAULT_M_NODES, ge=1)
+    t: int = Field(default=DEFAULT_T_ATTESTATIONS, ge=1)
+    #: ``t = 1`` lets one key-holder publish alone; allowed only when said explicitly.
+    allow_single_attestation: bool = False
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PublicationThresholds:
+        if self.t < 2 and not self.allow_single_attestation:
+            raise ValueError("t must be >= 2 (set allow_single_attestation = true to accept t = 1)")
+        if self.t > self.m:
+            raise ValueError(f"t ({self.t}) must be <= m ({self.m})")
+        return self
+
+
+class NodePolicy(_Strict):
+    """One node's policy, signed by its operator."""
+
+    policy: Literal["node"] = "node"
+    version: int = Field(ge=1)
+    node_id: PartyId
+    jurisdiction: Jurisdiction
+    issued_at: dt.datetime | None = None
+    data_sovereignty: DataSovereignty
+    privacy_budget: PrivacyBudget
+    consent: Consent = Field(default_factory=Consent)
+
+
+class TrustPolicy(_Strict):
+    """The trust-wide policy, signed by the coordinator identity."""
+
+    policy: Literal["trust"] = "trust"
+    version: int = Field(ge=1)
+    trust_id: PartyId
+    issued_at: dt.datetime | None = None
+    data_sovereignty: DataSovereignty
+    privacy_budget: PrivacyBudget
+    publication: PublicationThresholds = Field(default_factory=PublicationThresholds)
+
+
+Policy = NodePolicy | TrustPolicy
+
+
+def current_accounting_period(now: dt.datetime | None = None) -> str:
+    """The calendar year as an accounting period (the default granularity)."""
+    return f"{(now or dt.datetime.now(dt.UTC)).year:04d}"
+
+
+def node_within_trust(node: NodePolicy, trust: TrustPolicy) -> list[str]:
+    """Where ``node`` is looser than ``trust`` allows ("field.path: reason"); empty if fine."""
+    problems: list[str] = []
+    for kind in node.data_sovereignty.allowed_outbound:
+        if not trust.data_sovereignty.allows(kind):
+            problems.append(
+                f"data_sovereignty.allowed_outbound: {kind!r} is not allowed by the trust"
+            )
+    for name in node.data_sovereignty.metadata_fields:
+        if not trust.data_sovereignty.allows_metadata_field(name):
+            problems.append(
+                f"data_sovereignty.metadata_fields: {name!r} is not allowed by the trust"
+            )
+    nb, tb = node.privacy_budget, trust.privacy_budget
+    if nb.accounting_period != tb.accounting_period:
+        problems.append(
+            f"privacy_budget.accounting_period: {nb.accounting_period!r} differs from the "
+            f"trust's {tb.accounting_period!r}"
+        )
+    for dataset in sorted({"", *nb.datasets, *tb.datasets}):
+        label = f"privacy_budget.datasets.{dataset}" if dataset else "privacy_budget"
+        mine, cap = nb.for_dataset(dataset), tb.for_dataset(dataset)
+        for name in ("epsilon", "delta"):
+            value, limit = getattr(mine, name), getattr(cap, name)
+            if value > limit and not math.isclose(value, limit):
+                problems.append(f"{label}.{name}: {value} exceeds the trust's cap {limit}")
+    return problems

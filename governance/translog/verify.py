@@ -1,0 +1,326 @@
+"""Offline verification of an exported log bundle: pure, no database, no network.
+
+Checks, in order (docs/auditor-guide.md explains each):
+
+1. the bundle parses and names its format, log id and operator key;
+2. entries are numbered 0, 1, 2, ... in order (a gap, duplicate or swap names the entry);
+3. every entry's leaf hash is recomputed from its index, kind, timestamp and payload;
+4. every signed tree head carries a valid Ed25519 signature by the operator key;
+5. tree heads never shrink or go back in time, and none claims more entries than exist;
+6. each tree head's root equals the Merkle root of the entries it covers;
+7. each successive pair of tree heads is proven consistent (RFC 9162 consistency proof);
+8. every entry is covered by some signed tree head.
+
+Every problem is reported, each naming the entry (index and kind) or tree head concerned.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from governance import merkle
+from governance.identity import load_public_key
+from governance.translog.errors import BundleFormatError, TranslogError
+from governance.translog.log import BUNDLE_FORMAT
+from governance.translog.records import (
+    KIND_PATTERN,
+    LogEntry,
+    SignedTreeHead,
+    canonical,
+)
+
+
+@dataclass(frozen=True)
+class Problem:
+    code: str
+    message: str
+    entry_index: int | None = None
+    entry_kind: str | None = None
+    tree_head: int | None = None  # position in the bundle's tree_heads list
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "message": self.message,
+            "entry_index": self.entry_index,
+            "entry_kind": self.entry_kind,
+            "tree_head": self.tree_head,
+        }
+
+
+@dataclass
+class VerificationReport:
+    log_id: str | None = None
+    entries: int = 0
+    tree_heads: int = 0
+    tree_size: int = 0
+    root_hash: str | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def raise_for_problems(self) -> None:
+        if self.problems:
+            raise BundleVerificationError(self)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "log_id": self.log_id,
+            "entries": self.entries,
+            "tree_heads": self.tree_heads,
+            "tree_size": self.tree_size,
+            "root_hash": self.root_hash,
+            "problems": [p.to_json() for p in self.problems],
+        }
+
+
+class BundleVerificationError(TranslogError):
+    """The bundle was parsed but at least one check failed; ``report`` has them all."""
+
+    def __init__(self, report: VerificationReport) -> None:
+        self.report = report
+        lines = "\n".join(f"  - {p.message}" for p in report.problems)
+        super().__init__(f"log bundle failed {len(report.problems)} check(s):\n{lines}")
+
+
+def load_bundle(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BundleFormatError(f"{path}: not a readable JSON log bundle: {exc}") from exc
+    if not isinstance(data, dict):
+        raise BundleFormatError(f"{path}: a log bundle is a JSON object, got {type(data).__name__}")
+    return data
+
+
+# --- parsing -----------------------------------------------------------------------------
+
+
+def _field(obj: Mapping[str, Any], key: str, kind: type, where: str) -> Any:
+    if key not in obj:
+        raise BundleFormatError(f"{where}.{key} is missing")
+    value = obj[key]
+    if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+        raise BundleFormatError(f"{where}.{key} must be an integer, got {value!r}")
+    if not isinstance(value, kind):
+        raise BundleFormatError(f"{where}.{key} must be {kind.__name__}, got {value!r}")
+    return value
+
+
+def _hex(obj: Mapping[str, Any], key: str, where: str, length: int | None = None) -> bytes:
+    text = _field(obj, key, str, where)
+    try:
+        value = bytes.fromhex(text)
+    except ValueError:
+        raise BundleFormatError(f"{where}.{key} is not hex: {text!r}") from None
+    if length is not None and len(value) != length:
+        raise BundleFormatError(f"{where}.{key} must be {length} bytes, got {len(value)}")
+    return value
+
+
+def _parse_entry(raw: Any, position: int) -> tuple[LogEntry, Any]:
+    where = f"entries[{position}]"
+    if not isinstance(raw, Mapping):
+        raise BundleFormatError(f"{where} must be an object")
+    index = _field(raw, "index", int, where)
+    kind = _field(raw, "kind", str, where)
+    if not KIND_PATTERN.fullmatch(kind):
+        raise BundleFormatError(f"{where}.kind {kind!r} is not a valid entry kind")
+    if "payload" not in raw:
+        raise BundleFormatError(f"{where}.payload is missing")
+    payload = raw["payload"]
+    entry = LogEntry(
+        index=index,
+        kind=kind,
+        timestamp_ms=_field(raw, "timestamp_ms", int, where),
+        payload_bytes=canonical(payload, f"{where}.payload"),
+        leaf_hash=_hex(raw, "leaf_hash", where, merkle.HASH_SIZE),
+    )
+    return entry, payload
+
+
+def _parse_head(raw: Any, position: int, log_id: str, public_key: bytes) -> SignedTreeHead:
+    where = f"tree_heads[{position}]"
+    if not isinstance(raw, Mapping):
+        raise BundleFormatError(f"{where} must be an object")
+    return SignedTreeHead(
+        log_id=_field(raw, "log_id", str, where),
+        tree_size=_field(raw, "tree_size", int, where),
+        root_hash=_hex(raw, "root_hash", where, merkle.HASH_SIZE),
+        timestamp_ms=_field(raw, "timestamp_ms", int, where),
+        public_key=public_key,
+        signature=_hex(raw, "signature", where),
+    )
+
+
+# --- verification ------------------------------------------------------------------------
+
+
+def _name(entry: LogEntry) -> str:
+    return f"entry {entry.index} ({entry.kind})"
+
+
+def verify_bundle(bundle: Mapping[str, Any]) -> VerificationReport:
+    """Check a parsed bundle (see module docstring); raises only :class:`BundleFormatError`
+    for a structurally unusable bundle -- every other finding is a :class:`Problem`."""
+    report = VerificationReport()
+    fmt = _field(bundle, "format", str, "bundle")
+    if fmt != BUNDLE_FORMAT:
+        raise BundleFormatError(f"bundle.format is {fmt!r}, expected {BUNDLE_FORMAT!r}")
+    algorithm = bundle.get("hash_algorithm", "sha256")
+    if algorithm != "sha256":
+        raise BundleFormatError(f"bundle.hash_algorithm {algorithm!r} is not supported")
+    log_id = report.log_id = _field(bundle, "log_id", str, "bundle")
+    public_key = _hex(bundle, "public_key", "bundle", 32)
+    try:
+        load_public_key(public_key)
+    except ValueError as exc:
+        raise BundleFormatError(f"bundle.public_key is not an Ed25519 key: {exc}") from exc
+    raw_entries = _field(bundle, "entries", list, "bundle")
+    raw_heads = _field(bundle, "tree_heads", list, "bundle")
+    entries = [_parse_entry(raw, i)[0] for i, raw in enumerate(raw_entries)]
+    heads = [_parse_head(raw, i, log_id, public_key) for i, raw in enumerate(raw_heads)]
+    report.entries, report.tree_heads = len(entries), len(heads)
+    problems = report.problems
+
+    # Entries: position, then leaf hash.
+    tree = merkle.MerkleTree()
+    for position, entry in enumerate(entries):
+        if entry.index != position:
+            problems.append(
+                Problem(
+                    "entry-out-of-order",
+                    f"{_name(entry)} is at position {position}: the log was reordered, "
+                    f"or an entry before it was removed or duplicated",
+                    entry.index,
+                    entry.kind,
+                )
+            )
+        computed = entry.computed_leaf_hash()
+        if computed != entry.leaf_hash:
+            problems.append(
+                Problem(
+                    "leaf-hash-mismatch",
+                    f"{_name(entry)}: recorded leaf hash {entry.leaf_hash.hex()} does not match "
+                    f"its content (recomputed {computed.hex()}): the entry or its hash was altered",
+                    entry.index,
+                    entry.kind,
+                )
+            )
+        # Build the tree from recomputed hashes: the signed roots must match the content.
+        tree.append_leaf_hash(computed)
+
+    if not heads:
+        problems.append(Problem("no-tree-head", "the bundle has no signed tree head"))
+        return report
+
+    # Tree heads: signature, ordering, size, root; then consistency with the previous one.
+    verified: list[tuple[int, SignedTreeHead]] = []
+    for number, head in enumerate(heads):
+        label = f"tree head #{number} (size {head.tree_size})"
+        if head.log_id != log_id:
+            problems.append(
+                Problem(
+                    "sth-wrong-log",
+                    f"{label} is for log {head.log_id!r}, not {log_id!r}",
+                    tree_head=number,
+                )
+            )
+        if not head.signature_valid():
+            problems.append(
+                Problem(
+                    "sth-bad-signature",
+                    f"{label}: signature does not verify with the operator key {public_key.hex()}",
+                    tree_head=number,
+                )
+            )
+            continue
+        if verified:
+            _, previous = verified[-1]
+            if head.tree_size < previous.tree_size or head.timestamp_ms < previous.timestamp_ms:
+                problems.append(
+                    Problem(
+                        "sth-goes-back",
+                        f"{label} is older or smaller than the tree head before it "
+                        f"(size {previous.tree_size}): the log was rolled back",
+                        tree_head=number,
+                    )
+                )
+                continue
+        if head.tree_size > tree.size:
+            first = tree.size
+            missing = entries[first].index if first < len(entries) else first
+            problems.append(
+                Problem(
+                    "entries-missing",
+                    f"{label} covers {head.tree_size} entries but the bundle has "
+                    f"{tree.size}: entries {missing}..{head.tree_size - 1} are missing "
+                    f"(log truncated)",
+                    entry_index=missing,
+                    tree_head=number,
+                )
+            )
+            continue
+        root = tree.root(head.tree_size)
+        if root != head.root_hash:
+            low = max((h.tree_size for _, h in verified), default=0)
+            suspect = entries[low] if low < len(entries) else None
+            where = (
+                f"; the first entry not covered by an earlier verified tree head is "
+                f"{_name(suspect)}"
+                if suspect is not None
+                else ""
+            )
+            problems.append(
+                Problem(
+                    "sth-root-mismatch",
+                    f"{label}: signed root {head.root_hash.hex()} does not match the root "
+                    f"of entries 0..{head.tree_size - 1} ({root.hex()}): an entry in "
+                    f"{low}..{head.tree_size - 1} was changed, removed or reordered{where}",
+                    suspect.index if suspect else None,
+                    suspect.kind if suspect else None,
+                    number,
+                )
+            )
+            continue
+        if verified and verified[-1][1].tree_size > 0:
+            _, previous = verified[-1]
+            proof = tree.consistency_proof(previous.tree_size, head.tree_size)
+            try:
+                merkle.verify_consistency(
+                    previous.tree_size, head.tree_size, previous.root_hash, head.root_hash, proof
+                )
+            except merkle.ProofError as exc:
+                problems.append(
+                    Problem(
+                        "sth-inconsistent",
+                        f"{label} is not consistent with tree head #{verified[-1][0]}: {exc}",
+                        tree_head=number,
+                    )
+                )
+                continue
+        verified.append((number, head))
+
+    if verified:
+        _, latest = verified[-1]
+        report.tree_size, report.root_hash = latest.tree_size, latest.root_hash.hex()
+    covered = max((h.tree_size for _, h in verified), default=0)
+    if covered < len(entries) and not any(p.code == "sth-root-mismatch" for p in problems):
+        extra = entries[covered]
+        problems.append(
+            Problem(
+                "entries-unsigned",
+                f"{_name(extra)} and later ({len(entries) - covered} entries) are not "
+                f"covered by any valid signed tree head",
+                extra.index,
+                extra.kind,
+            )
+        )
+    return report

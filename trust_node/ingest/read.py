@@ -1,7 +1,8 @@
 """Read CSV, Parquet or JSON-records files into an untyped frame.
 
-Everything is read as text (CSV, JSON) so the validator, not the reader, decides what a
-bad cell is and can name it; an empty cell becomes NaN ("not known"), never zero.
+Identifier and enum columns are read as text, numbers by the fast C parser; a numeric
+column holding a bad cell stays text, so the validator, not the reader, decides what a
+bad cell is and can name it. An empty cell becomes NaN ("not known"), never zero.
 Reader exceptions are translated to :class:`IngestError` here, at the edge.
 """
 
@@ -15,7 +16,10 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from open_models.contract import ALL_COLUMNS, FLOAT_COLUMNS
 from trust_node.errors import IngestError, Problem
+
+TEXT_COLUMNS = tuple(c for c in ALL_COLUMNS if c not in FLOAT_COLUMNS and c != "year")
 
 Format = Literal["csv", "parquet", "json"]
 
@@ -45,7 +49,10 @@ def read_table(source: Path | bytes, fmt: Format, name: str | None = None) -> pd
         if fmt == "csv":
             frame = pd.read_csv(
                 handle,
-                dtype=str,
+                # Identifiers and enums stay text (no "007" -> 7); numbers are parsed by
+                # the C reader, and a column with a bad cell comes back as text for the
+                # validator to name.
+                dtype=dict.fromkeys(TEXT_COLUMNS, str),
                 keep_default_na=False,
                 na_values=[""],
                 skipinitialspace=False,

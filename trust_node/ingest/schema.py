@@ -24,12 +24,12 @@ import pycountry
 
 from open_models import contract as c
 from trust_node.errors import IngestError, Problem
+from trust_node.ingest.read import TEXT_COLUMNS
 
 ISO_ALPHA2 = frozenset(country.alpha_2 for country in pycountry.countries)
 _SECTOR_PRODUCT = frozenset(f"{s}/{p}" for s, ps in c.PRODUCTS_BY_SECTOR.items() for p in ps)
 _SECTOR_ROUTE = frozenset(f"{s}/{r}" for s, rs in c.ROUTES_BY_SECTOR.items() for r in rs)
-_TEXT_COLUMNS = ("record_id", "facility_id", "jurisdiction", "sector", "product", "route",
-                 "verification")
+_TEXT_COLUMNS = TEXT_COLUMNS
 
 
 def _text(series: pd.Series) -> pd.Series:
@@ -184,8 +184,11 @@ def _parse_types(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
         if col in _TEXT_COLUMNS:
             typed[col] = _text(raw)
             continue
-        as_text = raw.astype("string").str.strip() if raw.dtype == object else raw
-        number = pd.to_numeric(as_text, errors="coerce").astype("float64")
+        if raw.dtype.kind in "fiub":
+            number = raw.astype("float64")
+        else:
+            number = pd.to_numeric(raw.astype("string").str.strip(), errors="coerce")
+            number = number.astype("float64")
         bad = raw.notna() & ~np.isfinite(number)
         if col == "year":
             fractional = number.notna() & (number % 1 != 0)

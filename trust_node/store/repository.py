@@ -217,15 +217,16 @@ class SqlRecordRepository(RecordRepository):
 
 def _python_tuples(rows: pd.DataFrame) -> list[tuple[object, ...]]:
     """Rows as tuples of plain Python values, NaN/NA as ``None`` (SQL NULL)."""
-    columns = []
+    columns: list[list[object]] = []
     for name in rows.columns:
         col = rows[name]
-        values = col.to_numpy(dtype=object, na_value=None)
         if col.dtype.kind == "f":
             arr = col.to_numpy()
-            values = np.where(np.isnan(arr), None, arr.astype(object))
-        elif col.dtype.kind in "iu" or str(col.dtype) == "Int64":
-            values = np.array([None if v is None else int(v) for v in values], dtype=object)
+            values = np.where(np.isnan(arr), None, arr.astype(object)).tolist()
+        elif col.hasnans:
+            values = col.astype(object).where(col.notna(), None).tolist()
+        else:
+            values = col.tolist()  # numpy/arrow scalars become plain Python values
         columns.append(values)
     return list(zip(*columns, strict=True))
 

@@ -26,7 +26,7 @@ from typing import Final
 import numpy as np
 import pycountry
 
-from open_models.contract import ROUTES_BY_SECTOR, SECTORS
+from open_models.contract import SECTORS
 from trust_node.generate.errors import GenerateError
 
 #: Carriers of "flexible" heat (kiln fuel, reheating), in this order everywhere.

@@ -50,7 +50,8 @@ def _emit(result: dict[str, Any], *, as_json: bool, title: str) -> None:
             console.print(f"[bold green]OK[/] {title}: {result['summary']}")
         else:
             console.print(f"[bold red]FAILED[/] {title}: {result['summary']}")
-            table = Table("check", "where", "problem", show_lines=False)
+            table = Table("check", "where", show_lines=True)
+            table.add_column("problem", overflow="fold")
             for p in result["problems"]:
                 table.add_row(p["code"], p.get("where") or "", p["message"])
             console.print(table)
@@ -60,10 +61,10 @@ def _emit(result: dict[str, Any], *, as_json: bool, title: str) -> None:
 
 
 def _where(problem: dict[str, Any]) -> str:
-    if problem.get("entry_index") is not None:
-        return f"entry {problem['entry_index']} ({problem.get('entry_kind') or '?'})"
     if problem.get("tree_head") is not None:
         return f"tree head #{problem['tree_head']}"
+    if problem.get("entry_index") is not None:
+        return f"entry {problem['entry_index']} ({problem.get('entry_kind') or '?'})"
     return ""
 
 

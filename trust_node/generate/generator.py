@@ -212,7 +212,9 @@ def _simulate(
     # Steel: scrap share per record around the facility's; ore-based energy scales with it.
     is_steel = sector == _STEEL
     scrap = np.clip(
-        fac["scrap"][f] + rng.normal(0.0, 0.015, n), spec["scrap_low"][kind], spec["scrap_high"][kind]
+        fac["scrap"][f] + rng.normal(0.0, 0.015, n),
+        spec["scrap_low"][kind],
+        spec["scrap_high"][kind],
     )
     ore = np.where(
         spec["ore_scaled"][kind] > 0, (1.0 - scrap) / (1.0 - _REFERENCE_SCRAP[kind]), 1.0

@@ -17,8 +17,10 @@ import pytest
 
 from governance import merkle
 
-# transparency-dev vectors (README beside them); CI may point elsewhere.
-VECTORS = Path(os.environ.get("GCDT_MERKLE_VECTORS", "/work/shared/testdata/merkle"))
+# transparency-dev vectors (README beside them) in shared/, which sits beside the checkout
+# (locally and in CI); GCDT_MERKLE_VECTORS points elsewhere if needed.
+_BESIDE_CHECKOUT = Path(__file__).resolve().parents[2].parent / "shared" / "testdata" / "merkle"
+VECTORS = Path(os.environ.get("GCDT_MERKLE_VECTORS", _BESIDE_CHECKOUT))
 
 
 def _files(kind: str) -> list[Path]:

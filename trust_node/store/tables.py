@@ -15,7 +15,6 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
-    Index,
     Integer,
     MetaData,
     String,
@@ -71,8 +70,8 @@ records = Table(
     Column("version", Integer, nullable=False),
     Column("ingest_id", BigId, ForeignKey("ingests.id"), nullable=False),
     *_contract_columns(),
+    # Also the lookup index for (tenant, record id): reads use its prefix.
     UniqueConstraint("tenant_id", "record_id", "version", name="uq_records_tenant_record_version"),
-    Index("ix_records_tenant_record", "tenant_id", "record_id"),
 )
 
 #: Columns written for each stored record, in insert order.

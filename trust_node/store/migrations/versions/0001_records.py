@@ -53,11 +53,9 @@ def upgrade() -> None:
             "tenant_id", "record_id", "version", name="uq_records_tenant_record_version"
         ),
     )
-    op.create_index("ix_records_tenant_record", "records", ["tenant_id", "record_id"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_records_tenant_record", table_name="records")
     op.drop_table("records")
     op.drop_index("ix_ingests_tenant_id", table_name="ingests")
     op.drop_table("ingests")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pycountry
@@ -14,6 +16,7 @@ from trust_node.generate import (
     GeneratedData,
     GenerateError,
     generate,
+    profiles_markdown,
 )
 from trust_node.generate import process_model as pm
 
@@ -294,3 +297,8 @@ def test_two_hundred_thousand_rows() -> None:
     assert len(data.records) == 200_000
     assert data.records["record_id"].is_unique
     assert len(data.truth) == 200_000
+
+
+def test_documented_tables_match_the_code() -> None:
+    doc = Path(__file__).resolve().parents[2] / "docs" / "demo-data.md"
+    assert profiles_markdown() in doc.read_text(encoding="utf-8")

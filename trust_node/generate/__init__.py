@@ -9,6 +9,7 @@ from trust_node.generate.jurisdictions import (
     JURISDICTION_PROFILES,
     JurisdictionProfile,
     derive_profile,
+    profiles_markdown,
     resolve_jurisdictions,
 )
 from trust_node.generate.writer import write_records
@@ -21,6 +22,7 @@ __all__ = [
     "JurisdictionProfile",
     "derive_profile",
     "generate",
+    "profiles_markdown",
     "resolve_jurisdictions",
     "write_records",
 ]

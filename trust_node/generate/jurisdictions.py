@@ -392,3 +392,46 @@ def _by_count(count: int, seed: int) -> tuple[JurisdictionProfile, ...]:
     pool = np.array([c for c in ISO_ALPHA2 if c not in JURISDICTION_PROFILES])
     chosen = np.random.default_rng([seed, 2]).permutation(pool)[:extra]
     return (*table, *(derive_profile(str(c), seed) for c in chosen))
+
+
+def profiles_markdown(profiles: Sequence[JurisdictionProfile] | None = None) -> str:
+    """The profile tables as Markdown, as printed in docs/demo-data.md (a test keeps them equal)."""
+    chosen = list(JURISDICTION_PROFILES.values()) if profiles is None else list(profiles)
+
+    def pct(*values: float) -> str:
+        return " / ".join(f"{v:.0%}" for v in values)
+
+    production = [
+        "| code | name | steel BF-BOF / DRI-EAF / scrap-EAF | coal DRI | BF charcoal "
+        "| wet kiln | clinker ratio | Soderberg | coal ammonia | H2 SMR / coal / electrolysis "
+        "| heat coal / gas / oil / biomass | coal t CO2/TJ | energy x |",
+        "|" + "---|" * 13,
+    ]
+    reporting = [
+        "| code | sectors steel / cement / aluminium / fertilisers / hydrogen "
+        "| under-reporting | noise (log-sd) | self-declare | verified | measured "
+        "| no fuel breakdown | reports clinker |",
+        "|" + "---|" * 9,
+    ]
+    for p in chosen:
+        rm, sw, fm = p.route_mix, p.sector_weights, p.fuel_mix
+        production.append(
+            f"| {p.code} | {p.name} "
+            f"| {pct(rm['iron_steel']['bf_bof'], rm['iron_steel']['dri_eaf'])} / "
+            f"{pct(rm['iron_steel']['scrap_eaf'])} "
+            f"| {pct(p.dri_coal_share)} | {pct(p.bf_charcoal_share)} "
+            f"| {pct(rm['cement']['wet_kiln'])} | {p.clinker_ratio_mean:.2f} "
+            f"| {pct(rm['aluminium']['soderberg'])} "
+            f"| {pct(rm['fertilisers']['coal_gasification'])} "
+            f"| {pct(*(rm['hydrogen'][r] for r in ('smr_gas', 'coal_gasification')))} / "
+            f"{pct(rm['hydrogen']['electrolysis'])} "
+            f"| {pct(*(fm[k] for k in FLEXIBLE_FUELS))} | {p.coal_t_per_tj:.1f} "
+            f"| {p.energy_efficiency:.2f} |"
+        )
+        reporting.append(
+            f"| {p.code} | {pct(*(sw[s] for s in SECTORS))} | {pct(p.underreporting)} "
+            f"| {p.reporting_noise:.2f} | {pct(p.self_declared_share)} "
+            f"| {pct(p.verified_share)} | {pct(p.measured_share)} "
+            f"| {pct(p.fuel_unknown_share)} | {pct(p.clinker_product_share)} |"
+        )
+    return "\n".join(production) + "\n\n" + "\n".join(reporting) + "\n"

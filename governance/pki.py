@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import os
 import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
@@ -392,6 +393,7 @@ class TrustRoot:
             .sign(key, hashes.SHA256())
         )
         directory.mkdir(parents=True, exist_ok=True)
+        os.chmod(directory, 0o700)  # the root key's directory: owner-only, like GCDT_HOME
         save_private_key(directory / CA_KEY_FILE, key)
         save_certificate(directory / CA_CERT_FILE, cert)
         root = cls(directory, key, cert)

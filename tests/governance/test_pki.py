@@ -92,6 +92,7 @@ def test_every_private_key_written_is_owner_only(
 ) -> None:
     tls_key = save_private_key(tmp_path / "node" / "tls.key", generate_tls_key())
     identity_key = node_identity.save(tmp_path / "node")
+    assert mode(root.directory) == 0o700
     for path in (root.directory / CA_KEY_FILE, tls_key, identity_key):
         assert mode(path) == 0o600, path
     assert "PRIVATE KEY" not in repr(root)

@@ -34,7 +34,7 @@ def test_round_trip(records: pd.DataFrame, tmp_path: Path, suffix: str) -> None:
     assert path.exists()
     back = _read_back(path)
     assert list(back.columns) == list(c.ALL_COLUMNS)
-    pd.testing.assert_frame_equal(back, records, check_dtype=False)
+    pd.testing.assert_frame_equal(back, records, check_dtype=False, check_exact=True)
     assert back[list(c.FUEL_COLUMNS)].isna().any(axis=1).sum() == (
         records[list(c.FUEL_COLUMNS)].isna().any(axis=1).sum()
     )

@@ -10,8 +10,10 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
+from governance.envelope import Envelope, key_id, seal
 from governance.errors import (
     CertificateExpiredError,
     CertificateInvalidError,
@@ -20,6 +22,7 @@ from governance.errors import (
     PKIError,
     TrustRootError,
     WrongIssuerError,
+    WrongSignerError,
 )
 from governance.identity import Identity
 from governance.pki import (
@@ -29,7 +32,9 @@ from governance.pki import (
     load_certificate,
     load_crl,
     make_csr,
+    make_enrolment_request,
     node_bindings,
+    read_enrolment_request,
     save_private_key,
     verify_node_certificate,
 )
@@ -195,3 +200,35 @@ def test_server_certificate_is_not_a_node_certificate(root: TrustRoot) -> None:
         node_bindings(cert)
     with pytest.raises(CertificateInvalidError, match="CA certificate"):
         verify_node_certificate(root.certificate, root.certificate)
+
+
+def test_enrolment_request_proves_possession_and_yields_a_certificate(
+    root: TrustRoot, node_identity: Identity
+) -> None:
+    tls_key = generate_tls_key()
+    wire = make_enrolment_request(node_identity, tls_key, "DE").to_bytes()
+    request = read_enrolment_request(Envelope.from_bytes(wire))
+    assert request.identity_key_id == key_id(node_identity.public_key)
+    cert = root.enrol(request)
+    assert cert.public_key() == tls_key.public_key()
+    enrolled = verify_node_certificate(cert, root.certificate)
+    assert (enrolled.node_id, enrolled.jurisdiction) == ("node-de-1", "DE")
+    assert enrolled.identity_public_key == node_identity.public_key
+
+
+def test_enrolment_request_for_someone_elses_key_is_refused(node_identity: Identity) -> None:
+    mallory = Identity.generate("node-de-1")
+    body = make_enrolment_request(mallory, generate_tls_key(), "DE").to_json()
+    # Mallory asks for a certificate on the honest node's identity key: no proof of possession.
+    body["payload"]["identity_public_key"] = node_identity.public_key.hex()
+    with pytest.raises(WrongSignerError):
+        read_enrolment_request(Envelope.from_json(body))
+
+
+def test_enrolment_request_with_a_foreign_csr_is_refused(node_identity: Identity) -> None:
+    other_csr = make_csr(generate_tls_key(), "node-xx")
+    body = make_enrolment_request(node_identity, generate_tls_key(), "DE").to_json()
+    payload = dict(body["payload"], csr_pem=other_csr.public_bytes(Encoding.PEM).decode())
+    tampered = seal(node_identity, "enrolment", None, payload)
+    with pytest.raises(CertificateInvalidError, match="CN=node-de-1"):
+        read_enrolment_request(tampered)

@@ -14,7 +14,9 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 
@@ -24,8 +26,10 @@ from trust_node.ingest.read import read_table
 from trust_node.ingest.schema import validate_records
 from trust_node.store import SqlRecordRepository
 
+T = TypeVar("T")
 
-def _timed(action):  # type: ignore[no-untyped-def]
+
+def _timed(action: Callable[[], T]) -> tuple[T, float]:
     start = time.perf_counter()
     result = action()
     return result, time.perf_counter() - start

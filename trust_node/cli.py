@@ -169,10 +169,30 @@ def tier1(
         _print_json(payload)
         return
     if not cells_only:
-        shown = f"first 50 of {len(report.records)}"
-        _print_frame(report.records.head(50), f"Tier-1 per record ({shown})")
-    _print_frame(report.cells, "Tier-1 per cell (sector x product x route x year)")
+        shown = f"first 50 of {len(report.records)}; --json for all"
+        _print_frame(_view(report.records.head(50), RECORD_VIEW), f"Tier-1 per record ({shown})")
+    _print_frame(_view(report.cells, CELL_VIEW), "Tier-1 per cell (tCO2e; intensities t/t)")
     out.print(f"store: {settings.database_url}")
+
+
+RECORD_VIEW = {
+    "record_id": "record", "year": "year", "route": "route", "production_t": "production t",
+    "tier1_method": "method", "tier1_direct_tco2e": "direct", "indirect_tco2e": "indirect",
+    "specific_embedded_tco2e_per_t": "embedded t/t",
+    "cbam_default_direct_tco2e_per_t": "CBAM default direct t/t",
+}
+CELL_VIEW = {
+    "product": "product", "route": "route", "year": "year", "records": "records",
+    "production_t": "production t", "direct_tco2e": "direct", "indirect_tco2e": "indirect",
+    "specific_embedded_tco2e_per_t": "embedded t/t",
+    "cbam_default_direct_tco2e_per_t_mean": "CBAM default direct t/t",
+}
+
+
+def _view(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
+    """The columns a person reads at a terminal; --json carries every column."""
+    present = {k: v for k, v in columns.items() if k in frame.columns}
+    return frame[list(present)].rename(columns=present)
 
 
 @app.command()
@@ -216,7 +236,7 @@ def generate(
 
 def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
     clean = frame.astype(object).where(frame.notna(), None)
-    return clean.to_dict(orient="records")  # type: ignore[return-value]
+    return [{str(k): v for k, v in row.items()} for row in clean.to_dict(orient="records")]
 
 
 def _print_frame(frame: pd.DataFrame, title: str) -> None:

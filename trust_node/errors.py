@@ -7,6 +7,7 @@ bug. Foreign exceptions (pandas, pyarrow, SQLAlchemy) are translated where they 
   - ``IngestError``: a file was rejected; ``.problems`` names every bad row/column.
   - ``StoreError``: the local store failed or is unreachable.
   - ``RecordNotFoundError``: no such record (or version) for this tenant.
+  - ``GenerateError``: bad arguments to the demo-data generator (trust_node.generate).
 """
 
 from __future__ import annotations

@@ -42,7 +42,9 @@ def with_cell(row: str, column: str, value: str) -> str:
     return ",".join(cells)
 
 
-def rejected(repo: SqlRecordRepository, data: bytes, name: str = "bad.csv", **kw: object) -> IngestError:
+def rejected(
+    repo: SqlRecordRepository, data: bytes, name: str = "bad.csv", **kw: object
+) -> IngestError:
     with pytest.raises(IngestError) as info:
         ingest_bytes(data, name, repo, **kw)  # type: ignore[arg-type]
     assert repo.count() == 0, "a rejected file must leave nothing stored"

@@ -14,7 +14,8 @@ from trust_node.ingest.schema import validate_records
 from trust_node.store import SqlRecordRepository
 from trust_node.store.tables import VERSION_TABLE, ingests, metadata
 
-CSV = b"""record_id,facility_id,jurisdiction,year,sector,product,route,production_t,coal_tj,clinker_ratio
+CSV = b"""\
+record_id,facility_id,jurisdiction,year,sector,product,route,production_t,coal_tj,clinker_ratio
 a,f1,CN,2021,cement,cement,dry_kiln,1000,5,0.7
 b,f1,CN,2022,cement,cement,dry_kiln,1100,,0.7
 c,f2,IN,2022,cement,clinker,wet_kiln,900,7,

@@ -9,13 +9,15 @@ record id adds the next version, and reads return the latest unless a version is
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import psycopg
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, Select, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from governance.db import make_engine
@@ -150,11 +152,11 @@ class SqlRecordRepository(RecordRepository):
         placeholders = ", ".join("?" for _ in columns)
         conn.exec_driver_sql(
             f"INSERT INTO records ({', '.join(columns)}) VALUES ({placeholders})",  # noqa: S608
-            tuples,  # type: ignore[arg-type]
+            tuples,
         )
 
     # -- reads ----------------------------------------------------------------------
-    def _latest_query(self, tenant_id: str | None):  # type: ignore[no-untyped-def]
+    def _latest_query(self, tenant_id: str | None) -> Select[Any]:
         newest = select(
             records.c.tenant_id, records.c.record_id, func.max(records.c.version).label("v")
         ).group_by(records.c.tenant_id, records.c.record_id)
@@ -217,12 +219,12 @@ class SqlRecordRepository(RecordRepository):
 
 def _python_tuples(rows: pd.DataFrame) -> list[tuple[object, ...]]:
     """Rows as tuples of plain Python values, NaN/NA as ``None`` (SQL NULL)."""
-    columns: list[list[object]] = []
+    columns: list[Sequence[object]] = []
     for name in rows.columns:
         col = rows[name]
         if col.dtype.kind == "f":
             arr = col.to_numpy()
-            values = np.where(np.isnan(arr), None, arr.astype(object)).tolist()
+            values = list(np.where(np.isnan(arr), None, arr.astype(object)))
         elif col.hasnans:
             values = col.astype(object).where(col.notna(), None).tolist()
         else:

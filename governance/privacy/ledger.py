@@ -25,7 +25,11 @@ from governance.privacy.accounting import (
     gaussian_sigma_within_budget,
     noise_multiplier_within_budget,
 )
-from governance.privacy.errors import BudgetExceededError, LedgerConflictError
+from governance.privacy.errors import (
+    BudgetExceededError,
+    InvalidMechanismError,
+    LedgerConflictError,
+)
 from governance.privacy.state import AccountantState
 from governance.privacy.store import ChargeRecord, LedgerKey, LedgerStore, RefusalRecord
 
@@ -200,4 +204,6 @@ class PrivacyLedger:
         """Refusals of one account, or of all accounts when no account is named."""
         if node_id is None and dataset is None and period is None:
             return self.store.refusals(None)
-        return self.store.refusals(LedgerKey(str(node_id), str(dataset), str(period)))
+        if node_id is None or dataset is None or period is None:
+            raise InvalidMechanismError("name node_id, dataset and period together, or none")
+        return self.store.refusals(LedgerKey(node_id, dataset, period))

@@ -1,0 +1,85 @@
+"""The coordinator's federation settings, read from the Flower run config.
+
+In a deployment run the values come from ``[tool.flwr.app.config]`` of the app directory
+``gcdt-coordinator train`` generates (never committed); in tests the same dataclass is
+built directly. Keys use Flower's dashed style.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from coordinator.federation.errors import FederationConfigError
+
+#: A deployment round measured ~12 s on this machine (issue 5, 3 s polling); 120 s
+#: leaves ample room for DP training on a node before it counts as dropped.
+DEFAULT_ROUND_TIMEOUT_S = 120.0
+DEFAULT_ATTEST_TIMEOUT_S = 60.0
+
+
+@dataclass(frozen=True)
+class FederationConfig:
+    coordinator_home: Path
+    rounds: int = 3
+    quorum: int = 2  # valid encrypted updates a round needs, else it is skipped
+    min_nodes: int = 2  # nodes that must be connected before round 1 starts
+    t: int = 2  # matching attestations from distinct key holders
+    clip_norm: float = 1.0  # L2 bound on a node's (unweighted) model delta
+    round_timeout_s: float = DEFAULT_ROUND_TIMEOUT_S
+    attest_timeout_s: float = DEFAULT_ATTEST_TIMEOUT_S
+    connect_timeout_s: float = 60.0
+    model_id: str = "gcdt-emission-factor"
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("rounds", "quorum", "min_nodes", "t"):
+            if getattr(self, name) < 1:
+                raise FederationConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.clip_norm <= 0:
+            raise FederationConfigError(f"clip-norm must be > 0, got {self.clip_norm}")
+
+    @classmethod
+    def from_run_config(cls, run_config: dict[str, Any]) -> FederationConfig:
+        def get(key: str, kind: type, default: Any = None) -> Any:
+            if key not in run_config:
+                if default is None:
+                    raise FederationConfigError(f"run config lacks {key!r}")
+                return default
+            try:
+                return kind(run_config[key])
+            except (TypeError, ValueError) as exc:
+                raise FederationConfigError(
+                    f"run config {key!r} = {run_config[key]!r} is not a {kind.__name__}"
+                ) from exc
+
+        base = cls(coordinator_home=Path("."))
+        return cls(
+            coordinator_home=Path(get("coordinator-home", str)),
+            rounds=get("rounds", int, base.rounds),
+            quorum=get("quorum", int, base.quorum),
+            min_nodes=get("min-nodes", int, base.min_nodes),
+            t=get("t", int, base.t),
+            clip_norm=get("clip-norm", float, base.clip_norm),
+            round_timeout_s=get("round-timeout", float, base.round_timeout_s),
+            attest_timeout_s=get("attest-timeout", float, base.attest_timeout_s),
+            connect_timeout_s=get("connect-timeout", float, base.connect_timeout_s),
+            model_id=get("model-id", str, base.model_id),
+            seed=get("seed", int, base.seed),
+        )
+
+    def to_run_config(self) -> dict[str, Any]:
+        return {
+            "coordinator-home": str(self.coordinator_home),
+            "rounds": self.rounds,
+            "quorum": self.quorum,
+            "min-nodes": self.min_nodes,
+            "t": self.t,
+            "clip-norm": self.clip_norm,
+            "round-timeout": self.round_timeout_s,
+            "attest-timeout": self.attest_timeout_s,
+            "connect-timeout": self.connect_timeout_s,
+            "model-id": self.model_id,
+            "seed": self.seed,
+        }

@@ -1,0 +1,307 @@
+"""The coordinator's own round loop over Flower's Grid (no plaintext strategy).
+
+Per round: send the open global model to the connected nodes (``train``), keep only
+replies that carry a well-formed ciphertext under this run's key (bad ones are rejected
+and logged), proceed only with ``>= quorum`` of them (else the round is logged as
+skipped and the model stays), sum with the public context, ask the key holders to
+decrypt and attest (``query.attest``), and accept the new model only when ``t``
+attestations from distinct key holders agree. Every step leaves a transparency-log
+entry. Timeouts bound every wait: a node that drops out mid-round costs at most
+``round_timeout_s``, it never stalls the run.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from flwr.app import ArrayRecord, ConfigRecord, Message, RecordDict
+from flwr.serverapp import Grid
+
+from coordinator.federation import wire
+from coordinator.federation.aggregate import CkksSummer, Submission, digest
+from coordinator.federation.config import FederationConfig
+from coordinator.federation.errors import AttestationError, SubmissionRejectedError
+from governance.translog import TransparencyLog
+
+logger = logging.getLogger(__name__)
+
+#: Verifies attestation envelopes of one aggregate; returns the agreed plaintext vector.
+AttestationCheck = Callable[..., "AttestationOutcome"]
+
+
+@dataclass(frozen=True)
+class AttestationOutcome:
+    values: list[float]
+    accepted: list[str]  # key-holder node ids whose attestations matched
+    rejected: list[tuple[str, str]]  # (node id, reason)
+    entries: list[dict[str, object]] = field(default_factory=list)  # log payloads
+
+
+@dataclass
+class RoundOutcome:
+    round: int
+    status: str  # "accepted" | "skipped" | "not_attested"
+    contributors: list[str] = field(default_factory=list)
+    rejected: list[tuple[str, str]] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)
+    total_weight: float = 0.0
+    aggregate_digest: str | None = None
+    log_index: int | None = None
+
+
+@dataclass
+class TrainingResult:
+    weights: np.ndarray
+    rounds: list[RoundOutcome]
+
+
+class FederatedTraining:
+    def __init__(
+        self,
+        grid: Grid,
+        config: FederationConfig,
+        *,
+        summer: CkksSummer,
+        check_attestations: AttestationCheck,
+        log: TransparencyLog,
+        run_name: str,
+        initial_weights: np.ndarray,
+        model_version: str,
+    ) -> None:
+        self.grid = grid
+        self.config = config
+        self.summer = summer
+        self.check_attestations = check_attestations
+        self.log = log
+        self.run_name = run_name
+        self.weights = np.asarray(initial_weights, dtype=np.float64).copy()
+        self.model_version = model_version
+        if self.weights.size + 1 != summer.length:
+            raise ValueError(
+                f"model has {self.weights.size} parameters; encrypted vectors must have "
+                f"{self.weights.size + 1} slots, summer expects {summer.length}"
+            )
+
+    # --- nodes -------------------------------------------------------------------------
+
+    def wait_for_nodes(self) -> list[int]:
+        deadline = time.monotonic() + self.config.connect_timeout_s
+        while True:
+            nodes = sorted(self.grid.get_node_ids())
+            if len(nodes) >= self.config.min_nodes or time.monotonic() > deadline:
+                return nodes
+            time.sleep(0.5)
+
+    def _round_config(self, round_no: int) -> ConfigRecord:
+        return ConfigRecord(
+            {
+                wire.RUN: self.run_name,
+                wire.ROUND: round_no,
+                wire.KEY_ID: self.summer.key.key_id,
+                wire.MODEL_ID: self.config.model_id,
+                wire.VERSION: self.model_version,
+                wire.CLIP_NORM: float(self.config.clip_norm),
+            }
+        )
+
+    # --- one round ---------------------------------------------------------------------
+
+    def run_round(self, round_no: int) -> RoundOutcome:
+        outcome = RoundOutcome(round=round_no, status="skipped")
+        nodes = sorted(self.grid.get_node_ids())
+        group = f"{self.run_name}:{round_no}"
+        messages = [
+            Message(
+                RecordDict(
+                    {
+                        wire.GLOBAL_ARRAYS: ArrayRecord({wire.WEIGHTS: _array(self.weights)}),
+                        wire.ROUND_CONFIG: self._round_config(round_no),
+                    }
+                ),
+                dst_node_id=node,
+                message_type=wire.TRAIN,
+                group_id=group,
+            )
+            for node in nodes
+        ]
+        self.log.append(
+            "round",
+            {
+                "event": "round_started",
+                "run": self.run_name,
+                "round": round_no,
+                "model_id": self.config.model_id,
+                "global_model_sha256": digest(self.weights.tobytes()),
+                "nodes_asked": len(nodes),
+                "quorum": self.config.quorum,
+            },
+        )
+        replies = list(self.grid.send_and_receive(messages, timeout=self.config.round_timeout_s))
+        submissions: list[Submission] = []
+        for reply in replies:
+            src = reply.metadata.src_node_id
+            if reply.has_error():
+                outcome.rejected.append((f"flower:{src}", f"error reply: {reply.error.reason}"))
+                continue
+            content = reply.content
+            if wire.REFUSAL in content.config_records:
+                refusal = content.config_records[wire.REFUSAL]
+                outcome.refused.append((str(refusal.get(wire.NODE_ID)), str(refusal[wire.REASON])))
+                continue
+            if wire.UPDATE not in content.config_records:
+                outcome.rejected.append((f"flower:{src}", "reply carries no update"))
+                continue
+            update = content.config_records[wire.UPDATE]
+            node = str(update.get(wire.NODE_ID, f"flower:{src}"))
+            data = update.get(wire.CIPHERTEXT)
+            if not isinstance(data, bytes):
+                outcome.rejected.append((node, "update carries no ciphertext bytes"))
+                continue
+            if any(s.node == node for s in submissions):
+                outcome.rejected.append((node, "second submission in one round"))
+                continue
+            try:
+                submission = self.summer.check(node, src, data)
+            except SubmissionRejectedError as exc:
+                outcome.rejected.append((node, str(exc)))
+                continue
+            submissions.append(submission)
+            self.log.append(
+                "submission_digest",
+                {
+                    "run": self.run_name,
+                    "round": round_no,
+                    "node_id": node,
+                    "ciphertext_sha256": submission.digest,
+                    "key_id": submission.vector.key_id,
+                    "length": submission.vector.length,
+                },
+            )
+        for node, reason in outcome.rejected:
+            self.log.append(
+                "refusal",
+                {"event": "submission_rejected", "run": self.run_name, "round": round_no,
+                 "node_id": node, "reason": reason},
+            )
+        for node, reason in outcome.refused:
+            self.log.append(
+                "refusal",
+                {"event": "node_refused_round", "run": self.run_name, "round": round_no,
+                 "node_id": node, "reason": reason},
+            )
+        outcome.contributors = [s.node for s in submissions]
+        if len(submissions) < self.config.quorum:
+            entry = self.log.append(
+                "round",
+                {"event": "round_skipped", "run": self.run_name, "round": round_no,
+                 "valid_updates": len(submissions), "quorum": self.config.quorum,
+                 "nodes_asked": len(nodes)},
+            )
+            outcome.log_index = entry.index
+            logger.warning("round %d skipped: %d < quorum %d", round_no, len(submissions),
+                           self.config.quorum)
+            return outcome
+
+        total = self.summer.sum(submissions)
+        total_bytes = total.to_bytes()
+        outcome.aggregate_digest = digest(total_bytes)
+        try:
+            attested = self._attest(round_no, group, nodes, total_bytes)
+        except AttestationError as exc:
+            outcome.status = "not_attested"
+            entry = self.log.append(
+                "round",
+                {"event": "round_not_attested", "run": self.run_name, "round": round_no,
+                 "aggregate_sha256": outcome.aggregate_digest, "reason": str(exc)},
+            )
+            outcome.log_index = entry.index
+            return outcome
+        values = np.asarray(attested.values, dtype=np.float64)
+        weight = float(values[-1])
+        if not weight > 0:
+            outcome.status = "not_attested"
+            entry = self.log.append(
+                "round",
+                {"event": "round_not_attested", "run": self.run_name, "round": round_no,
+                 "aggregate_sha256": outcome.aggregate_digest,
+                 "reason": f"attested total weight {weight} is not positive"},
+            )
+            outcome.log_index = entry.index
+            return outcome
+        self.weights = self.weights + values[:-1] / weight
+        outcome.total_weight = weight
+        outcome.status = "accepted"
+        entry = self.log.append(
+            "round",
+            {
+                "event": "round_accepted",
+                "run": self.run_name,
+                "round": round_no,
+                "contributors": sorted(outcome.contributors),
+                "aggregate_sha256": outcome.aggregate_digest,
+                "attested_by": sorted(attested.accepted),
+                "total_weight": weight,
+                "global_model_sha256": digest(self.weights.tobytes()),
+            },
+        )
+        outcome.log_index = entry.index
+        return outcome
+
+    def _attest(
+        self, round_no: int, group: str, nodes: Sequence[int], total_bytes: bytes
+    ) -> AttestationOutcome:
+        subject = f"model-update:{self.run_name}:{round_no}"
+        cfg = ConfigRecord(
+            {
+                wire.CIPHERTEXT: total_bytes,
+                wire.SUBJECT: subject,
+                wire.RUN: self.run_name,
+                wire.ROUND: round_no,
+                wire.KEY_ID: self.summer.key.key_id,
+                wire.DIGEST: digest(total_bytes),
+            }
+        )
+        messages = [
+            Message(RecordDict({wire.SUM: cfg}), dst_node_id=node, message_type=wire.ATTEST,
+                    group_id=group)
+            for node in nodes
+        ]
+        replies = self.grid.send_and_receive(messages, timeout=self.config.attest_timeout_s)
+        envelopes: list[bytes] = []
+        for reply in replies:
+            if reply.has_error() or wire.ATTESTATION not in reply.content.config_records:
+                continue
+            env = reply.content.config_records[wire.ATTESTATION].get(wire.ENVELOPE)
+            if isinstance(env, bytes) and env:
+                envelopes.append(env)
+        outcome = self.check_attestations(
+            envelopes,
+            subject=subject,
+            round_id=round_no,
+            key_id=self.summer.key.key_id,
+            ciphertext_digest=digest(total_bytes),
+            t=self.config.t,
+        )
+        for payload in outcome.entries:
+            self.log.append("attestation", {"run": self.run_name, "round": round_no, **payload})
+        for node, reason in outcome.rejected:
+            self.log.append(
+                "attestation_rejected",
+                {"run": self.run_name, "round": round_no, "node_id": node, "reason": reason},
+            )
+        return outcome
+
+    def run(self) -> TrainingResult:
+        self.wait_for_nodes()
+        rounds = [self.run_round(r) for r in range(1, self.config.rounds + 1)]
+        return TrainingResult(self.weights, rounds)
+
+
+def _array(values: np.ndarray) -> object:
+    from flwr.app import Array
+
+    return Array(np.ascontiguousarray(values, dtype=np.float64))

@@ -1,0 +1,61 @@
+"""Storage model of tenants, API tokens, the consent log and the accountability register.
+
+Declared on the node store's ``metadata`` (one database per node); created by the
+migration ``0002_tenants``. Storage rows, not API schemas. Tokens are kept only as
+SHA-256 digests; the consent log and the register are append-only hash chains
+(``prev_hash`` is unique, so two concurrent appends cannot both extend the same entry).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, DateTime, ForeignKey, String, Table, Text
+
+from trust_node.store.tables import ID_LENGTH, BigId, metadata
+
+HASH_LENGTH = 64  # hex SHA-256
+
+tenants = Table(
+    "tenants",
+    metadata,
+    Column("tenant_id", String(ID_LENGTH), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("token_hash", String(HASH_LENGTH), primary_key=True),
+    Column("role", String(16), nullable=False),  # "tenant" | "operator"
+    Column("tenant_id", String(ID_LENGTH), ForeignKey("tenants.tenant_id"), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Column("revoked_reason", String(32), nullable=True),  # "rotated" | "revoked"
+)
+
+consent_log = Table(
+    "consent_log",
+    metadata,
+    Column("seq", BigId, primary_key=True, autoincrement=True),
+    Column("tenant_id", String(ID_LENGTH), nullable=False, index=True),
+    Column("scopes", String(64), nullable=False),  # sorted, comma-separated; "" = none
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(ID_LENGTH), nullable=False),
+    Column("prev_hash", String(HASH_LENGTH), nullable=False, unique=True),
+    Column("entry_hash", String(HASH_LENGTH), nullable=False),
+)
+
+accountability_register = Table(
+    "accountability_register",
+    metadata,
+    Column("seq", BigId, primary_key=True, autoincrement=True),
+    Column("asked_at", DateTime(timezone=True), nullable=False),
+    Column("asked_by", String(ID_LENGTH), nullable=False, index=True),
+    Column("model_id", String(ID_LENGTH), nullable=False),
+    Column("model_version", String(64), nullable=False),
+    Column("model_hash", String(HASH_LENGTH), nullable=False),
+    Column("input_hash", String(HASH_LENGTH), nullable=False),
+    Column("output", Text, nullable=False),  # canonical JSON (RFC 8785)
+    Column("prev_hash", String(HASH_LENGTH), nullable=False, unique=True),
+    Column("entry_hash", String(HASH_LENGTH), nullable=False),
+)

@@ -1,0 +1,212 @@
+"""From attested sums to published benchmarks, and the round terms every party agrees on.
+
+Pure post-processing of a differentially private release, so suppression decisions and
+percentiles cost no privacy. The same function runs at the coordinator (to publish) and in
+``gcdt-audit verify-benchmark`` (to recompute what was published from the attested sums).
+
+**Noise.** A round fixes ``noise_multiplier`` z (relative to the vector's L2 sensitivity
+``SENSITIVITY``) and ``noise_shares`` n. Each node adds N(0, (z*S)^2 / n) to every
+coordinate of its normalised vector, so the sum of n shares carries N(0, (z*S)^2) — the
+Gaussian mechanism each node's ledger is charged for. The coordinator decrypts only when
+at least n nodes submitted (more shares only add noise).
+
+**Suppression (invariant 4).** Counts are learned only after decryption, and only as
+noisy sums. A cell is published only if its noisy facility count is at least
+``k + K_MARGIN_SIGMAS * sigma`` and its noisy contributing-node count at least
+``m - 0.5`` (the nearest integer is >= m); the coordinator separately refuses to decrypt
+a round with fewer than ``m`` submitting nodes. The margin makes the chance that a cell
+with fewer than ``k`` true facilities passes below Phi(-2) = 2.3 %, and deciding on noisy
+values (not true ones) keeps the decision itself differentially private. A suppressed
+cell is published and logged only as a marker, never with values.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from open_models.benchmark_cells import (
+    HISTOGRAM_FIELDS,
+    SECTOR_BOUNDS,
+    SENSITIVITY,
+    CatalogueError,
+    Cell,
+    CellCatalogue,
+)
+
+#: How many noise standard deviations the facility count must clear above ``k``.
+K_MARGIN_SIGMAS: Final = 2.0
+#: Percentiles published per cell, read off the noisy histogram.
+PERCENTILES: Final = (10, 25, 50, 75, 90)
+#: Published counts are rounded to this multiple (they are noisy anyway).
+COUNT_ROUNDING: Final = 5
+
+
+@dataclass(frozen=True)
+class RoundTerms:
+    """What every node and the coordinator must agree on for one statistics round."""
+
+    round_id: int
+    years: tuple[int, ...]
+    noise_multiplier: float
+    noise_shares: int
+    key_id: str
+    epsilon: float
+    delta: float
+
+    def __post_init__(self) -> None:
+        if type(self.round_id) is not int or self.round_id < 0:
+            raise CatalogueError(f"round_id must be a natural number, got {self.round_id!r}")
+        if not (math.isfinite(self.noise_multiplier) and self.noise_multiplier > 0):
+            raise CatalogueError(f"noise_multiplier must be > 0, got {self.noise_multiplier!r}")
+        if type(self.noise_shares) is not int or self.noise_shares < 1:
+            raise CatalogueError(f"noise_shares must be an integer >= 1, got {self.noise_shares!r}")
+        CellCatalogue(tuple(self.years))
+
+    @property
+    def catalogue(self) -> CellCatalogue:
+        return CellCatalogue(tuple(self.years))
+
+    @property
+    def sigma_total(self) -> float:
+        """Noise standard deviation of the summed vector, in normalised units."""
+        return self.noise_multiplier * SENSITIVITY
+
+    @property
+    def sigma_node(self) -> float:
+        """Each node's share: sigma_total / sqrt(noise_shares)."""
+        return self.sigma_total / math.sqrt(self.noise_shares)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "round_id": self.round_id,
+            "years": list(self.years),
+            "noise_multiplier": self.noise_multiplier,
+            "noise_shares": self.noise_shares,
+            "key_id": self.key_id,
+            "epsilon": self.epsilon,
+            "delta": self.delta,
+            "catalogue_id": self.catalogue.catalogue_id(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RoundTerms:
+        try:
+            terms = cls(
+                round_id=int(data["round_id"]),
+                years=tuple(int(y) for y in data["years"]),
+                noise_multiplier=float(data["noise_multiplier"]),
+                noise_shares=int(data["noise_shares"]),
+                key_id=str(data["key_id"]),
+                epsilon=float(data["epsilon"]),
+                delta=float(data["delta"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            if isinstance(exc, CatalogueError):
+                raise
+            raise CatalogueError(f"malformed round terms: {exc}") from exc
+        claimed = data.get("catalogue_id")
+        if claimed is not None and claimed != terms.catalogue.catalogue_id():
+            raise CatalogueError(
+                f"round names catalogue {claimed}, this software's layout is "
+                f"{terms.catalogue.catalogue_id()} (bounds or cells differ)"
+            )
+        return terms
+
+
+def _round_count(value: float) -> int:
+    return int(COUNT_ROUNDING * round(max(value, 0.0) / COUNT_ROUNDING))
+
+
+def histogram_percentiles(edges: Sequence[float], counts: Sequence[float]) -> dict[str, float]:
+    """Percentiles by linear interpolation inside bins; negative noisy counts count as 0."""
+    mass = [max(float(c), 0.0) for c in counts]
+    total = sum(mass)
+    out: dict[str, float] = {}
+    for p in PERCENTILES:
+        if total <= 0:
+            out[f"p{p}"] = float("nan")
+            continue
+        target, cumulative = total * p / 100.0, 0.0
+        value = edges[-1]
+        for i, c in enumerate(mass):
+            if c > 0 and cumulative + c >= target:
+                value = edges[i] + (edges[i + 1] - edges[i]) * (target - cumulative) / c
+                break
+            cumulative += c
+        out[f"p{p}"] = round(value, 6)
+    return out
+
+
+def cbam_default_direct(product: str, year: int) -> float | None:
+    """The CBAM direct default for a cell: the 'Other countries and territories' row.
+
+    A benchmark pools jurisdictions, so it is set beside the default an importer from an
+    unlisted country would be charged. ``ZZ`` is ISO 3166's user-assigned code, never a
+    listed country, so the lookup falls to that row (``open_models.ipcc.cbam``).
+    """
+    from open_models.ipcc.cbam import default_value
+
+    value = default_value(product, "ZZ", year)
+    return None if value is None else value.direct_with_markup
+
+
+def derive_benchmarks(
+    terms: RoundTerms, values: Sequence[float], *, k: int, m: int
+) -> list[dict[str, Any]]:
+    """One entry per catalogue cell: published figures, or a suppression marker only."""
+    catalogue = terms.catalogue
+    per_cell = catalogue.unpack(values)
+    sigma = terms.sigma_total
+    out: list[dict[str, Any]] = []
+    for cell in catalogue.cells:
+        out.append(_cell_benchmark(cell, per_cell[cell], sigma, k=k, m=m))
+    return out
+
+
+def _cell_benchmark(
+    cell: Cell, v: Mapping[str, float], sigma: float, *, k: int, m: int
+) -> dict[str, Any]:
+    sector, product, route, year = cell
+    head: dict[str, Any] = {"sector": sector, "product": product, "route": route, "year": year}
+    reasons = []
+    if v["facilities"] < k + K_MARGIN_SIGMAS * sigma:
+        reasons.append(f"fewer than k={k} facilities (with a {K_MARGIN_SIGMAS:g}-sigma margin)")
+    if v["nodes"] < m - 0.5:
+        reasons.append(f"fewer than m={m} contributing nodes")
+    if v["production_t"] <= 0 or v["direct_tco2e"] < 0:
+        reasons.append("noisy totals not positive")
+    if reasons:
+        return {**head, "suppressed": True, "reason": "; ".join(reasons)}
+    edges = SECTOR_BOUNDS[sector].bin_edges()
+    counts = [v[name] for name in HISTOGRAM_FIELDS]
+    energy = (
+        round(v["energy_tj"] / v["energy_production_t"], 8)
+        if v["energy_production_t"] > 0 and v["energy_tj"] >= 0
+        else None
+    )
+    cbam = cbam_default_direct(product, year)
+    return {
+        **head,
+        "suppressed": False,
+        "intensity_tco2e_per_t": round(v["direct_tco2e"] / v["production_t"], 6),
+        "energy_tj_per_t": energy,
+        **histogram_percentiles(edges, counts),
+        "facilities_rounded": _round_count(v["facilities"]),
+        "production_t_rounded": float(round(v["production_t"], -3)),
+        "bin_edges": list(edges),
+        "cbam_default_direct_tco2e_per_t": None if cbam is None else round(cbam, 6),
+    }
+
+
+__all__ = [
+    "COUNT_ROUNDING",
+    "K_MARGIN_SIGMAS",
+    "PERCENTILES",
+    "RoundTerms",
+    "cbam_default_direct",
+    "derive_benchmarks",
+    "histogram_percentiles",
+]

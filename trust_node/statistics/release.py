@@ -1,0 +1,92 @@
+"""One node's statistics release: charge the ledger, compute, add its noise share, encrypt.
+
+Order matters (invariant 3): the privacy ledger is charged *before* any record is read,
+so an over-budget round is refused (and the refusal recorded) without work and without
+anything to undo. The charge is the Gaussian mechanism the *sum* carries (sigma_total
+relative to the vector's L2 sensitivity), because that is what a published benchmark
+reveals; this node's share of the noise is sigma_total / sqrt(noise_shares).
+
+Noise comes from NumPy's PCG64 seeded with 128 bits from the OS (``secrets``), never from
+a fixed seed, unless a caller (tests, the bench) passes its own generator.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from governance.ckks import CkksKey, EncryptedVector, encrypt
+from governance.privacy import (
+    Budget,
+    BudgetExceededError,
+    ChargeReceipt,
+    GaussianRelease,
+    PrivacyLedger,
+)
+from open_models.benchmark_cells import SENSITIVITY
+from open_models.benchmark_values import RoundTerms
+from trust_node.statistics.contributions import contribution_vector
+from trust_node.statistics.errors import StatisticsBudgetRefusedError, StatisticsError
+
+#: Ledger dataset name of statistics releases (its budget: the node policy's
+#: ``privacy_budget.datasets.statistics``, or the policy default).
+STATISTICS_DATASET = "statistics"
+
+
+def mechanism_for(terms: RoundTerms) -> GaussianRelease:
+    return GaussianRelease(sigma=terms.sigma_total, sensitivity=SENSITIVITY)
+
+
+def secure_rng() -> np.random.Generator:
+    return np.random.Generator(np.random.PCG64(secrets.randbits(128)))
+
+
+@dataclass(frozen=True)
+class PreparedRelease:
+    terms: RoundTerms
+    vector: EncryptedVector
+    receipt: ChargeReceipt
+    records_used: int
+
+
+def prepare_release(
+    terms: RoundTerms,
+    *,
+    key: CkksKey,
+    ledger: PrivacyLedger,
+    node_id: str,
+    period: str,
+    budget: Budget | tuple[float, float],
+    load_records: Callable[[], pd.DataFrame],
+    rng: np.random.Generator | None = None,
+) -> PreparedRelease:
+    """Charge, then build this node's encrypted, noised vector for ``terms``.
+
+    ``load_records`` is called only after the ledger accepted the charge: it must return
+    the consented records (``trust_node.tenants.consented_records(..., "statistics")``).
+    """
+    if key.key_id != terms.key_id:
+        raise StatisticsError(
+            f"round {terms.round_id} is under CKKS key {terms.key_id}, this node's public "
+            f"context is key {key.key_id}: fetch the current keys first"
+        )
+    try:
+        receipt = ledger.charge(
+            node_id,
+            STATISTICS_DATASET,
+            period,
+            mechanism_for(terms),
+            budget,
+            f"statistics round {terms.round_id}",
+        )
+    except BudgetExceededError as exc:
+        raise StatisticsBudgetRefusedError(str(exc)) from exc
+    records = load_records()
+    vector = contribution_vector(records, terms.catalogue)
+    noise = (rng or secure_rng()).normal(0.0, terms.sigma_node, size=vector.shape)
+    encrypted = encrypt(key, (vector + noise).tolist())
+    return PreparedRelease(terms, encrypted, receipt, len(records))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from coordinator.federation.errors import FederationConfigError, SubmissionRejectedError
 from governance.ckks import (
     CkksError,
     CkksKey,
@@ -17,7 +18,6 @@ from governance.ckks import (
     add_all,
     check_ciphertext,
 )
-from coordinator.federation.errors import FederationConfigError, SubmissionRejectedError
 
 
 def digest(data: bytes) -> str:

@@ -12,10 +12,12 @@ entry. Timeouts bound every wait: a node that drops out mid-round costs at most
 
 from __future__ import annotations
 
+import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from flwr.app import ArrayRecord, ConfigRecord, Message, RecordDict
@@ -25,21 +27,18 @@ from coordinator.federation import wire
 from coordinator.federation.aggregate import CkksSummer, Submission, digest
 from coordinator.federation.config import FederationConfig
 from coordinator.federation.errors import AttestationError, SubmissionRejectedError
+from governance.attestation import (
+    AttestationOutcome,
+    InsufficientAttestationsError,
+    collect_matching,
+)
+from governance.envelope import Envelope
+from governance.errors import EnvelopeError
 from governance.translog import TransparencyLog
 
 logger = logging.getLogger(__name__)
 
-#: Verifies attestation envelopes of one aggregate; returns the agreed plaintext vector.
-AttestationCheck = Callable[..., "AttestationOutcome"]
-
-
-@dataclass(frozen=True)
-class AttestationOutcome:
-    values: list[float]
-    accepted: list[str]  # key-holder node ids whose attestations matched
-    rejected: list[tuple[str, str]]  # (node id, reason)
-    entries: list[dict[str, object]] = field(default_factory=list)  # log payloads
-
+EGRESS = "egress"  # field of a node reply holding what its egress guard released
 
 @dataclass
 class RoundOutcome:
@@ -66,7 +65,7 @@ class FederatedTraining:
         config: FederationConfig,
         *,
         summer: CkksSummer,
-        check_attestations: AttestationCheck,
+        key_holders: Callable[[], Mapping[str, bytes]],
         log: TransparencyLog,
         run_name: str,
         initial_weights: np.ndarray,
@@ -75,7 +74,7 @@ class FederatedTraining:
         self.grid = grid
         self.config = config
         self.summer = summer
-        self.check_attestations = check_attestations
+        self.key_holders = key_holders
         self.log = log
         self.run_name = run_name
         self.weights = np.asarray(initial_weights, dtype=np.float64).copy()
@@ -149,17 +148,23 @@ class FederatedTraining:
                 continue
             content = reply.content
             if wire.REFUSAL in content.config_records:
-                refusal = content.config_records[wire.REFUSAL]
-                outcome.refused.append((str(refusal.get(wire.NODE_ID)), str(refusal[wire.REASON])))
+                body = _released(content.config_records[wire.REFUSAL])
+                who = str(body.get("envelope", {}).get("signer_id", f"flower:{src}"))
+                outcome.refused.append((who, "node refused the round (budget or consent)"))
                 continue
             if wire.UPDATE not in content.config_records:
                 outcome.rejected.append((f"flower:{src}", "reply carries no update"))
                 continue
-            update = content.config_records[wire.UPDATE]
-            node = str(update.get(wire.NODE_ID, f"flower:{src}"))
-            data = update.get(wire.CIPHERTEXT)
-            if not isinstance(data, bytes):
-                outcome.rejected.append((node, "update carries no ciphertext bytes"))
+            body = _released(content.config_records[wire.UPDATE])
+            node = str(body.get("envelope", {}).get("signer_id", f"flower:{src}"))
+            hexes = body.get("ciphertexts") or []
+            if len(hexes) != 1 or not isinstance(hexes[0], str):
+                outcome.rejected.append((node, "update must carry exactly one ciphertext"))
+                continue
+            try:
+                data = bytes.fromhex(hexes[0])
+            except ValueError:
+                outcome.rejected.append((node, "ciphertext is not hex"))
                 continue
             if any(s.node == node for s in submissions):
                 outcome.rejected.append((node, "second submission in one round"))
@@ -220,7 +225,7 @@ class FederatedTraining:
             )
             outcome.log_index = entry.index
             return outcome
-        values = np.asarray(attested.values, dtype=np.float64)
+        values = np.asarray(attested.floats(), dtype=np.float64)
         weight = float(values[-1])
         if not weight > 0:
             outcome.status = "not_attested"
@@ -243,7 +248,7 @@ class FederatedTraining:
                 "round": round_no,
                 "contributors": sorted(outcome.contributors),
                 "aggregate_sha256": outcome.aggregate_digest,
-                "attested_by": sorted(attested.accepted),
+                "attested_by": sorted(attested.signer_ids()),
                 "total_weight": weight,
                 "global_model_sha256": digest(self.weights.tobytes()),
             },
@@ -262,7 +267,7 @@ class FederatedTraining:
                 wire.RUN: self.run_name,
                 wire.ROUND: round_no,
                 wire.KEY_ID: self.summer.key.key_id,
-                wire.DIGEST: digest(total_bytes),
+                wire.DIGEST: "sha256:" + digest(total_bytes),
             }
         )
         messages = [
@@ -275,30 +280,47 @@ class FederatedTraining:
         for reply in replies:
             if reply.has_error() or wire.ATTESTATION not in reply.content.config_records:
                 continue
-            env = reply.content.config_records[wire.ATTESTATION].get(wire.ENVELOPE)
-            if isinstance(env, bytes) and env:
-                envelopes.append(env)
-        outcome = self.check_attestations(
-            envelopes,
-            subject=subject,
-            round_id=round_no,
-            key_id=self.summer.key.key_id,
-            ciphertext_digest=digest(total_bytes),
-            t=self.config.t,
-        )
-        for payload in outcome.entries:
-            self.log.append("attestation", {"run": self.run_name, "round": round_no, **payload})
-        for node, reason in outcome.rejected:
-            self.log.append(
-                "attestation_rejected",
-                {"run": self.run_name, "round": round_no, "node_id": node, "reason": reason},
+            body = _released(reply.content.config_records[wire.ATTESTATION])
+            envelopes.extend(json.dumps(a).encode() for a in body.get("attestations") or [])
+        holders = self.key_holders()
+        parsed = []
+        for env in envelopes:
+            try:
+                parsed.append(Envelope.from_bytes(env))
+            except (EnvelopeError, ValueError) as exc:
+                self.log.append(
+                    "attestation_rejected",
+                    {"run": self.run_name, "round": round_no, "reason": f"unreadable: {exc}"},
+                )
+        try:
+            outcome = collect_matching(
+                parsed,
+                holders,
+                t=self.config.t,
+                subject_id=subject,
+                round_id=round_no,
+                key_id=self.summer.key.key_id,
+                digest="sha256:" + digest(total_bytes),
+                log=self.log,
             )
+        except InsufficientAttestationsError as exc:
+            raise AttestationError(str(exc)) from exc
         return outcome
 
     def run(self) -> TrainingResult:
         self.wait_for_nodes()
         rounds = [self.run_round(r) for r in range(1, self.config.rounds + 1)]
         return TrainingResult(self.weights, rounds)
+
+
+def _released(record: ConfigRecord) -> dict[str, Any]:
+    """A node's egress-released framing (``trust_node.egress.Released.to_bytes``)."""
+    raw = record.get(EGRESS)
+    try:
+        body = json.loads(raw) if isinstance(raw, bytes) else {}
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        body = {}
+    return body if isinstance(body, dict) else {}
 
 
 def _array(values: np.ndarray) -> object:

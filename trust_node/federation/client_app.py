@@ -1,0 +1,112 @@
+"""The node's Flower ClientApp: ``train``, ``query.attest`` and ``query.publish``.
+
+Handlers produce internal replies only; :mod:`trust_node.federation.mods` encrypts and
+passes them through the egress guard. A refused round (no consented records, privacy
+budget) is answered with a refusal, never a crash. Deployment: ``gcdt-node supernode``
+starts a SuperNode with ``--node-config gcdt-home=...`` and this module's ``app``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from functools import lru_cache
+
+import numpy as np
+from flwr.app import Array, ArrayRecord, ConfigRecord, Context, Message, RecordDict
+from flwr.clientapp import ClientApp
+
+from governance.attestation import attest
+from governance.ckks import EncryptedVector
+from trust_node.federation import wire
+from trust_node.federation.errors import NodeSetupError, RoundMessageError
+from trust_node.federation.install import install_published
+from trust_node.federation.mods import (
+    PLAIN_ACK,
+    PLAIN_ATTESTATION,
+    PLAIN_REFUSAL,
+    PLAIN_UPDATE,
+    make_egress_mod,
+)
+from trust_node.federation.runtime import NodeRuntime
+from trust_node.federation.training import LocalRefusal, local_round
+
+logger = logging.getLogger(__name__)
+
+HOME_KEY = "gcdt-home"
+
+
+@lru_cache(maxsize=16)
+def _runtime(home: str) -> NodeRuntime:
+    return NodeRuntime.open(home)
+
+
+def build_client_app(homes: Sequence[str] | None = None) -> ClientApp:
+    """``homes``: for the simulation engine, node homes indexed by ``partition-id``."""
+    home_list = tuple(str(h) for h in homes or ())
+
+    def resolve(context: Context) -> NodeRuntime:
+        config = context.node_config
+        if HOME_KEY in config:
+            return _runtime(str(config[HOME_KEY]))
+        if home_list and "partition-id" in config:
+            return _runtime(home_list[int(config["partition-id"])])
+        raise NodeSetupError(
+            f"node config has no {HOME_KEY!r}: start the SuperNode with "
+            f"--node-config '{HOME_KEY}=\"/path/to/GCDT_HOME\"'"
+        )
+
+    app = ClientApp(mods=[make_egress_mod(resolve)])
+
+    @app.train()
+    def train(message: Message, context: Context) -> Message:
+        runtime = resolve(context)
+        cfg = message.content.config_records[wire.ROUND_CONFIG]
+        weights = message.content.array_records[wire.GLOBAL_ARRAYS][wire.WEIGHTS].numpy()
+        outcome = local_round(
+            runtime,
+            np.asarray(weights, dtype=np.float64),
+            run=str(cfg[wire.RUN]),
+            round_no=int(cfg[wire.ROUND]),
+            clip_norm=float(cfg[wire.CLIP_NORM]),
+        )
+        if isinstance(outcome, LocalRefusal):
+            logger.warning("node %s refused round %s: %s", runtime.node_id, cfg[wire.ROUND],
+                           outcome.reason)
+            return Message(RecordDict({PLAIN_REFUSAL: ConfigRecord({"refused": True})}),
+                           reply_to=message)
+        return Message(
+            RecordDict({PLAIN_UPDATE: ArrayRecord({"vector": Array(outcome.vector)})}),
+            reply_to=message,
+        )
+
+    @app.query("attest")
+    def attest_sum(message: Message, context: Context) -> Message:
+        runtime = resolve(context)
+        cfg = message.content.config_records[wire.SUM]
+        vector = EncryptedVector.from_bytes(cfg[wire.CIPHERTEXT])
+        if vector.key_id != cfg[wire.KEY_ID]:
+            raise RoundMessageError(
+                f"attest request names key {cfg[wire.KEY_ID]}, ciphertext is {vector.key_id}"
+            )
+        key = runtime.secret_key(vector.key_id)
+        envelope = attest(
+            runtime.identity, key, vector,
+            subject_id=str(cfg[wire.SUBJECT]), round_id=int(cfg[wire.ROUND]),
+        )
+        return Message(
+            RecordDict({PLAIN_ATTESTATION: ConfigRecord({wire.ENVELOPE: envelope.to_bytes()})}),
+            reply_to=message,
+        )
+
+    @app.query("publish")
+    def publish(message: Message, context: Context) -> Message:
+        runtime = resolve(context)
+        install_published(runtime, message.content.config_records[wire.PUBLISHED])
+        return Message(RecordDict({PLAIN_ACK: ConfigRecord({"installed": True})}),
+                       reply_to=message)
+
+    return app
+
+
+app = build_client_app()

@@ -1,0 +1,78 @@
+"""Installing a published model sent by the coordinator's ``query.publish`` message.
+
+The message carries the files of a :class:`open_models.published.PublishedModel`
+directory, its content hash and the transparency-log index of its publication. The node
+writes them to a staging directory, loads them (``PublishedModel.load`` re-verifies the
+content hash), checks the hash equals the one announced, and only then swaps the staging
+directory in as ``GCDT_HOME/models/current/`` (older versions stay under
+``models/<model_id>/<version>/``). The estimate service reads ``models/current``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from flwr.app import ConfigRecord
+
+from open_models.errors import OpenModelsError
+from open_models.published import PublishedModel
+from trust_node.federation import wire
+from trust_node.federation.errors import PublishedModelRejectedError
+from trust_node.federation.runtime import NodeRuntime
+
+PUBLICATION_FILE = "publication.json"
+_SAFE_NAME = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+
+
+def install_published(runtime: NodeRuntime, record: ConfigRecord) -> PublishedModel:
+    names = record.get(wire.FILE_NAMES)
+    if not isinstance(names, list) or not names:
+        raise PublishedModelRejectedError("publish message lists no files")
+    announced = str(record.get(wire.CONTENT_HASH, ""))
+    staging = runtime.home / "models" / ".staging"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    for name in names:
+        if not isinstance(name, str) or not name or set(name) - _SAFE_NAME or name[0] == ".":
+            raise PublishedModelRejectedError(f"unsafe file name {name!r} in publish message")
+        data = record.get(wire.FILE_PREFIX + name)
+        if not isinstance(data, bytes):
+            raise PublishedModelRejectedError(f"publish message lacks the bytes of {name!r}")
+        (staging / name).write_bytes(data)
+    try:
+        model = PublishedModel.load(staging)
+    except OpenModelsError as exc:
+        raise PublishedModelRejectedError(f"published model does not verify: {exc}") from exc
+    if model.content_hash != announced:
+        raise PublishedModelRejectedError(
+            f"published model hash {model.content_hash} differs from announced {announced}"
+        )
+    (staging / PUBLICATION_FILE).write_text(
+        json.dumps(
+            {
+                "model_id": model.model_id,
+                "version": model.version,
+                "content_hash": model.content_hash,
+                "log_index": int(record.get(wire.LOG_INDEX, -1)),
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    archive = runtime.home / "models" / model.model_id / model.version
+    if not archive.exists():
+        shutil.copytree(staging, archive)
+    current = runtime.current_model_dir
+    old = current.with_name(".previous")
+    shutil.rmtree(old, ignore_errors=True)
+    if current.exists():
+        current.rename(old)
+    staging.rename(current)
+    shutil.rmtree(old, ignore_errors=True)
+    return model
+
+
+def model_files(directory: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(directory.iterdir()) if p.is_file()}

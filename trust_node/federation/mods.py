@@ -1,0 +1,117 @@
+"""The Flower mod every reply of the node's ClientApp passes through on its way out.
+
+Handlers never build wire content. They return an *internal* reply (a plaintext update,
+an attestation envelope, a refusal, an install acknowledgement); this mod turns it into
+an :class:`~trust_node.egress.Outbound` — encrypting a plaintext update under the
+trust's public CKKS context first — and hands it to the node's
+:class:`~trust_node.egress.EgressGuard`. What the guard returns is the ONLY content of
+the reply that reaches Flower; anything the guard refuses becomes an error reply (the
+refusal is in the node's ``egress_refusals`` log). So encryption and the egress check
+sit around the handlers, not inside the training loop.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import numpy as np
+from flwr.app import ConfigRecord, Context, Error, Message, RecordDict
+from flwr.clientapp.typing import ClientAppCallable
+
+from governance.ckks import encrypt
+from governance.envelope import Envelope
+from trust_node.egress import EgressGuard, EgressRefusedError, Outbound, default_refusal_log
+from trust_node.federation import wire
+from trust_node.federation.runtime import NodeRuntime
+
+logger = logging.getLogger(__name__)
+
+# Internal record names: exist only between a handler and this mod, never on the wire.
+PLAIN_UPDATE = "_plain_update"
+PLAIN_ATTESTATION = "_plain_attestation"
+PLAIN_REFUSAL = "_plain_refusal"
+PLAIN_ACK = "_plain_ack"
+EGRESS = "egress"  # the field carrying what the guard released
+EGRESS_REFUSED_CODE = 451  # error code of a reply the egress guard stopped
+
+
+def guard_for(runtime: NodeRuntime, key_id: str | None) -> EgressGuard:
+    return EgressGuard(
+        runtime.policy,
+        runtime.identity,
+        refusals=default_refusal_log(runtime.home),
+        public_key=runtime.public_key(key_id) if key_id else None,
+    )
+
+
+def _round_of(message: Message) -> tuple[int, str | None]:
+    records = message.content.config_records
+    for name in (wire.ROUND_CONFIG, wire.SUM, wire.PUBLISHED):
+        if name in records:
+            cfg = records[name]
+            key_id = cfg.get(wire.KEY_ID)
+            return int(cfg.get(wire.ROUND, 0)), str(key_id) if key_id else None
+    return 0, None
+
+
+def make_egress_mod(resolve: Callable[[Context], NodeRuntime]) -> Callable[..., Message]:
+    """Build the mod; ``resolve`` finds the node's runtime from the Flower context."""
+
+    def egress_mod(message: Message, context: Context, call_next: ClientAppCallable) -> Message:
+        reply = call_next(message, context)
+        if reply.has_error():
+            return reply
+        runtime = resolve(context)
+        round_no, key_id = _round_of(message)
+        content = reply.content
+        base = {"node_id": runtime.node_id, "round_id": round_no}
+        if PLAIN_UPDATE in content.array_records:
+            values = content.array_records[PLAIN_UPDATE]["vector"].numpy()
+            if key_id is None:
+                return _error(message, "train message names no CKKS key id")
+            guard = guard_for(runtime, key_id)
+            assert guard.public_key is not None
+            vector = encrypt(guard.public_key, np.asarray(values, dtype=np.float64).tolist())
+            outbound = Outbound(
+                kind="ciphertext_update",
+                method="model_update",
+                round_id=round_no,
+                ciphertexts=(vector,),
+                metadata={**base, "key_id": key_id},
+            )
+        elif PLAIN_ATTESTATION in content.config_records:
+            env = Envelope.from_bytes(content.config_records[PLAIN_ATTESTATION][wire.ENVELOPE])
+            guard = guard_for(runtime, None)
+            outbound = Outbound(
+                kind="attestation", method="attest", round_id=round_no,
+                attestations=(env,), metadata=base,
+            )
+        elif PLAIN_REFUSAL in content.config_records:
+            guard = guard_for(runtime, None)
+            outbound = Outbound(kind="metadata", method="round_refused", round_id=round_no,
+                                metadata=base)
+        elif PLAIN_ACK in content.config_records:
+            guard = guard_for(runtime, None)
+            outbound = Outbound(kind="metadata", method="model_installed", round_id=round_no,
+                                metadata=base)
+        else:
+            return _error(message, "handler produced no releasable content")
+        try:
+            released = guard.release(outbound)
+        except EgressRefusedError as exc:
+            logger.warning("egress refused a reply: %s", exc.reason)
+            return _error(message, f"egress refused: {exc.reason}")
+        kind_field = {
+            "ciphertext_update": wire.UPDATE,
+            "attestation": wire.ATTESTATION,
+        }.get(outbound.kind, wire.REFUSAL if outbound.method == "round_refused" else wire.ACK)
+        return Message(
+            RecordDict({kind_field: ConfigRecord({EGRESS: released})}), reply_to=message
+        )
+
+    return egress_mod
+
+
+def _error(message: Message, reason: str) -> Message:
+    return Message(Error(code=EGRESS_REFUSED_CODE, reason=reason), reply_to=message)

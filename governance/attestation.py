@@ -1,0 +1,348 @@
+"""Decrypt-and-attest: how a summed aggregate becomes a number the trust may publish.
+
+The coordinator holds only the public CKKS context, so it cannot read a sum; it asks the
+key-holding nodes to decrypt it. One key holder could lie, so each returns a *signed*
+plaintext (an :class:`~governance.envelope.Envelope` of kind ``attestation``) and the
+coordinator accepts the aggregate only when ``t`` distinct enrolled key holders signed
+exactly the same values for exactly the same ciphertext (invariant 5).
+
+Why exact equality is safe: every key holder holds the same secret key, and CKKS
+decryption of the same ciphertext with the same key is deterministic, so honest holders
+produce bit-identical floats. Values are nevertheless rounded to ``decimals`` places
+(default :data:`DEFAULT_DECIMALS`, far below the CKKS error of ~1e-8 at our magnitudes,
+see ``governance.ckks.params``) and carried as decimal *strings*, so the signed bytes do
+not depend on a float printer and ``-0`` equals ``0``.
+
+Who uses it: S (statistics over gRPC) and C (model updates over Flower) on both sides:
+:func:`attest` on a key-holding node, :func:`collect_matching` on the coordinator.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from governance.ckks.context import CkksKey
+from governance.ckks.vectors import EncryptedVector, decrypt
+from governance.envelope import DEFAULT_MAX_AGE, Envelope, open_envelope, seal
+from governance.errors import EnvelopeError, GovernanceError
+from governance.identity import Identity
+from governance.nonces import NonceStore
+
+ATTESTATION_KIND = "attestation"
+#: Decimal places kept of each decrypted value. CKKS error at |x| <= 1e9 is ~1e-6
+#: (measured, ``governance.ckks.params``); 6 places keep what the ciphertext carries.
+DEFAULT_DECIMALS = 6
+PAYLOAD_FIELDS = frozenset(
+    {"subject_id", "round_id", "key_id", "ciphertext_digest", "decimals", "values"}
+)
+_SUBJECT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,255}$")
+_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+_VALUE = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+class AttestationError(GovernanceError):
+    """An attestation is malformed, or does not refer to what it must."""
+
+
+class InsufficientAttestationsError(AttestationError):
+    """Fewer than ``t`` distinct key holders signed identical plaintexts.
+
+    ``outcome`` carries what was accepted as valid and what was rejected, and why.
+    """
+
+    def __init__(self, message: str, outcome: AttestationOutcome) -> None:
+        super().__init__(message)
+        self.outcome = outcome
+
+
+def ciphertext_digest(vector: EncryptedVector) -> str:
+    """``sha256:<hex>`` over the vector's wire bytes: names exactly one ciphertext."""
+    return "sha256:" + hashlib.sha256(vector.to_bytes()).hexdigest()
+
+
+def format_values(values: Iterable[float], decimals: int = DEFAULT_DECIMALS) -> list[str]:
+    """Round to ``decimals`` places as decimal strings; ``-0`` becomes ``0``."""
+    if not 0 <= decimals <= 12:
+        raise AttestationError(f"decimals must be in 0..12, got {decimals}")
+    out = []
+    for index, value in enumerate(values):
+        number = float(value)
+        if number != number or number in (float("inf"), float("-inf")):
+            raise AttestationError(f"decrypted value at index {index} is not finite")
+        text = f"{number:.{decimals}f}"
+        if Decimal(text) == 0:
+            text = f"{0:.{decimals}f}"
+        out.append(text)
+    return out
+
+
+def attest(
+    identity: Identity,
+    key: CkksKey,
+    vector: EncryptedVector,
+    *,
+    subject_id: str,
+    round_id: int,
+    decimals: int = DEFAULT_DECIMALS,
+    now: dt.datetime | None = None,
+) -> Envelope:
+    """Decrypt ``vector`` with this key holder's secret key and sign the rounded result."""
+    if not _SUBJECT.match(subject_id):
+        raise AttestationError(f"subject id {subject_id!r} must match {_SUBJECT.pattern}")
+    values = format_values(decrypt(key, vector), decimals)
+    payload = {
+        "subject_id": subject_id,
+        "round_id": round_id,
+        "key_id": vector.key_id,
+        "ciphertext_digest": ciphertext_digest(vector),
+        "decimals": decimals,
+        "values": values,
+    }
+    return seal(identity, ATTESTATION_KIND, round_id, payload, now=now)
+
+
+@dataclass(frozen=True)
+class Attestation:
+    """A verified attestation: who signed which values for which ciphertext."""
+
+    signer_id: str
+    subject_id: str
+    round_id: int
+    key_id: str
+    ciphertext_digest: str
+    decimals: int
+    values: tuple[str, ...]
+    envelope: Envelope = field(repr=False)
+
+    def floats(self) -> list[float]:
+        return [float(v) for v in self.values]
+
+
+def check_payload(payload: Any) -> dict[str, Any]:
+    """Refuse an attestation payload that is not exactly the documented shape."""
+    if not isinstance(payload, dict) or set(payload) != PAYLOAD_FIELDS:
+        found = sorted(payload) if isinstance(payload, dict) else type(payload).__name__
+        raise AttestationError(
+            f"attestation payload must have exactly {sorted(PAYLOAD_FIELDS)}, got {found}"
+        )
+    problems = []
+    if not isinstance(payload["subject_id"], str) or not _SUBJECT.match(payload["subject_id"]):
+        problems.append("subject_id: not a subject id")
+    if type(payload["round_id"]) is not int or payload["round_id"] < 0:
+        problems.append("round_id: not a natural number")
+    if not isinstance(payload["ciphertext_digest"], str) or not _DIGEST.match(
+        payload["ciphertext_digest"]
+    ):
+        problems.append("ciphertext_digest: not sha256:<hex>")
+    if not isinstance(payload["key_id"], str) or not re.fullmatch(
+        r"[0-9a-f]{32}", payload["key_id"]
+    ):
+        problems.append("key_id: not 32 hex characters")
+    if type(payload["decimals"]) is not int or not 0 <= payload["decimals"] <= 12:
+        problems.append("decimals: not an integer in 0..12")
+    values = payload["values"]
+    if not isinstance(values, list) or not values:
+        problems.append("values: not a non-empty list")
+    else:
+        bad = [i for i, v in enumerate(values) if not isinstance(v, str) or not _VALUE.match(v)]
+        if bad:
+            problems.append(f"values: entries {bad[:5]} are not decimal strings")
+    if problems:
+        raise AttestationError("malformed attestation: " + "; ".join(problems))
+    return payload
+
+
+def read_attestation(
+    envelope: Envelope,
+    signers: Mapping[str, bytes],
+    *,
+    nonce_store: NonceStore | None,
+    subject_id: str | None = None,
+    round_id: int | None = None,
+    key_id: str | None = None,
+    digest: str | None = None,
+    max_age: dt.timedelta | None = DEFAULT_MAX_AGE,
+    now: dt.datetime | None = None,
+) -> Attestation:
+    """Verify one attestation against the key holders' identity keys and what it must name."""
+    payload = check_payload(
+        open_envelope(
+            envelope,
+            signers,
+            nonce_store=nonce_store,
+            current_round=round_id,
+            max_age=max_age,
+            expected_kind=ATTESTATION_KIND,
+            now=now,
+        )
+    )
+    if payload["round_id"] != envelope.round_id:
+        raise AttestationError(
+            f"attestation payload names round {payload['round_id']}, "
+            f"its envelope round {envelope.round_id}"
+        )
+    for name, expected in (
+        ("subject_id", subject_id),
+        ("round_id", round_id),
+        ("key_id", key_id),
+        ("ciphertext_digest", digest),
+    ):
+        if expected is not None and payload[name] != expected:
+            raise AttestationError(
+                f"attestation by {envelope.signer_id!r} is for {name} {payload[name]!r}, "
+                f"expected {expected!r}"
+            )
+    return Attestation(
+        signer_id=envelope.signer_id,
+        subject_id=payload["subject_id"],
+        round_id=payload["round_id"],
+        key_id=payload["key_id"],
+        ciphertext_digest=payload["ciphertext_digest"],
+        decimals=payload["decimals"],
+        values=tuple(payload["values"]),
+        envelope=envelope,
+    )
+
+
+@dataclass(frozen=True)
+class RejectedAttestation:
+    signer_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class AttestationOutcome:
+    """What :func:`collect_matching` decided: agreed values and who agreed or was refused."""
+
+    subject_id: str
+    round_id: int
+    ciphertext_digest: str
+    values: tuple[str, ...] | None
+    agreeing: tuple[Attestation, ...]
+    rejected: tuple[RejectedAttestation, ...]
+
+    @property
+    def accepted(self) -> bool:
+        return self.values is not None
+
+    def floats(self) -> list[float]:
+        if self.values is None:
+            raise AttestationError("no values were agreed")
+        return [float(v) for v in self.values]
+
+    def signer_ids(self) -> tuple[str, ...]:
+        return tuple(a.signer_id for a in self.agreeing)
+
+
+def collect_matching(
+    envelopes: Sequence[Envelope],
+    key_holders: Mapping[str, bytes],
+    *,
+    t: int,
+    subject_id: str,
+    round_id: int,
+    key_id: str,
+    digest: str,
+    nonce_store: NonceStore | None = None,
+    log: Any | None = None,
+    max_age: dt.timedelta | None = DEFAULT_MAX_AGE,
+    now: dt.datetime | None = None,
+) -> AttestationOutcome:
+    """Accept the aggregate iff ``t`` distinct key holders signed identical values.
+
+    ``key_holders`` maps the *enrolled key holders'* node ids to their Ed25519 identity
+    keys; a signature by anyone else is rejected. Every attestation that is forged,
+    malformed, about something else, a duplicate signer, or disagrees with the ``t``
+    matching ones is rejected with its reason. With ``log`` (a
+    :class:`governance.translog.TransparencyLog`) each accepted attestation is appended
+    as ``attestation`` and each rejected one as ``attestation_rejected``. Raises
+    :class:`InsufficientAttestationsError` (carrying the outcome) when no ``t`` agree.
+    """
+    if t < 1:
+        raise AttestationError(f"t must be >= 1, got {t}")
+    valid: list[Attestation] = []
+    rejected: list[RejectedAttestation] = []
+    seen: set[str] = set()
+    for envelope in envelopes:
+        try:
+            att = read_attestation(
+                envelope,
+                key_holders,
+                nonce_store=nonce_store,
+                subject_id=subject_id,
+                round_id=round_id,
+                key_id=key_id,
+                digest=digest,
+                max_age=max_age,
+                now=now,
+            )
+        except (EnvelopeError, AttestationError) as exc:
+            rejected.append(RejectedAttestation(envelope.signer_id, f"{type(exc).__name__}: {exc}"))
+            continue
+        if att.signer_id in seen:
+            rejected.append(RejectedAttestation(att.signer_id, "second attestation by signer"))
+            continue
+        seen.add(att.signer_id)
+        valid.append(att)
+    groups: dict[tuple[str, ...], list[Attestation]] = defaultdict(list)
+    for att in valid:
+        groups[att.values].append(att)
+    winner = max(groups.items(), key=lambda item: len(item[1]), default=None)
+    agreed: tuple[str, ...] | None = None
+    agreeing: list[Attestation] = []
+    if winner is not None and len(winner[1]) >= t:
+        agreed, agreeing = winner[0], winner[1]
+    for values, atts in groups.items():
+        if values == agreed:
+            continue
+        reason = (
+            "values disagree with the t matching attestations"
+            if agreed is not None
+            else f"no {t} attestations agree ({len(atts)} signed these values)"
+        )
+        rejected.extend(RejectedAttestation(a.signer_id, reason) for a in atts)
+    outcome = AttestationOutcome(
+        subject_id=subject_id,
+        round_id=round_id,
+        ciphertext_digest=digest,
+        values=agreed,
+        agreeing=tuple(agreeing),
+        rejected=tuple(rejected),
+    )
+    if log is not None:
+        _log_outcome(log, outcome)
+    if agreed is None:
+        raise InsufficientAttestationsError(
+            f"{subject_id} (round {round_id}): fewer than t={t} key holders signed identical "
+            f"plaintexts ({len(valid)} valid, {len(rejected)} rejected)",
+            outcome,
+        )
+    return outcome
+
+
+def _log_outcome(log: Any, outcome: AttestationOutcome) -> None:
+    base = {
+        "subject_id": outcome.subject_id,
+        "round_id": outcome.round_id,
+        "ciphertext_digest": outcome.ciphertext_digest,
+    }
+    for att in outcome.agreeing:
+        log.append(
+            "attestation",
+            {
+                **base,
+                "signer_id": att.signer_id,
+                "envelope_sha256": hashlib.sha256(att.envelope.to_bytes()).hexdigest(),
+            },
+        )
+    for rej in outcome.rejected:
+        log.append(
+            "attestation_rejected", {**base, "signer_id": rej.signer_id, "reason": rej.reason}
+        )

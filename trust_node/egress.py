@@ -1,0 +1,341 @@
+"""The egress guard: the one door out of a node (invariant 1).
+
+Every message a node sends — trust-protocol requests over gRPC, statistics
+submissions, attestations, Flower replies — is first described as an :class:`Outbound`
+and handed to :meth:`EgressGuard.release`, which either returns the bytes the transport
+may send or refuses with :class:`EgressRefusedError` after writing the reason to the
+node's refusal log (table ``egress_refusals``).
+
+What may pass (``docs/threat-model.md`` §4.3), checked against the signed node policy:
+
+* the message **kind** must be in ``data_sovereignty.allowed_outbound``;
+* **ciphertexts** only in ``ciphertext_update`` / ``ciphertext_statistics`` messages, and
+  only real CKKS ciphertexts under the trust's public context (loaded and parameter-
+  checked, so raw bytes dressed as a "ciphertext" are refused);
+* **attestations** only in ``attestation`` messages: envelopes of kind ``attestation``
+  signed by this node, in the documented shape (``governance.attestation``);
+* **key material** (sealed CKKS key packages, the public context) only in
+  ``enrolment`` messages (trust set-up: public keys and sealed packages), and only when
+  this node's identity signed it as the ceremony;
+* **metadata**: keys from :data:`PROTOCOL_FIELDS` (protocol identifiers, each with a
+  strict pattern) or listed in ``data_sovereignty.metadata_fields``; values are strings,
+  integers or booleans — never floats, so no measured quantity can leave as metadata —
+  and ``node_id`` / ``jurisdiction`` must be this node's own.
+
+Nothing else exists in an :class:`Outbound`, so there is no field through which a record
+could leave. The guard signs what it releases (:mod:`governance.signed_requests`): the
+envelope binds a digest of every part, a fresh nonce and the round id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, DateTime, Engine, Integer, String, Table, Text, select
+
+from governance.attestation import ATTESTATION_KIND, AttestationError, check_payload
+from governance.ckks import (
+    CkksError,
+    CkksKey,
+    EncryptedVector,
+    KeyPackage,
+    PublicContextRelease,
+    check_ciphertext,
+    verify_key_package,
+)
+from governance.db import make_engine
+from governance.db import upgrade as run_upgrade
+from governance.envelope import Envelope, open_envelope
+from governance.errors import EnvelopeError
+from governance.identity import Identity, verify_signature
+from governance.policy.models import NodePolicy, OutboundKind
+from governance.signed_requests import METHOD_PATTERN, Scalar, seal_request, summarize
+from trust_node.errors import NodeError
+from trust_node.store.tables import MIGRATIONS_DIR, VERSION_TABLE, metadata
+
+CIPHERTEXT_KINDS: frozenset[str] = frozenset({"ciphertext_update", "ciphertext_statistics"})
+
+#: Protocol identifiers that may accompany any message, each with the only shape it may
+#: take. None of them can hold a measured quantity or a free-text record field.
+PROTOCOL_FIELDS: Mapping[str, re.Pattern[str] | type] = {
+    "round_id": int,
+    "period": re.compile(r"^(19|20|21)\d\d(-Q[1-4]|-(0[1-9]|1[0-2]))?$"),
+    "key_id": re.compile(r"^[0-9a-f]{32}$"),
+    "request_id": re.compile(r"^[0-9a-f]{32}$"),
+    "layout_digest": re.compile(r"^sha256:[0-9a-f]{64}$"),
+    "subject_id": re.compile(r"^[a-z0-9][a-z0-9_.:/-]{0,127}$"),
+}
+#: Shape of a policy-listed metadata string value.
+_SAFE_TEXT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/+-]{0,127}$")
+
+
+class EgressRefusedError(NodeError):
+    """The egress guard refused to let a message leave; ``reason`` says why."""
+
+    def __init__(self, kind: str, method: str, reason: str) -> None:
+        self.kind = kind
+        self.method = method
+        self.reason = reason
+        super().__init__(f"egress refused ({kind}/{method}): {reason}")
+
+
+@dataclass(frozen=True)
+class Outbound:
+    """Everything that can leave a node, by construction. See the module docstring."""
+
+    kind: OutboundKind
+    method: str
+    round_id: int | None = None
+    ciphertexts: tuple[EncryptedVector, ...] = ()
+    metadata: Mapping[str, Scalar] = field(default_factory=dict)
+    attestations: tuple[Envelope, ...] = ()
+    key_packages: tuple[KeyPackage, ...] = ()
+    public_release: PublicContextRelease | None = None
+
+    def summary(self) -> dict[str, Any]:
+        return summarize(
+            method=self.method,
+            outbound_kind=self.kind,
+            round_id=self.round_id,
+            ciphertexts=self.ciphertexts,
+            metadata=self.metadata,
+            attestations=self.attestations,
+            key_packages=self.key_packages,
+            public_release=self.public_release,
+        )
+
+
+@dataclass(frozen=True)
+class Released:
+    """An outbound message the guard let through, with the envelope it sealed for it."""
+
+    outbound: Outbound
+    envelope: Envelope
+
+    def to_bytes(self) -> bytes:
+        """A transport-neutral framing (JSON) for carriers that are not the gRPC serde."""
+        o = self.outbound
+        body = {
+            "envelope": self.envelope.to_json(),
+            "ciphertexts": [v.to_bytes().hex() for v in o.ciphertexts],
+            "attestations": [a.to_json() for a in o.attestations],
+            "key_packages": [p.to_bytes().decode("utf-8") for p in o.key_packages],
+        }
+        return json.dumps(body, sort_keys=True).encode("utf-8")
+
+
+Encoder = Callable[[Released], bytes]
+
+
+# --- the refusal log -----------------------------------------------------------------
+
+egress_refusals = Table(
+    "egress_refusals",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("refused_at", DateTime(timezone=True), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("method", String(64), nullable=False),
+    Column("reason", Text, nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    refused_at: dt.datetime
+    kind: str
+    method: str
+    reason: str
+
+
+class SqlRefusalLog:
+    """Node-local record of every refused message (reasons only, never the refused values)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def from_url(cls, url: str) -> SqlRefusalLog:
+        engine = make_engine(url)
+        run_upgrade(engine, MIGRATIONS_DIR, VERSION_TABLE)
+        return cls(engine)
+
+    def record(self, kind: str, method: str, reason: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                egress_refusals.insert().values(
+                    refused_at=dt.datetime.now(dt.UTC),
+                    kind=kind[:64],
+                    method=method[:64],
+                    reason=reason,
+                )
+            )
+
+    def entries(self) -> list[Refusal]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(egress_refusals).order_by(egress_refusals.c.id)).all()
+        return [Refusal(r.refused_at, r.kind, r.method, r.reason) for r in rows]
+
+
+# --- the guard -----------------------------------------------------------------------
+
+
+class EgressGuard:
+    """Checks every outbound message against the node policy and seals what passes.
+
+    ``public_key`` is the trust's public CKKS context: without it no ciphertext can be
+    checked, so none is released.
+    """
+
+    def __init__(
+        self,
+        policy: NodePolicy,
+        identity: Identity,
+        *,
+        refusals: SqlRefusalLog,
+        public_key: CkksKey | None = None,
+    ) -> None:
+        if identity.party_id != policy.node_id:
+            raise NodeError(
+                f"node policy is for {policy.node_id!r}, identity is {identity.party_id!r}"
+            )
+        self.policy = policy
+        self.identity = identity
+        self.refusals = refusals
+        self.public_key = public_key
+
+    def check(self, outbound: Outbound) -> Released:
+        """Validate ``outbound``; seal it, or log the reason and raise."""
+        kind = str(getattr(outbound, "kind", "?"))
+        method = str(getattr(outbound, "method", "?"))
+        try:
+            if not isinstance(outbound, Outbound):
+                raise _Refuse(f"not an Outbound but {type(outbound).__name__}")
+            self._validate(outbound)
+            envelope = seal_request(self.identity, outbound.summary())
+        except _Refuse as exc:
+            self.refusals.record(kind, method, str(exc))
+            raise EgressRefusedError(kind, method, str(exc)) from None
+        return Released(outbound, envelope)
+
+    def release(self, outbound: Outbound, encode: Encoder | None = None) -> bytes:
+        """The bytes the transport sends: ``encode(released)`` (default: JSON framing)."""
+        released = self.check(outbound)
+        return (encode or Released.to_bytes)(released)
+
+    # -- rules --
+
+    def _validate(self, o: Outbound) -> None:
+        sovereignty = self.policy.data_sovereignty
+        if not sovereignty.allows(o.kind):
+            raise _Refuse(f"kind {o.kind!r} is not in the node policy's allowed_outbound")
+        if not isinstance(o.method, str) or not METHOD_PATTERN.match(o.method):
+            raise _Refuse(f"method {o.method!r} is not a protocol method name")
+        if o.round_id is not None and (type(o.round_id) is not int or o.round_id < 0):
+            raise _Refuse("round_id must be a natural number or None")
+        self._check_metadata(o.metadata)
+        if o.ciphertexts and o.kind not in CIPHERTEXT_KINDS:
+            raise _Refuse(f"ciphertexts may leave only in {sorted(CIPHERTEXT_KINDS)} messages")
+        if o.kind in CIPHERTEXT_KINDS and not o.ciphertexts:
+            raise _Refuse(f"a {o.kind} message must carry at least one ciphertext")
+        for index, vector in enumerate(o.ciphertexts):
+            self._check_ciphertext(index, vector)
+        if o.attestations and o.kind != "attestation":
+            raise _Refuse("attestations may leave only in attestation messages")
+        if o.kind == "attestation" and not o.attestations:
+            raise _Refuse("an attestation message must carry an attestation")
+        for envelope in o.attestations:
+            self._check_attestation(envelope)
+        if (o.key_packages or o.public_release is not None) and o.kind != "enrolment":
+            raise _Refuse("key material may leave only in enrolment (trust set-up) messages")
+        for package in o.key_packages:
+            if not isinstance(package, KeyPackage):
+                raise _Refuse("key_packages must be KeyPackage objects")
+            try:
+                verify_key_package(package, ceremony_public_key=self.identity.public_key)
+            except CkksError as exc:
+                raise _Refuse(f"key package not signed by this node as ceremony: {exc}") from exc
+        release = o.public_release
+        if release is not None and not (
+            isinstance(release, PublicContextRelease)
+            and verify_signature(
+                self.identity.public_key, release.signature, release.signed_bytes()
+            )
+        ):
+            raise _Refuse("public context release is not signed by this node as ceremony")
+
+    def _check_metadata(self, values: Mapping[str, Any]) -> None:
+        if not isinstance(values, Mapping):
+            raise _Refuse("metadata must be a mapping")
+        listed = set(self.policy.data_sovereignty.metadata_fields)
+        for name, value in values.items():
+            if type(value) not in (str, int, bool):
+                raise _Refuse(
+                    f"metadata {name!r}: only strings, integers and booleans may leave "
+                    f"(got {type(value).__name__})"
+                )
+            if name in PROTOCOL_FIELDS:
+                shape = PROTOCOL_FIELDS[name]
+                ok = (
+                    (type(value) is int and value >= 0)
+                    if shape is int
+                    else isinstance(value, str) and bool(shape.match(value))  # type: ignore[union-attr]
+                )
+                if not ok:
+                    raise _Refuse(f"metadata {name!r}: value is not a valid {name}")
+            elif name in listed:
+                if isinstance(value, str) and not _SAFE_TEXT.match(value):
+                    raise _Refuse(f"metadata {name!r}: value is not a short identifier")
+            else:
+                raise _Refuse(
+                    f"metadata field {name!r} is neither a protocol field nor listed in the "
+                    "node policy's data_sovereignty.metadata_fields"
+                )
+        if "node_id" in values and values["node_id"] != self.identity.party_id:
+            raise _Refuse("metadata node_id is not this node's id")
+        if "jurisdiction" in values and values["jurisdiction"] != self.policy.jurisdiction:
+            raise _Refuse("metadata jurisdiction is not this node's jurisdiction")
+
+    def _check_ciphertext(self, index: int, vector: Any) -> None:
+        if not isinstance(vector, EncryptedVector):
+            raise _Refuse(f"ciphertext {index} is not an EncryptedVector")
+        if self.public_key is None:
+            raise _Refuse("no trust public context installed: ciphertexts cannot be checked")
+        try:
+            EncryptedVector.from_bytes(vector.to_bytes())
+            check_ciphertext(self.public_key, vector)
+        except CkksError as exc:
+            raise _Refuse(f"ciphertext {index} is not a valid trust ciphertext: {exc}") from exc
+
+    def _check_attestation(self, envelope: Any) -> None:
+        if not isinstance(envelope, Envelope):
+            raise _Refuse("an attestation must be an Envelope")
+        try:
+            open_envelope(
+                envelope,
+                self.identity.public_key,
+                nonce_store=None,
+                max_age=None,
+                expected_kind=ATTESTATION_KIND,
+                expected_signer_id=self.identity.party_id,
+            )
+            check_payload(envelope.payload)
+        except (EnvelopeError, AttestationError) as exc:
+            raise _Refuse(f"attestation refused: {exc}") from exc
+
+
+class _Refuse(Exception):
+    """Internal: a rule failed; :meth:`EgressGuard.check` logs it and raises."""
+
+
+def default_refusal_log(home: Path | None = None) -> SqlRefusalLog:
+    """The refusal log on the node's own database (settings: GCDT_HOME / GCDT_DATABASE_URL)."""
+    from governance.settings import load_settings
+
+    return SqlRefusalLog.from_url(load_settings(home=home).database_url)

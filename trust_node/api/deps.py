@@ -1,0 +1,79 @@
+"""Every dependency of the routes, in one place: services, the caller, their tenant.
+
+Routes never read a tenant id from the request: the tenant is the one the bearer token
+belongs to, so every query a route makes is scoped by construction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from trust_node.api.problems import ApiProblem, unauthorized
+from trust_node.api.settings import NodeApiSettings
+from trust_node.estimates import EstimateService
+from trust_node.store import SqlRecordRepository
+from trust_node.tenants import AuthenticationError, ConsentLog, Principal, TenantRegistry
+
+
+@dataclass(frozen=True)
+class NodeServices:
+    settings: NodeApiSettings
+    repository: SqlRecordRepository
+    registry: TenantRegistry
+    consent: ConsentLog
+    estimates: EstimateService
+
+    @classmethod
+    def open(cls, settings: NodeApiSettings) -> NodeServices:
+        repository = SqlRecordRepository.from_url(settings.database_url)
+        return cls(
+            settings=settings,
+            repository=repository,
+            registry=TenantRegistry(repository.engine),
+            consent=ConsentLog(repository.engine),
+            estimates=EstimateService(repository, settings),
+        )
+
+
+bearer = HTTPBearer(auto_error=False, description="Tenant or operator API token.")
+
+
+def services(request: Request) -> NodeServices:
+    svc: NodeServices = request.app.state.services
+    return svc
+
+
+Services = Annotated[NodeServices, Depends(services)]
+
+
+def principal(
+    svc: Services,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise unauthorized()
+    try:
+        return svc.registry.authenticate(credentials.credentials)
+    except AuthenticationError:
+        raise unauthorized() from None
+
+
+def tenant_id(who: Annotated[Principal, Depends(principal)]) -> str:
+    """The caller's tenant; the operator token does not reach tenant routes."""
+    if who.role != "tenant" or who.tenant_id is None:
+        raise ApiProblem(403, "Forbidden", "tenant routes need a tenant token")
+    return who.tenant_id
+
+
+def operator(who: Annotated[Principal, Depends(principal)]) -> Principal:
+    if who.role != "operator":
+        raise ApiProblem(403, "Forbidden", "operator routes need the operator token")
+    return who
+
+
+TenantId = Annotated[str, Depends(tenant_id)]
+Operator = Annotated[Principal, Depends(operator)]

@@ -104,6 +104,7 @@ class FederatedTraining:
                 wire.MODEL_ID: self.config.model_id,
                 wire.VERSION: self.model_version,
                 wire.CLIP_NORM: float(self.config.clip_norm),
+                wire.ROUNDS_REMAINING: self.config.rounds - round_no + 1,
             }
         )
 

@@ -69,6 +69,7 @@ def build_client_app(homes: Sequence[str] | None = None) -> ClientApp:
             run=str(cfg[wire.RUN]),
             round_no=int(cfg[wire.ROUND]),
             clip_norm=float(cfg[wire.CLIP_NORM]),
+            rounds_remaining=int(cfg.get(wire.ROUNDS_REMAINING, 1)),
         )
         if isinstance(outcome, LocalRefusal):
             logger.warning("node %s refused round %s: %s", runtime.node_id, cfg[wire.ROUND],

@@ -12,25 +12,22 @@ node contributed, for its own audit); it never leaves.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
-from governance.privacy import BudgetExceededError, DpSgd
+from governance.privacy import Budget, BudgetExceededError
+from open_models.dp import DpSpec
+from open_models.errors import OpenModelsError
+from open_models.features import FeatureSpec
+from open_models.network import unflatten, weight_layout
+from open_models.training import TrainConfig, train_local
 from trust_node.federation.runtime import NodeRuntime
 from trust_node.tenants import consented_records
 
 TRAINING_DATASET = "training"
-#: Noise multiplier per round. Abadi et al. (CCS 2016, §5) train useful models with
-#: sigma around 1; with q = 0.25 and 8 steps a round costs ~eps 0.9 at delta 1e-5.
-NOISE_MULTIPLIER = 1.1
-#: Per-sample gradient clipping bound of DP-SGD (Opacus ``max_grad_norm``).
-MAX_GRAD_NORM = 1.0
-BATCH_SIZE = 32
-EPOCHS = 2
 
 
 @dataclass(frozen=True)
@@ -45,11 +42,6 @@ class LocalRefusal:
     reason: str
 
 
-def clip(delta: np.ndarray, bound: float) -> np.ndarray:
-    norm = float(np.linalg.norm(delta))
-    return delta if norm <= bound else delta * (bound / norm)
-
-
 def local_round(
     runtime: NodeRuntime,
     global_flat: np.ndarray,
@@ -57,43 +49,42 @@ def local_round(
     run: str,
     round_no: int,
     clip_norm: float,
+    rounds_remaining: int = 1,
 ) -> LocalUpdate | LocalRefusal:
-    from open_models.training import train_local  # B's DP training wrapper
-
+    """Train on consented records under DP (B's ``train_local`` charges the ledger first)."""
     policy = runtime.policy
     frame = consented_records(runtime.repository, "training", policy=policy,
                               as_of=datetime.now(UTC))
-    n = len(frame)
-    if n == 0:
+    if frame.empty:
         return LocalRefusal("no records with training consent")
-    sample_rate = min(1.0, BATCH_SIZE / n)
-    steps = EPOCHS * max(1, math.ceil(n / BATCH_SIZE))
     budget = policy.privacy_budget.for_dataset(TRAINING_DATASET)
+    spec = FeatureSpec()
+    layout = weight_layout(spec)
+    privacy = DpSpec(
+        ledger=runtime.ledger,
+        node_id=runtime.node_id,
+        period=policy.privacy_budget.accounting_period,
+        budget=Budget(budget.epsilon, budget.delta),
+        dataset=TRAINING_DATASET,
+        rounds_remaining=max(1, rounds_remaining),
+    )
     try:
-        receipt = runtime.ledger.charge(
-            runtime.node_id,
-            TRAINING_DATASET,
-            policy.privacy_budget.accounting_period,
-            DpSgd(NOISE_MULTIPLIER, sample_rate, steps),
-            (budget.epsilon, budget.delta),
-            f"federated round {run}:{round_no}",
+        result = train_local(
+            unflatten(np.asarray(global_flat, dtype=np.float64), layout),
+            frame,
+            TrainConfig(update_clip_norm=clip_norm, feature_spec=spec),
+            privacy,
         )
     except BudgetExceededError as exc:
         return LocalRefusal(f"privacy budget: {exc}")
-    result = train_local(
-        global_flat,
-        frame,
-        noise_multiplier=NOISE_MULTIPLIER,
-        max_grad_norm=MAX_GRAD_NORM,
-        sample_rate=sample_rate,
-        steps=steps,
-        seed=round_no,
-    )
-    new_flat = np.asarray(result, dtype=np.float64)
-    delta = clip(new_flat - np.asarray(global_flat, dtype=np.float64), clip_norm)
-    vector = np.concatenate([delta * n, [float(n)]])
-    _keep_local_copy(runtime.rounds_dir / run, round_no, delta, n)
-    return LocalUpdate(vector, n, receipt.epsilon_after)
+    except OpenModelsError as exc:
+        return LocalRefusal(f"training refused: {exc}")
+    n = int(result.num_examples)
+    if n == 0:
+        return LocalRefusal("no labelled records")
+    vector = np.concatenate([result.update * n, [float(n)]])
+    _keep_local_copy(runtime.rounds_dir / run, round_no, result.update, n)
+    return LocalUpdate(vector, n, result.epsilon_spent)
 
 
 def _keep_local_copy(directory: Path, round_no: int, delta: np.ndarray, n: int) -> None:

@@ -1,0 +1,136 @@
+"""The coordinator's Flower ServerApp: load state, run the rounds, publish, serve nodes.
+
+State comes from ``coordinator-home`` in the run config: the coordinator identity (signs
+the transparency log), its database (log + registry), the trust's public CKKS context
+``ckks/public.ctx`` (public key only; loading refuses a secret key) and the enrolled key
+holders ``federation/key_holders.json`` (node id -> Ed25519 identity key, hex).
+After the last round the accepted model is published (registry + ``publication`` log
+entry) and sent to every node in a ``query.publish`` message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from flwr.app import ConfigRecord, Context, Message, RecordDict
+from flwr.serverapp import Grid, ServerApp
+
+from coordinator.federation import wire
+from coordinator.federation.aggregate import CkksSummer
+from coordinator.federation.config import FederationConfig
+from coordinator.federation.errors import FederationConfigError
+from coordinator.federation.rounds import FederatedTraining, TrainingResult
+from coordinator.registry import ModelRegistry
+from coordinator.tables import migrate
+from governance.ckks import CkksKey, load_public_context
+from governance.db import make_engine
+from governance.identity import Identity
+from governance.pki import HomeLayout
+from governance.settings import load_settings
+from governance.translog import TransparencyLog
+from open_models.features import FeatureSpec
+from open_models.network import flatten, initial_weights, unflatten, weight_layout
+from open_models.published import PublishedModel
+
+PUBLIC_CONTEXT_FILE = Path("ckks") / "public.ctx"
+KEY_HOLDERS_FILE = Path("federation") / "key_holders.json"
+
+
+def load_public_key(home: Path) -> CkksKey:
+    path = home / PUBLIC_CONTEXT_FILE
+    if not path.exists():
+        raise FederationConfigError(f"no public CKKS context at {path}")
+    return load_public_context(path.read_bytes())
+
+
+def load_key_holders(home: Path) -> dict[str, bytes]:
+    path = home / KEY_HOLDERS_FILE
+    if not path.exists():
+        raise FederationConfigError(f"no key-holder list at {path}")
+    return {k: bytes.fromhex(v) for k, v in json.loads(path.read_text()).items()}
+
+
+def run_training(grid: Grid, config: FederationConfig, run_name: str) -> TrainingResult:
+    home = config.coordinator_home
+    engine = make_engine(load_settings(home=home).database_url)
+    migrate(engine)
+    log = TransparencyLog(engine, Identity.load(HomeLayout(home).identity_dir))
+    spec = FeatureSpec()
+    layout = weight_layout(spec)
+    start = flatten(initial_weights(spec, config.seed), layout)
+    version = run_name
+    training = FederatedTraining(
+        grid,
+        config,
+        summer=CkksSummer(load_public_key(home), start.size + 1),
+        key_holders=lambda: load_key_holders(home),
+        log=log,
+        run_name=run_name,
+        initial_weights=start,
+        model_version=version,
+    )
+    result = training.run()
+    accepted = [r for r in result.rounds if r.status == "accepted"]
+    if accepted:
+        publish(grid, config, log, ModelRegistry(engine), run_name, version, spec,
+                unflatten(result.weights, layout), result)
+    engine.dispose()
+    return result
+
+
+def publish(grid: Grid, config: FederationConfig, log: TransparencyLog,
+            registry: ModelRegistry, run_name: str, version: str, spec: FeatureSpec,
+            weights: dict[str, np.ndarray], result: TrainingResult) -> None:
+    card = {
+        "data_scope": "facility records of consenting tenants on the contributing nodes",
+        "run": run_name,
+        "rounds": [
+            {"round": r.round, "status": r.status, "contributors": sorted(r.contributors),
+             "aggregate_sha256": r.aggregate_digest, "log_index": r.log_index}
+            for r in result.rounds
+        ],
+        "published_at": dt.datetime.now(dt.UTC).isoformat(),
+    }
+    model = PublishedModel(config.model_id, version, weights, feature_spec=spec, card=card)
+    with tempfile.TemporaryDirectory() as tmp:
+        model.save(Path(tmp))
+        files = {p.name: p.read_bytes() for p in sorted(Path(tmp).iterdir()) if p.is_file()}
+    entry = log.append("publication", {"model_id": model.model_id, "version": version,
+                                       "content_hash": model.content_hash, "run": run_name})
+    registry.register(model_id=model.model_id, version=version, content_hash=model.content_hash,
+                      log_index=entry.index, run=run_name, card=card, files=files)
+    record = ConfigRecord(
+        {
+            wire.MODEL_ID: model.model_id,
+            wire.VERSION: version,
+            wire.CONTENT_HASH: model.content_hash,
+            wire.LOG_INDEX: entry.index,
+            wire.FILE_NAMES: sorted(files),
+            **{wire.FILE_PREFIX + name: data for name, data in files.items()},
+        }
+    )
+    messages = [
+        Message(RecordDict({wire.PUBLISHED: record}), dst_node_id=node,
+                message_type=wire.PUBLISH)
+        for node in sorted(grid.get_node_ids())
+    ]
+    grid.send_and_receive(messages, timeout=config.attest_timeout_s)
+
+
+def build_server_app(config: FederationConfig | None = None) -> ServerApp:
+    app = ServerApp()
+
+    @app.main()
+    def main(grid: Grid, context: Context) -> None:
+        cfg = config or FederationConfig.from_run_config(dict(context.run_config))
+        run_name = f"run-{grid.run.run_id}" if grid.run.run_id else "run-local"
+        run_training(grid, cfg, run_name)
+
+    return app
+
+
+app = build_server_app()

@@ -38,6 +38,7 @@ def test_three_encrypted_dp_rounds(tmp_path: Path) -> None:
     engine = make_engine(load_settings(home=fed.coordinator_home).database_url)
     registry = ModelRegistry(engine)
     [(model_id, version, content_hash, log_index)] = registry.list()
+    assert log_index >= 0
     registry.export(model_id, version, tmp_path / "export")
     model = PublishedModel.load(tmp_path / "export")
 

@@ -247,6 +247,13 @@ def _print_frame(frame: pd.DataFrame, title: str) -> None:
     out.print(table)
 
 
+from trust_node import cli_tenants  # noqa: E402  (issue 7: tenants, operator token, API)
+
+app.add_typer(cli_tenants.tenant_app, name="tenant")
+app.command("operator-token")(cli_tenants.operator_token)
+app.command("serve")(cli_tenants.serve)
+
+
 def main() -> None:
     app()
 

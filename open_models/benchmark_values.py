@@ -55,6 +55,8 @@ class RoundTerms:
     key_id: str
     epsilon: float
     delta: float
+    k: int
+    m: int
 
     def __post_init__(self) -> None:
         if type(self.round_id) is not int or self.round_id < 0:
@@ -63,7 +65,14 @@ class RoundTerms:
             raise CatalogueError(f"noise_multiplier must be > 0, got {self.noise_multiplier!r}")
         if type(self.noise_shares) is not int or self.noise_shares < 1:
             raise CatalogueError(f"noise_shares must be an integer >= 1, got {self.noise_shares!r}")
+        if type(self.k) is not int or self.k < 1 or type(self.m) is not int or self.m < 1:
+            raise CatalogueError(f"k and m must be integers >= 1, got {self.k!r}, {self.m!r}")
         CellCatalogue(tuple(self.years))
+
+    @property
+    def subject_id(self) -> str:
+        """What key holders attest: this round's summed statistics vector."""
+        return f"statistics/round-{self.round_id}"
 
     @property
     def catalogue(self) -> CellCatalogue:
@@ -88,6 +97,8 @@ class RoundTerms:
             "key_id": self.key_id,
             "epsilon": self.epsilon,
             "delta": self.delta,
+            "k": self.k,
+            "m": self.m,
             "catalogue_id": self.catalogue.catalogue_id(),
         }
 
@@ -102,6 +113,8 @@ class RoundTerms:
                 key_id=str(data["key_id"]),
                 epsilon=float(data["epsilon"]),
                 delta=float(data["delta"]),
+                k=int(data["k"]),
+                m=int(data["m"]),
             )
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, CatalogueError):
@@ -153,33 +166,57 @@ def cbam_default_direct(product: str, year: int) -> float | None:
     return None if value is None else value.direct_with_markup
 
 
-def derive_benchmarks(
-    terms: RoundTerms, values: Sequence[float], *, k: int, m: int
-) -> list[dict[str, Any]]:
-    """One entry per catalogue cell: published figures, or a suppression marker only."""
-    catalogue = terms.catalogue
-    per_cell = catalogue.unpack(values)
+def suppression_reasons(terms: RoundTerms, values: Sequence[float]) -> list[str | None]:
+    """Per catalogue cell: why it is suppressed, or None when it may be published."""
     sigma = terms.sigma_total
-    out: list[dict[str, Any]] = []
-    for cell in catalogue.cells:
-        out.append(_cell_benchmark(cell, per_cell[cell], sigma, k=k, m=m))
+    per_cell = terms.catalogue.unpack(values)
+    out: list[str | None] = []
+    for cell in terms.catalogue.cells:
+        v = per_cell[cell]
+        reasons = []
+        if v["facilities"] < terms.k + K_MARGIN_SIGMAS * sigma:
+            reasons.append(
+                f"fewer than k={terms.k} facilities (with a {K_MARGIN_SIGMAS:g}-sigma margin)"
+            )
+        if v["nodes"] < terms.m - 0.5:
+            reasons.append(f"fewer than m={terms.m} contributing nodes")
+        if v["production_t"] <= 0 or v["direct_tco2e"] < 0:
+            reasons.append("noisy totals not positive")
+        out.append("; ".join(reasons) or None)
     return out
 
 
-def _cell_benchmark(
-    cell: Cell, v: Mapping[str, float], sigma: float, *, k: int, m: int
-) -> dict[str, Any]:
+def mask_suppressed(terms: RoundTerms, values: Sequence[float]) -> list[float]:
+    """``values`` with every coordinate of a suppressed cell set to 0.
+
+    Key holders apply this *before* they sign (``trust_node.statistics.attest``), so a
+    suppressed cell's values never leave a key holder: not to the coordinator, not into
+    the log. Deterministic, so honest key holders still sign identical vectors.
+    """
+    width = terms.catalogue.width
+    out = [float(v) for v in values]
+    for i, reason in enumerate(suppression_reasons(terms, values)):
+        if reason is not None:
+            out[i * width : (i + 1) * width] = [0.0] * width
+    return out
+
+
+def derive_benchmarks(terms: RoundTerms, values: Sequence[float]) -> list[dict[str, Any]]:
+    """One entry per catalogue cell: published figures, or a suppression marker only."""
+    catalogue = terms.catalogue
+    per_cell = catalogue.unpack(values)
+    reasons = suppression_reasons(terms, values)
+    return [
+        _cell_benchmark(cell, per_cell[cell], reason)
+        for cell, reason in zip(catalogue.cells, reasons, strict=True)
+    ]
+
+
+def _cell_benchmark(cell: Cell, v: Mapping[str, float], reason: str | None) -> dict[str, Any]:
     sector, product, route, year = cell
     head: dict[str, Any] = {"sector": sector, "product": product, "route": route, "year": year}
-    reasons = []
-    if v["facilities"] < k + K_MARGIN_SIGMAS * sigma:
-        reasons.append(f"fewer than k={k} facilities (with a {K_MARGIN_SIGMAS:g}-sigma margin)")
-    if v["nodes"] < m - 0.5:
-        reasons.append(f"fewer than m={m} contributing nodes")
-    if v["production_t"] <= 0 or v["direct_tco2e"] < 0:
-        reasons.append("noisy totals not positive")
-    if reasons:
-        return {**head, "suppressed": True, "reason": "; ".join(reasons)}
+    if reason is not None:
+        return {**head, "suppressed": True, "reason": reason}
     edges = SECTOR_BOUNDS[sector].bin_edges()
     counts = [v[name] for name in HISTOGRAM_FIELDS]
     energy = (
@@ -209,4 +246,6 @@ __all__ = [
     "cbam_default_direct",
     "derive_benchmarks",
     "histogram_percentiles",
+    "mask_suppressed",
+    "suppression_reasons",
 ]

@@ -56,7 +56,7 @@ def _record(**over: object) -> dict[str, object]:
 
 
 def _terms(key: CkksKey, *, z: float = 1.0, shares: int = 3) -> RoundTerms:
-    return RoundTerms(7, (2022,), z, shares, key.key_id, 1.0, 1e-5)
+    return RoundTerms(7, (2022,), z, shares, key.key_id, 1.0, 1e-5, 3, 2)
 
 
 def test_direct_emissions_prefers_verified_then_complete_tier1() -> None:
@@ -165,7 +165,7 @@ def test_budget_refusal_happens_before_any_work_and_is_recorded(key: CkksKey) ->
 
 
 def test_wrong_key_is_refused(key: CkksKey) -> None:
-    other = RoundTerms(7, (2022,), 1.0, 3, "0" * 32, 1.0, 1e-5)
+    other = RoundTerms(7, (2022,), 1.0, 3, "0" * 32, 1.0, 1e-5, 3, 2)
     with pytest.raises(StatisticsError, match="fetch the current keys"):
         prepare_release(
             other,
@@ -180,7 +180,7 @@ def test_wrong_key_is_refused(key: CkksKey) -> None:
 
 def test_noise_shares_sum_to_the_policy_sigma(key: CkksKey) -> None:
     """Three nodes with no data: the decrypted sum is pure noise with sd sigma_total."""
-    terms = RoundTerms(1, (2021, 2022, 2023), 0.8, 3, key.key_id, 1.0, 1e-5)
+    terms = RoundTerms(1, (2021, 2022, 2023), 0.8, 3, key.key_id, 1.0, 1e-5, 3, 2)
     ledger = PrivacyLedger(InMemoryLedgerStore())
     rng = np.random.default_rng(11)
     vectors = [

@@ -1,0 +1,25 @@
+"""Encrypted sector statistics, coordinator side: rounds, checks, sums, publication."""
+
+from coordinator.statistics.errors import (
+    NotEnoughSubmissionsError,
+    PublicationRefusedError,
+    StatisticsRoundError,
+    SubmissionRejectedError,
+)
+from coordinator.statistics.service import (
+    ROUND_KIND,
+    SUBMISSION_KIND,
+    RoundStatus,
+    StatisticsService,
+)
+
+__all__ = [
+    "ROUND_KIND",
+    "SUBMISSION_KIND",
+    "NotEnoughSubmissionsError",
+    "PublicationRefusedError",
+    "RoundStatus",
+    "StatisticsRoundError",
+    "StatisticsService",
+    "SubmissionRejectedError",
+]

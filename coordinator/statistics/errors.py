@@ -1,0 +1,33 @@
+"""Errors of the coordinator's statistics rounds (all under ``CoordinatorError``).
+
+- ``StatisticsRoundError``        bad round state or request -> FAILED_PRECONDITION
+  - ``SubmissionRejectedError``   a submission failed a check; logged -> INVALID_ARGUMENT
+  - ``NotEnoughSubmissionsError`` fewer than max(m, noise_shares) nodes submitted
+  - ``PublicationRefusedError``   fewer than t matching attestations (outcome attached)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from coordinator.store.errors import CoordinatorError
+
+
+class StatisticsRoundError(CoordinatorError):
+    """The statistics round cannot do what was asked in its current state."""
+
+
+class SubmissionRejectedError(StatisticsRoundError):
+    """A submission was refused (and logged with its reason, never its content)."""
+
+
+class NotEnoughSubmissionsError(StatisticsRoundError):
+    """Too few nodes submitted for the round's noise to be complete or ``m`` to hold."""
+
+
+class PublicationRefusedError(StatisticsRoundError):
+    """Fewer than ``t`` key holders signed identical plaintexts."""
+
+    def __init__(self, message: str, outcome: Any = None) -> None:
+        super().__init__(message)
+        self.outcome = outcome

@@ -146,5 +146,12 @@ def _redacted(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+from coordinator import cli_trust  # noqa: E402  (verbs of the trust protocol)
+
+app.command("serve")(cli_trust.serve)
+app.command("enrol")(cli_trust.enrol)
+app.command("revoke")(cli_trust.revoke)
+
+
 def main() -> None:
     app()

@@ -70,6 +70,7 @@ PROTOCOL_FIELDS: Mapping[str, re.Pattern[str] | type] = {
     "request_id": re.compile(r"^[0-9a-f]{32}$"),
     "layout_digest": re.compile(r"^sha256:[0-9a-f]{64}$"),
     "subject_id": re.compile(r"^[a-z0-9][a-z0-9_.:/-]{0,127}$"),
+    "round_kind": re.compile(r"^[a-z][a-z_]{0,31}$"),
 }
 #: Shape of a policy-listed metadata string value.
 _SAFE_TEXT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/+-]{0,127}$")

@@ -1,0 +1,23 @@
+"""The coordinator's side of the trust gRPC protocol (mutual TLS, thin servicers)."""
+
+from coordinator.transport.handlers import RoundParameters, SubmissionValidator, TrustHandlers
+from coordinator.transport.server import (
+    STATUS_MAP,
+    TrustServer,
+    TrustServicer,
+    make_handlers,
+    start_server,
+    status_for,
+)
+
+__all__ = [
+    "STATUS_MAP",
+    "RoundParameters",
+    "SubmissionValidator",
+    "TrustHandlers",
+    "TrustServer",
+    "TrustServicer",
+    "make_handlers",
+    "start_server",
+    "status_for",
+]

@@ -1,0 +1,286 @@
+"""What the coordinator does with each authenticated trust-protocol request.
+
+Handlers receive domain objects only (a verified :class:`NodeRecord` for the caller and
+a :class:`DecodedRequest` whose envelope is already checked) and raise domain errors;
+the servicer maps those to gRPC status codes. Every enrolment, ceremony, submission
+digest and attestation goes into the transparency log.
+
+Extension points for other packages (S: statistics, C: federation):
+
+* ``submission_validators[round_kind](round_id, node, vectors, metadata)`` — raise
+  :class:`InvalidRequestError` to refuse a submission (e.g. wrong vector length);
+* ``round_parameters(round_kind, round_id) -> dict[str, str]`` — published round
+  parameters a node needs (e.g. the cell layout digest, noise scale).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from coordinator.store import CoordinatorStore, NodeRecord
+from coordinator.store.errors import (
+    InvalidRequestError,
+    NotFoundError,
+    RoundStateError,
+    UnknownNodeError,
+)
+from coordinator.transport.serde import DecodedRequest
+from governance.attestation import (
+    AttestationOutcome,
+    collect_matching,
+    read_attestation,
+)
+from governance.ckks import (
+    CkksKey,
+    EncryptedVector,
+    KeyPackage,
+    PublicContextRelease,
+    check_ciphertext,
+    open_public_release,
+    verify_key_package,
+)
+from governance.identity import Identity
+from governance.nonces import NonceStore
+from governance.pki import HomeLayout
+from governance.policy.files import signature_path
+from governance.signed_requests import Scalar
+from governance.translog import TransparencyLog
+
+log = logging.getLogger(__name__)
+
+SubmissionValidator = Callable[
+    [int, NodeRecord, Sequence[EncryptedVector], Mapping[str, Scalar]], None
+]
+RoundParameters = Callable[[str, int], Mapping[str, str]]
+
+
+@dataclass(frozen=True)
+class TrustInfoData:
+    coordinator_id: str
+    identity_key: bytes
+    policy_toml: bytes
+    policy_sig: bytes
+    crl_pem: bytes
+    nodes: list[NodeRecord]
+
+
+@dataclass(frozen=True)
+class KeyMaterialData:
+    release: PublicContextRelease
+    ceremony_key: bytes
+    package: KeyPackage | None
+
+
+@dataclass
+class TrustHandlers:
+    layout: HomeLayout
+    identity: Identity
+    store: CoordinatorStore
+    translog: TransparencyLog
+    nonces: NonceStore
+    submission_validators: Mapping[str, SubmissionValidator] = field(default_factory=dict)
+    round_parameters: RoundParameters | None = None
+    _public_keys: dict[str, CkksKey] = field(default_factory=dict, repr=False)
+
+    # --- trust information ---
+
+    def trust_info(self, node: NodeRecord, request: DecodedRequest) -> TrustInfoData:
+        policy = self.layout.trust_policy
+        crl = self.layout.pki_dir / "crl.pem"
+        return TrustInfoData(
+            coordinator_id=self.identity.party_id,
+            identity_key=self.identity.public_key,
+            policy_toml=policy.read_bytes(),
+            policy_sig=signature_path(policy).read_bytes(),
+            crl_pem=crl.read_bytes() if crl.exists() else b"",
+            nodes=self.store.nodes(),
+        )
+
+    # --- key ceremony ---
+
+    def upload_ceremony(self, node: NodeRecord, request: DecodedRequest) -> tuple[str, int]:
+        """Keep a ceremony run by ``node``: signed by it, sealed to exactly the key holders."""
+        release = request.public_release
+        if release is None:
+            raise InvalidRequestError("UploadCeremony: public_context is required")
+        if release.ceremony_id != node.node_id:
+            raise InvalidRequestError(
+                f"public context names ceremony {release.ceremony_id!r}, caller is {node.node_id!r}"
+            )
+        key = open_public_release(release, ceremony_public_key=node.identity_public_key)
+        holders = {h.node_id: h for h in self.store.key_holders()}
+        recipients = {p.recipient_id for p in request.key_packages}
+        if recipients != set(holders) or len(request.key_packages) != len(holders):
+            raise InvalidRequestError(
+                f"key packages are for {sorted(recipients)}, the key holders are {sorted(holders)}"
+            )
+        for package in request.key_packages:
+            verify_key_package(package, ceremony_public_key=node.identity_public_key)
+            holder = holders[package.recipient_id]
+            if (
+                package.key_id != release.key_id
+                or package.period != release.period
+                or package.recipient_transport_key != holder.transport_public_key
+            ):
+                raise InvalidRequestError(
+                    f"key package for {package.recipient_id!r} does not match the public "
+                    "context or the holder's registered transport key"
+                )
+        self.store.store_ceremony(release, request.key_packages)
+        self._public_keys[key.key_id] = key
+        entry = self.translog.append(
+            "key_ceremony",
+            {
+                "ceremony_id": node.node_id,
+                "key_id": release.key_id,
+                "period": release.period,
+                "key_holders": sorted(holders),
+                "public_context_sha256": hashlib.sha256(release.public_context).hexdigest(),
+            },
+        )
+        return release.key_id, entry.index
+
+    def public_key(self, key_id: str | None = None) -> CkksKey:
+        """The verified public CKKS context (latest ceremony by default); never a secret."""
+        release = self.store.public_release(key_id)
+        if release.key_id not in self._public_keys:
+            ceremony = self.store.node(release.ceremony_id)
+            self._public_keys[release.key_id] = open_public_release(
+                release, ceremony_public_key=ceremony.identity_public_key
+            )
+        return self._public_keys[release.key_id]
+
+    def key_material(self, node: NodeRecord, request: DecodedRequest) -> KeyMaterialData:
+        key_id = request.metadata.get("key_id")
+        release = self.store.public_release(key_id if isinstance(key_id, str) else None)
+        ceremony = self.store.node(release.ceremony_id)
+        package = self.store.key_package(release.key_id, node.node_id) if node.key_holder else None
+        return KeyMaterialData(release, ceremony.identity_public_key, package)
+
+    # --- rounds and submissions ---
+
+    def round_for(self, round_kind: str) -> int:
+        current = self.store.current_round(round_kind)
+        if current is None:
+            raise RoundStateError(f"no {round_kind} round is open")
+        return current
+
+    def get_round(
+        self, node: NodeRecord, request: DecodedRequest
+    ) -> tuple[int, str, dict[str, str]]:
+        kind = request.text("round_kind")
+        round_id = self.round_for(kind)
+        params = dict(self.round_parameters(kind, round_id)) if self.round_parameters else {}
+        return round_id, kind, params
+
+    def submit(self, node: NodeRecord, request: DecodedRequest) -> tuple[int, int, str]:
+        round_kind = request.text("round_kind")
+        assert request.round_id is not None
+        if not request.ciphertexts:
+            raise InvalidRequestError("a submission must carry at least one ciphertext")
+        try:
+            key = self.public_key()
+            for vector in request.ciphertexts:
+                check_ciphertext(key, vector)
+            validator = self.submission_validators.get(round_kind)
+            if validator is not None:
+                validator(request.round_id, node, request.ciphertexts, request.metadata)
+        except Exception as exc:
+            self.translog.append(
+                "submission_rejected",
+                {
+                    "round_id": request.round_id,
+                    "node_id": node.node_id,
+                    "kind": round_kind,
+                    "reason": f"{type(exc).__name__}: {exc}"[:500],
+                },
+            )
+            raise
+        digest = "sha256:" + hashlib.sha256(request.envelope.to_bytes()).hexdigest()
+        submission_id = self.store.add_submission(
+            round_id=request.round_id,
+            node_id=node.node_id,
+            kind=round_kind,
+            envelope=request.envelope,
+            vectors=request.ciphertexts,
+            metadata=request.metadata,
+        )
+        entry = self.translog.append(
+            "submission_digest",
+            {
+                "round_id": request.round_id,
+                "node_id": node.node_id,
+                "kind": round_kind,
+                "envelope_digest": digest,
+                "ciphertext_digests": [c["digest"] for c in request.summary()["ciphertexts"]],
+            },
+        )
+        return submission_id, entry.index, digest
+
+    # --- decrypt and attest ---
+
+    def decryption_requests(self, node: NodeRecord, request: DecodedRequest) -> list[Any]:
+        if not node.key_holder:
+            raise UnknownNodeError(f"node {node.node_id!r} is not a key holder")
+        return self.store.pending_decryption_requests(node.node_id)
+
+    def submit_attestation(self, node: NodeRecord, request: DecodedRequest) -> tuple[int, int]:
+        if not node.key_holder:
+            raise UnknownNodeError(f"node {node.node_id!r} is not a key holder")
+        pending = self.store.decryption_request(request.text("request_id"))
+        if pending.status != "open":
+            raise RoundStateError(f"decryption request {pending.request_id} is {pending.status}")
+        envelope = request.attestations[0]
+        att = read_attestation(
+            envelope,
+            {node.node_id: node.identity_public_key},
+            nonce_store=self.nonces,
+            subject_id=pending.subject_id,
+            round_id=pending.round_id,
+            key_id=pending.key_id,
+            digest=pending.digest,
+        )
+        self.store.add_attestation(pending.request_id, att.signer_id, envelope)
+        entry = self.translog.append(
+            "attestation_received",
+            {
+                "request_id": pending.request_id,
+                "subject_id": pending.subject_id,
+                "round_id": pending.round_id,
+                "signer_id": att.signer_id,
+                "envelope_sha256": hashlib.sha256(envelope.to_bytes()).hexdigest(),
+            },
+        )
+        return entry.index, len(self.store.attestations(pending.request_id))
+
+    def collect(self, request_id: str, *, t: int) -> AttestationOutcome:
+        """For S and C: accept the request's aggregate iff ``t`` key holders agree.
+
+        Logs every accepted and rejected attestation; raises
+        :class:`governance.attestation.InsufficientAttestationsError` otherwise.
+        """
+        pending = self.store.decryption_request(request_id)
+        return collect_matching(
+            self.store.attestations(request_id),
+            self.store.identity_keys(key_holders_only=True),
+            t=t,
+            subject_id=pending.subject_id,
+            round_id=pending.round_id,
+            key_id=pending.key_id,
+            digest=pending.digest,
+            log=self.translog,
+            max_age=None,
+        )
+
+    # --- publications ---
+
+    def publication(self, node: NodeRecord, request: DecodedRequest) -> Any:
+        subject = request.text("subject_id")
+        try:
+            return self.store.publication(subject)
+        except NotFoundError:
+            raise

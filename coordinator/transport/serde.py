@@ -1,0 +1,248 @@
+"""The coordinator's one translation between protobuf messages and domain objects.
+
+Decoding turns each request into a :class:`DecodedRequest` (domain objects only) whose
+:meth:`~DecodedRequest.summary` is what the node's signed envelope must describe; replies
+are encoded from domain objects. Nothing else on the coordinator imports ``*_pb2``.
+Malformed content raises :class:`InvalidRequestError` naming the field.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from coordinator.store import DecryptionRequest, NodeRecord, Publication
+from coordinator.store.errors import InvalidRequestError
+from governance.ckks import (
+    CkksError,
+    CkksParameters,
+    EncryptedVector,
+    KeyPackage,
+    PublicContextRelease,
+)
+from governance.envelope import Envelope
+from governance.errors import GovernanceError
+from governance.signed_requests import Scalar, summarize
+from protos import trust_pb2 as pb
+
+#: RPC -> (method name in the signed envelope, outbound kind the node's guard used).
+METHODS: dict[str, tuple[str, str]] = {
+    "GetTrustInfo": ("get_trust_info", "metadata"),
+    "UploadCeremony": ("upload_ceremony", "enrolment"),
+    "GetKeyMaterial": ("get_key_material", "metadata"),
+    "GetRound": ("get_round", "metadata"),
+    "Submit": ("submit", "ciphertext_statistics"),  # see submission_outbound_kind
+    "FetchDecryptionRequests": ("fetch_decryption_requests", "metadata"),
+    "SubmitAttestation": ("submit_attestation", "attestation"),
+    "GetPublication": ("get_publication", "metadata"),
+}
+
+
+def submission_outbound_kind(round_kind: str) -> str:
+    """Statistics rounds carry ``ciphertext_statistics``; every other round kind updates."""
+    return "ciphertext_statistics" if round_kind == "statistics" else "ciphertext_update"
+
+
+@dataclass(frozen=True)
+class DecodedRequest:
+    method: str
+    outbound_kind: str
+    envelope: Envelope
+    round_id: int | None
+    metadata: dict[str, Scalar]
+    ciphertexts: tuple[EncryptedVector, ...] = ()
+    attestations: tuple[Envelope, ...] = ()
+    key_packages: tuple[KeyPackage, ...] = ()
+    public_release: PublicContextRelease | None = None
+
+    def summary(self) -> dict[str, Any]:
+        return summarize(
+            method=self.method,
+            outbound_kind=self.outbound_kind,
+            round_id=self.round_id,
+            ciphertexts=self.ciphertexts,
+            metadata=self.metadata,
+            attestations=self.attestations,
+            key_packages=self.key_packages,
+            public_release=self.public_release,
+        )
+
+    def text(self, name: str) -> str:
+        value = self.metadata.get(name)
+        if not isinstance(value, str):
+            raise InvalidRequestError(f"{self.method}: metadata {name!r} (text) is required")
+        return value
+
+
+def _envelope(data: bytes) -> Envelope:
+    if not data:
+        raise InvalidRequestError("request carries no signed envelope")
+    try:
+        return Envelope.from_bytes(data)
+    except GovernanceError as exc:
+        raise InvalidRequestError(f"envelope: {exc}") from exc
+
+
+def _metadata(entries: Mapping[str, pb.Scalar]) -> dict[str, Scalar]:
+    out: dict[str, Scalar] = {}
+    for name, scalar in entries.items():
+        which = scalar.WhichOneof("value")
+        if which is None:
+            raise InvalidRequestError(f"metadata {name!r} has no value")
+        out[name] = getattr(scalar, which)
+    return out
+
+
+def vector_from_msg(msg: pb.EncryptedVectorMsg, where: str = "vector") -> EncryptedVector:
+    try:
+        return EncryptedVector(msg.key_id, msg.length, tuple(msg.chunks))
+    except CkksError as exc:
+        raise InvalidRequestError(f"{where}: {exc}") from exc
+
+
+def vector_to_msg(vector: EncryptedVector) -> pb.EncryptedVectorMsg:
+    return pb.EncryptedVectorMsg(
+        key_id=vector.key_id, length=vector.length, chunks=list(vector.chunks)
+    )
+
+
+def release_from_msg(msg: pb.PublicContextMsg) -> PublicContextRelease:
+    try:
+        params = CkksParameters.from_dict(json.loads(msg.params_json))
+    except (ValueError, TypeError, KeyError, CkksError) as exc:
+        raise InvalidRequestError(f"public_context.params_json: {exc}") from exc
+    return PublicContextRelease(
+        ceremony_id=msg.ceremony_id,
+        key_id=msg.key_id,
+        period=msg.period,
+        params=params,
+        public_context=msg.public_context,
+        signature=msg.signature,
+    )
+
+
+def release_to_msg(release: PublicContextRelease) -> pb.PublicContextMsg:
+    return pb.PublicContextMsg(
+        ceremony_id=release.ceremony_id,
+        key_id=release.key_id,
+        period=release.period,
+        params_json=json.dumps(release.params.to_dict(), sort_keys=True),
+        public_context=release.public_context,
+        signature=release.signature,
+    )
+
+
+def decode(rpc: str, request: Any) -> DecodedRequest:
+    """Domain view of any request message of the ``TrustCoordinator`` service."""
+    method, kind = METHODS[rpc]
+    envelope = _envelope(request.envelope)
+    metadata = _metadata(request.metadata)
+    round_id: int | None = None
+    extra: dict[str, Any] = {}
+    if rpc == "Submit":
+        round_kind = metadata.get("round_kind")
+        if round_kind != request.kind or not request.kind:
+            raise InvalidRequestError("Submit: kind must equal the signed metadata round_kind")
+        kind = submission_outbound_kind(request.kind)
+        round_id = request.round_id
+        extra["ciphertexts"] = tuple(
+            vector_from_msg(v, f"vectors[{i}]") for i, v in enumerate(request.vectors)
+        )
+    elif rpc == "SubmitAttestation":
+        round_id = request.round_id
+        extra["attestations"] = (_envelope(request.attestation),)
+    elif rpc == "UploadCeremony":
+        try:
+            extra["key_packages"] = tuple(KeyPackage.from_bytes(p) for p in request.key_packages)
+        except CkksError as exc:
+            raise InvalidRequestError(f"key_packages: {exc}") from exc
+        if not request.HasField("public_context"):
+            raise InvalidRequestError("UploadCeremony: public_context is required")
+        extra["public_release"] = release_from_msg(request.public_context)
+    return DecodedRequest(method, kind, envelope, round_id, metadata, **extra)
+
+
+# --- replies -------------------------------------------------------------------------
+
+
+def node_info(node: NodeRecord) -> pb.NodeInfo:
+    return pb.NodeInfo(
+        node_id=node.node_id,
+        jurisdiction=node.jurisdiction,
+        identity_public_key=node.identity_public_key,
+        transport_public_key=node.transport_public_key,
+        key_holder=node.key_holder,
+    )
+
+
+def trust_info(
+    *,
+    coordinator_id: str,
+    identity_key: bytes,
+    policy_toml: bytes,
+    policy_sig: bytes,
+    crl_pem: bytes,
+    nodes: Iterable[NodeRecord],
+) -> pb.TrustInfo:
+    return pb.TrustInfo(
+        coordinator_id=coordinator_id,
+        coordinator_identity_key=identity_key,
+        trust_policy_toml=policy_toml,
+        trust_policy_sig=policy_sig,
+        crl_pem=crl_pem,
+        nodes=[node_info(n) for n in nodes],
+    )
+
+
+def upload_reply(key_id: str, log_index: int) -> pb.UploadCeremonyReply:
+    return pb.UploadCeremonyReply(key_id=key_id, log_index=log_index)
+
+
+def key_material(
+    release: PublicContextRelease, ceremony_key: bytes, package: KeyPackage | None
+) -> pb.KeyMaterial:
+    return pb.KeyMaterial(
+        public_context=release_to_msg(release),
+        ceremony_identity_key=ceremony_key,
+        key_package=b"" if package is None else package.to_bytes(),
+    )
+
+
+def round_info(
+    round_id: int, kind: str, is_open: bool, parameters: Mapping[str, str]
+) -> pb.RoundInfo:
+    return pb.RoundInfo(round_id=round_id, kind=kind, open=is_open, parameters=dict(parameters))
+
+
+def receipt(submission_id: int, log_index: int, digest: str) -> pb.SubmissionReceipt:
+    return pb.SubmissionReceipt(submission_id=submission_id, log_index=log_index, digest=digest)
+
+
+def decryption_requests(requests: Iterable[DecryptionRequest]) -> pb.DecryptionRequests:
+    return pb.DecryptionRequests(
+        requests=[
+            pb.DecryptionRequestMsg(
+                request_id=r.request_id,
+                round_id=r.round_id,
+                subject_id=r.subject_id,
+                digest=r.digest,
+                vector=vector_to_msg(r.vector),
+            )
+            for r in requests
+        ]
+    )
+
+
+def attestation_receipt(log_index: int, received: int) -> pb.AttestationReceipt:
+    return pb.AttestationReceipt(log_index=log_index, attestations_received=received)
+
+
+def publication(pub: Publication) -> pb.PublicationMsg:
+    return pb.PublicationMsg(
+        subject_id=pub.subject_id,
+        kind=pub.kind,
+        body_json=json.dumps(pub.body, sort_keys=True),
+        log_index=pub.log_index,
+    )

@@ -78,7 +78,9 @@ class PublishedModel:
         if not (math.isfinite(self.interval_scale) and self.interval_scale > 0):
             raise PublishedModelError(f"interval_scale must be > 0, got {self.interval_scale}")
         if not 0 < self.nominal_coverage < 1:
-            raise PublishedModelError(f"nominal_coverage must be in (0, 1): {self.nominal_coverage}")
+            raise PublishedModelError(
+                f"nominal_coverage must be in (0, 1): {self.nominal_coverage}"
+            )
         try:
             check_weights(self.weights, self.layout)
         except WeightShapeError as exc:

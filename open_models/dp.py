@@ -1,0 +1,181 @@
+"""Differential privacy as a wrapper around a plain training function.
+
+``train_epochs`` (in ``open_models.training``) knows nothing of privacy. :class:`DpTrainer`
+takes it, asks the node's privacy ledger for the noise multiplier that keeps the account
+within budget over the rounds still planned, charges the ledger *before* any gradient is
+computed (an over-budget round raises ``BudgetExceededError`` with the refusal already
+recorded, and no work is done), then lets Opacus' ``PrivacyEngine`` turn model, optimizer
+and data loader into their DP versions (Poisson sampling, per-sample clipping, Gaussian
+noise) and runs the plain function on them.
+
+Noise: Opacus runs with ``secure_mode=False`` (torchcsprng does not install with torch
+2.13, see docs/threat-model.md), so the noise and the Poisson sampling draw from a
+``torch.Generator`` seeded from the OS CSPRNG (``os.urandom``) on every round; a fixed
+``noise_seed`` is for tests only.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final, TypeVar
+
+import torch
+from opacus import PrivacyEngine
+from torch import nn
+from torch.utils.data import DataLoader
+
+from governance.privacy import (
+    Budget,
+    DpSgd,
+    InvalidMechanismError,
+    PrivacyLedger,
+)
+from governance.privacy.accounting import MAX_NOISE_MULTIPLIER
+from open_models.errors import TrainingError
+
+T = TypeVar("T")
+
+DEFAULT_DATASET: Final = "facility_records"
+
+
+@dataclass(frozen=True)
+class DpSpec:
+    """Whose budget a round spends, and how many rounds must still fit into it.
+
+    ``rounds_remaining`` (this round included) spreads what is left of the period's
+    budget evenly over the rounds the federation still plans; the last round uses the rest.
+    """
+
+    ledger: PrivacyLedger
+    node_id: str
+    period: str
+    budget: Budget
+    dataset: str = DEFAULT_DATASET
+    rounds_remaining: int = 1
+    max_grad_norm: float = 1.0
+    noise_seed: int | None = None  # tests only: None seeds from os.urandom
+
+    def __post_init__(self) -> None:
+        if isinstance(self.rounds_remaining, bool) or self.rounds_remaining < 1:
+            raise TrainingError(f"rounds_remaining must be >= 1, got {self.rounds_remaining!r}")
+        if not self.max_grad_norm > 0:
+            raise TrainingError(f"max_grad_norm must be > 0, got {self.max_grad_norm!r}")
+
+
+@dataclass(frozen=True)
+class DpRound:
+    """What one DP round spent (as charged in the ledger)."""
+
+    noise_multiplier: float
+    sample_rate: float
+    steps: int
+    max_grad_norm: float
+    epsilon_before: float
+    epsilon_after: float
+    delta: float
+
+
+def noise_generator(seed: int | None) -> torch.Generator:
+    """A generator seeded from the OS CSPRNG unless a (test) seed is given."""
+    if seed is None:
+        seed = int.from_bytes(os.urandom(8), "little") & ((1 << 63) - 1)
+    return torch.Generator().manual_seed(seed)
+
+
+class DpTrainer:
+    """Runs ``train(module, optimizer, loader, epochs)`` under DP-SGD, charged to the ledger."""
+
+    def __init__(self, spec: DpSpec) -> None:
+        self.spec = spec
+
+    def plan(self, *, sample_rate: float, steps: int) -> float:
+        """Noise multiplier for this round (nothing charged)."""
+        s = self.spec
+        try:
+            return s.ledger.noise_multiplier_for_round(
+                s.node_id, s.dataset, s.period, s.budget,
+                sample_rate=sample_rate, steps=steps * s.rounds_remaining,
+            )
+        except InvalidMechanismError:
+            # Nothing useful is left: charge the largest noise so the ledger records the
+            # refusal (it must, because spending anything now exceeds the budget).
+            return MAX_NOISE_MULTIPLIER
+
+    def run(
+        self,
+        module: nn.Module,
+        optimizer: torch.optim.Optimizer,
+        loader: DataLoader[tuple[torch.Tensor, ...]],
+        epochs: int,
+        train: Callable[[nn.Module, torch.optim.Optimizer, DataLoader[tuple[torch.Tensor, ...]],
+                         int], T],
+        *,
+        reason: str,
+    ) -> tuple[T, DpRound]:
+        s = self.spec
+        batches = len(loader)
+        if batches < 1:
+            raise TrainingError("no training batches: the node has no labelled records")
+        sample_rate = 1.0 / batches
+        steps = epochs * batches
+        sigma = self.plan(sample_rate=sample_rate, steps=steps)
+        receipt = s.ledger.charge(  # raises BudgetExceededError before any work
+            s.node_id, s.dataset, s.period, DpSgd(sigma, sample_rate, steps), s.budget, reason
+        )
+        generator = noise_generator(s.noise_seed)
+        loader.generator = generator  # Poisson sampling draws from it too
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Secure RNG turned off")
+            engine = PrivacyEngine(accountant="rdp", secure_mode=False)
+        dp_module, dp_optimizer, dp_loader = engine.make_private(
+            module=module,
+            optimizer=optimizer,
+            data_loader=loader,
+            noise_multiplier=sigma,
+            max_grad_norm=s.max_grad_norm,
+            poisson_sampling=True,
+            noise_generator=generator,
+        )
+        with warnings.catch_warnings():
+            # Opacus warns on every round that secure_mode is off (documented above) and
+            # torch that the input needs no grad (features are data): neither is news.
+            warnings.filterwarnings("ignore", message="Secure RNG turned off")
+            warnings.filterwarnings("ignore", message="Full backward hook is firing")
+            result = train(dp_module, dp_optimizer, dp_loader, epochs)
+        return result, DpRound(
+            noise_multiplier=sigma,
+            sample_rate=sample_rate,
+            steps=steps,
+            max_grad_norm=s.max_grad_norm,
+            epsilon_before=receipt.epsilon_before,
+            epsilon_after=receipt.epsilon_after,
+            delta=s.budget.delta,
+        )
+
+
+def with_dp(
+    spec: DpSpec,
+    train: Callable[[nn.Module, torch.optim.Optimizer, DataLoader[tuple[torch.Tensor, ...]], int],
+                    T],
+    *,
+    reason: str = "federated training round",
+) -> Callable[[nn.Module, torch.optim.Optimizer, DataLoader[tuple[torch.Tensor, ...]], int],
+              tuple[T, DpRound]]:
+    """``train`` with the same signature, run under DP and charged to ``spec``'s account."""
+    trainer = DpTrainer(spec)
+
+    def wrapped(
+        module: nn.Module,
+        optimizer: torch.optim.Optimizer,
+        loader: DataLoader[tuple[torch.Tensor, ...]],
+        epochs: int,
+    ) -> tuple[T, DpRound]:
+        return trainer.run(module, optimizer, loader, epochs, train, reason=reason)
+
+    return wrapped
+
+
+__all__ = ["DEFAULT_DATASET", "DpRound", "DpSpec", "DpTrainer", "noise_generator", "with_dp"]

@@ -23,7 +23,6 @@ accountability register with who asked. ``gcdt-node estimate`` calls this servic
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -34,6 +33,7 @@ import pandas as pd
 from governance.settings import Settings
 from open_models import contract as c
 from open_models.ipcc.tier1 import compute_tier1
+from open_models.published import PublishedModel
 from trust_node.accountability import AccountabilityRegister, ModelRef
 from trust_node.errors import NodeError, RecordNotFoundError
 from trust_node.store import SqlRecordRepository
@@ -70,7 +70,7 @@ class EstimateError(NodeError):
 class CurrentModel:
     """The loaded published model, or why there is none."""
 
-    model: Any | None  # open_models.published.PublishedModel
+    model: PublishedModel | None
     ref: ModelRef | None
     reason: str
 
@@ -84,12 +84,11 @@ def load_current_model(settings: Settings) -> CurrentModel:
     where = model_dir(settings)
     if not where.exists():
         return CurrentModel(None, None, NO_MODEL_REASON)
-    published = importlib.import_module("open_models.published")
     try:
-        model = published.PublishedModel.load(where)
+        model = PublishedModel.load(where)
     except Exception as exc:  # the model library's own errors: refuse, never guess
         raise EstimateError(f"the published model at {where} cannot be loaded: {exc}") from exc
-    ref = ModelRef(str(model.model_id), str(model.version), str(model.content_hash))
+    ref = ModelRef(model.model_id, model.version, model.content_hash)
     return CurrentModel(model, ref, f"published model {ref.model_id} {ref.version}")
 
 

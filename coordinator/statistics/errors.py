@@ -1,7 +1,9 @@
 """Errors of the coordinator's statistics rounds (all under ``CoordinatorError``).
 
-- ``StatisticsRoundError``        bad round state or request -> FAILED_PRECONDITION
-  - ``SubmissionRejectedError``   a submission failed a check; logged -> INVALID_ARGUMENT
+- ``StatisticsRoundError`` (a ``RoundStateError``)  bad round state -> FAILED_PRECONDITION
+  - ``NotEnoughSubmissionsError`` / ``PublicationRefusedError`` (below)
+- ``SubmissionRejectedError`` (an ``InvalidRequestError``) a submission failed a check;
+  recorded with its reason -> INVALID_ARGUMENT
   - ``NotEnoughSubmissionsError`` fewer than max(m, noise_shares) nodes submitted
   - ``PublicationRefusedError``   fewer than t matching attestations (outcome attached)
 """
@@ -10,14 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from coordinator.store.errors import CoordinatorError
+from coordinator.store.errors import InvalidRequestError, RoundStateError
 
 
-class StatisticsRoundError(CoordinatorError):
+class StatisticsRoundError(RoundStateError):
     """The statistics round cannot do what was asked in its current state."""
 
 
-class SubmissionRejectedError(StatisticsRoundError):
+class SubmissionRejectedError(InvalidRequestError):
     """A submission was refused (and logged with its reason, never its content)."""
 
 

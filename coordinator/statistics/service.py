@@ -51,7 +51,7 @@ from open_models.benchmark_cells import CellCatalogue
 from open_models.benchmark_values import RoundTerms, derive_benchmarks
 
 ROUND_KIND = "statistics"
-SUBMISSION_KIND = "ciphertext_statistics"
+SUBMISSION_KIND = ROUND_KIND  # generic store keys submissions by round kind
 BENCHMARK_FORMAT = "gcdt-benchmark/1"
 DEFAULT_DEADLINE = dt.timedelta(hours=1)
 
@@ -202,13 +202,17 @@ class StatisticsService:
 
     # --- submissions -------------------------------------------------------------------
 
-    def _reject(self, round_id: int, node_id: str, stage: str, reason: str) -> None:
+    def _reject(
+        self, round_id: int, node_id: str, stage: str, reason: str, *, to_log: bool = True
+    ) -> None:
         with self.engine.begin() as conn:
             conn.execute(
                 insert(statistics_rejections).values(
                     round_id=round_id, node_id=node_id, stage=stage, reason=reason, at=_now()
                 )
             )
+        if not to_log:
+            return
         self.log.append(
             "refusal",
             {
@@ -230,9 +234,17 @@ class StatisticsService:
         return [{"node_id": r.node_id, "stage": r.stage, "reason": r.reason} for r in rows]
 
     def check_submission(
-        self, round_id: int, node_id: str, vectors: Sequence[EncryptedVector]
+        self,
+        round_id: int,
+        node_id: str,
+        vectors: Sequence[EncryptedVector],
+        *,
+        to_log: bool = True,
     ) -> RoundTerms:
-        """Refuse (logged, with reason) a submission this round cannot take."""
+        """Refuse (recorded, with reason) a submission this round cannot take.
+
+        ``to_log=False`` when the caller (the gRPC handler) logs the refusal itself.
+        """
         status = self.status(round_id)
         terms = status.terms
         problem: str | None = None
@@ -257,7 +269,7 @@ class StatisticsService:
             except CkksError as exc:
                 problem = f"ciphertext refused: {exc}"
         if problem is not None:
-            self._reject(round_id, node_id, "submission", problem)
+            self._reject(round_id, node_id, "submission", problem, to_log=to_log)
             raise SubmissionRejectedError(problem)
         return terms
 
@@ -309,6 +321,7 @@ class StatisticsService:
             round_id=round_id, subject_id=status.terms.subject_id, vector=summed
         )
         self._set(round_id, status="decrypting", request_id=request.request_id)
+        self.store.close_round(round_id)
         self.log.append(
             "round",
             {

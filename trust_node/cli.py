@@ -253,6 +253,13 @@ app.add_typer(cli_tenants.tenant_app, name="tenant")
 app.command("operator-token")(cli_tenants.operator_token)
 app.command("serve")(cli_tenants.serve)
 
+from trust_node import cli_trust  # noqa: E402  (issue 6: joining a trust)
+
+app.command("init")(cli_trust.init)
+app.command("enrol")(cli_trust.enrol)
+app.command("key-ceremony")(cli_trust.key_ceremony)
+app.command("fetch-keys")(cli_trust.fetch_keys_cmd)
+
 
 def main() -> None:
     app()

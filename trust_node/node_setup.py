@@ -1,0 +1,383 @@
+"""Setting a node up to join a trust: keys, enrolment, the key ceremony, fetching keys.
+
+Files under ``GCDT_HOME`` (beside the store): ``identity/`` (Ed25519), ``tls/key.pem``
+(+ ``cert.pem``, ``ca.crt`` after enrolment), ``transport/`` (X25519 key for the
+ceremony's sealed packages), ``policies/node.toml`` (signed by the node identity, the
+operator's key) and ``policies/trust.toml`` (signed by the coordinator),
+``enrolment/request.json``, ``coordinator.json`` (coordinator id, identity key,
+address), ``keys/<period>/<key id>.keypkg`` (custody) and ``keys/public/<key id>.json``
+(the verified public context release). See ``coordinator/enrolment.py`` for the flow.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from governance.ckks import (
+    CkksError,
+    CkksKey,
+    CkksParameters,
+    KeyCustody,
+    KeyHolder,
+    PublicContextRelease,
+    TransportKey,
+    open_public_release,
+    run_ceremony,
+)
+from governance.envelope import key_id, seal
+from governance.errors import GovernanceError
+from governance.identity import Identity
+from governance.pki import (
+    HomeLayout,
+    certificate_fingerprint,
+    generate_tls_key,
+    load_private_key,
+    make_enrolment_request,
+    node_bindings,
+    save_private_key,
+)
+from governance.policy import (
+    NodePolicy,
+    TrustPolicy,
+    default_node_policy,
+    load_policy,
+    write_policy,
+)
+from governance.policy.files import signature_path
+from governance.settings import Settings
+from trust_node.egress import EgressGuard, SqlRefusalLog
+from trust_node.errors import NodeError
+from trust_node.transport.client import TrustClient
+
+REQUEST_FORMAT = "gcdt-enrolment-request/1"
+RESPONSE_FORMAT = "gcdt-enrolment-response/1"
+TRANSPORT_KEY_KIND = "transport-key"
+
+
+class NodeSetupError(NodeError):
+    """The node's trust set-up is missing, inconsistent or refused."""
+
+
+@dataclass(frozen=True)
+class NodeLayout(HomeLayout):
+    @property
+    def transport_dir(self) -> Path:
+        return self.home / "transport"
+
+    @property
+    def enrolment_request(self) -> Path:
+        return self.home / "enrolment" / "request.json"
+
+    @property
+    def coordinator_file(self) -> Path:
+        return self.home / "coordinator.json"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.home / "keys"
+
+    @property
+    def public_dir(self) -> Path:
+        return self.keys_dir / "public"
+
+
+def init_node(settings: Settings, node_id: str, jurisdiction: str) -> dict[str, Any]:
+    """Create the node's keys and signed node policy; write the enrolment request file."""
+    layout = NodeLayout(settings.ensure_home())
+    if (layout.identity_dir / "identity.key").exists() or layout.tls_key.exists():
+        raise NodeSetupError(f"{layout.home} already holds node keys; refusing to overwrite")
+    try:
+        identity = Identity.generate(node_id)
+        tls_key = generate_tls_key()
+        request = make_enrolment_request(identity, tls_key, jurisdiction)
+    except GovernanceError as exc:
+        raise NodeSetupError(str(exc)) from exc
+    identity.save(layout.identity_dir)
+    save_private_key(layout.tls_key, tls_key)
+    layout.transport_dir.mkdir(parents=True, exist_ok=True)
+    transport = TransportKey.generate()
+    transport.save(layout.transport_dir)
+    write_policy(default_node_policy(node_id, jurisdiction), layout.node_policy, identity)
+    transport_env = seal(
+        identity,
+        TRANSPORT_KEY_KIND,
+        None,
+        {"node_id": node_id, "transport_public_key": transport.public_bytes.hex()},
+    )
+    layout.enrolment_request.parent.mkdir(parents=True, exist_ok=True)
+    layout.enrolment_request.write_text(
+        json.dumps(
+            {
+                "format": REQUEST_FORMAT,
+                "enrolment": request.to_json(),
+                "transport_key": transport_env.to_json(),
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    return {
+        "node_id": node_id,
+        "jurisdiction": jurisdiction,
+        "identity_key_id": key_id(identity.public_key),
+        "identity_public_key": identity.public_key.hex(),
+        "enrolment_request": str(layout.enrolment_request),
+        "node_policy": str(layout.node_policy),
+    }
+
+
+def install_enrolment(
+    settings: Settings,
+    response_path: Path,
+    *,
+    expect_ca_fingerprint: str | None = None,
+    address: str | None = None,
+) -> dict[str, Any]:
+    """Install the coordinator's response: certificate, trust root, coordinator key, policy."""
+    layout = NodeLayout(settings.home_dir)
+    identity = Identity.load(layout.identity_dir)
+    try:
+        body = json.loads(response_path.read_text())
+    except (OSError, ValueError) as exc:
+        raise NodeSetupError(f"{response_path}: not a readable response: {exc}") from exc
+    if not isinstance(body, dict) or body.get("format") != RESPONSE_FORMAT:
+        raise NodeSetupError(f"{response_path}: not a {RESPONSE_FORMAT} file")
+    if body.get("node_id") != identity.party_id:
+        raise NodeSetupError(f"response is for {body.get('node_id')!r}, not {identity.party_id!r}")
+    cert = x509.load_pem_x509_certificate(body["certificate_pem"].encode("ascii"))
+    ca = x509.load_pem_x509_certificate(body["ca_certificate_pem"].encode("ascii"))
+    ca_fp = certificate_fingerprint(ca)
+    if expect_ca_fingerprint is not None and expect_ca_fingerprint.lower() != ca_fp:
+        raise NodeSetupError(f"trust root fingerprint {ca_fp} is not the expected one")
+    try:
+        cert.verify_directly_issued_by(ca)
+        bound = node_bindings(cert)
+    except (ValueError, TypeError, GovernanceError) as exc:
+        raise NodeSetupError(f"certificate does not verify against the trust root: {exc}") from exc
+    own_tls = load_private_key(layout.tls_key).public_key()
+    if bound.node_id != identity.party_id or bound.identity_public_key != identity.public_key:
+        raise NodeSetupError("the certificate binds another node id or identity key")
+    if cert.public_key() != own_tls:
+        raise NodeSetupError("the certificate is not for this node's TLS key")
+    coordinator_key = bytes.fromhex(body["coordinator_identity_key"])
+    layout.policy_dir.mkdir(parents=True, exist_ok=True)
+    layout.trust_policy.write_text(body["trust_policy_toml"])
+    signature_path(layout.trust_policy).write_text(body["trust_policy_sig"])
+    try:
+        load_policy(layout.trust_policy, "trust", coordinator_key)
+    except GovernanceError as exc:
+        layout.trust_policy.unlink()
+        raise NodeSetupError(f"trust policy refused: {exc}") from exc
+    layout.tls_cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    layout.ca_cert.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    coordinator = {
+        "coordinator_id": body["coordinator_id"],
+        "identity_public_key": coordinator_key.hex(),
+        "address": address or body.get("coordinator_address"),
+    }
+    layout.coordinator_file.write_text(json.dumps(coordinator, indent=2) + "\n")
+    return {
+        "node_id": identity.party_id,
+        "trust_root_fingerprint_sha256": ca_fp,
+        "certificate": str(layout.tls_cert),
+        "coordinator": coordinator,
+        "key_holder": bool(body.get("key_holder")),
+    }
+
+
+@dataclass(frozen=True)
+class NodeState:
+    """A node's loaded trust state: who it is, what it allows, whom it talks to."""
+
+    settings: Settings
+    layout: NodeLayout
+    identity: Identity
+    node_policy: NodePolicy
+    trust_policy: TrustPolicy | None
+    coordinator: dict[str, Any]
+
+    @property
+    def node_id(self) -> str:
+        return self.identity.party_id
+
+    def transport_key(self) -> TransportKey:
+        return TransportKey.load(self.layout.transport_dir)
+
+    def public_key(self) -> CkksKey | None:
+        """The installed public CKKS context (latest), verified when it was installed."""
+        files = sorted(self.layout.public_dir.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)
+        if not files:
+            return None
+        release, ceremony_key = _read_release(files[-1])
+        return open_public_release(release, ceremony_public_key=ceremony_key)
+
+    def custody(self, ceremony_public_key: bytes) -> KeyCustody:
+        return KeyCustody(
+            self.layout.keys_dir,
+            node_id=self.node_id,
+            transport_key=self.transport_key(),
+            ceremony_public_key=ceremony_public_key,
+        )
+
+    def guard(self, public_key: CkksKey | None = None) -> EgressGuard:
+        return EgressGuard(
+            self.node_policy,
+            self.identity,
+            refusals=SqlRefusalLog.from_url(self.settings.database_url),
+            public_key=public_key if public_key is not None else self.public_key(),
+        )
+
+    def client(self, address: str | None = None, guard: EgressGuard | None = None) -> TrustClient:
+        target = address or self.coordinator.get("address")
+        if not target:
+            raise NodeSetupError("no coordinator address: pass --address")
+        return TrustClient(
+            target,
+            guard=guard or self.guard(),
+            tls_key=self.layout.tls_key.read_bytes(),
+            tls_cert=self.layout.tls_cert.read_bytes(),
+            ca_cert=self.layout.ca_cert.read_bytes(),
+        )
+
+
+def load_node(settings: Settings) -> NodeState:
+    layout = NodeLayout(settings.home_dir)
+    try:
+        identity = Identity.load(layout.identity_dir)
+    except (OSError, ValueError) as exc:
+        raise NodeSetupError(f"no node identity in {layout.home}: run `gcdt-node init`") from exc
+    try:
+        node_policy = load_policy(layout.node_policy, "node", identity.public_key)
+        coordinator = (
+            json.loads(layout.coordinator_file.read_text())
+            if layout.coordinator_file.exists()
+            else {}
+        )
+        trust_policy = (
+            load_policy(
+                layout.trust_policy,
+                "trust",
+                bytes.fromhex(coordinator["identity_public_key"]),
+            )
+            if coordinator
+            else None
+        )
+    except GovernanceError as exc:
+        raise NodeSetupError(str(exc)) from exc
+    return NodeState(settings, layout, identity, node_policy, trust_policy, coordinator)
+
+
+def _write_release(path: Path, release: PublicContextRelease, ceremony_key: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        json.dumps(
+            {
+                "ceremony_id": release.ceremony_id,
+                "ceremony_identity_key": ceremony_key.hex(),
+                "key_id": release.key_id,
+                "period": release.period,
+                "params": release.params.to_dict(),
+                "public_context": base64.b64encode(release.public_context).decode(),
+                "signature": base64.b64encode(release.signature).decode(),
+            }
+        )
+    )
+
+
+def _read_release(path: Path) -> tuple[PublicContextRelease, bytes]:
+    body = json.loads(path.read_text())
+    return (
+        PublicContextRelease(
+            ceremony_id=body["ceremony_id"],
+            key_id=body["key_id"],
+            period=body["period"],
+            params=CkksParameters.from_dict(body["params"]),
+            public_context=base64.b64decode(body["public_context"]),
+            signature=base64.b64decode(body["signature"]),
+        ),
+        bytes.fromhex(body["ceremony_identity_key"]),
+    )
+
+
+def run_key_ceremony(
+    state: NodeState, *, period: str | None = None, address: str | None = None
+) -> dict[str, Any]:
+    """Run the CKKS ceremony as this node and upload packages + public context.
+
+    Fetches the key holders and their transport keys from the coordinator (it vouches
+    for them by enrolment; both are in the transparency log), seals one package to each.
+    """
+    period = period or state.node_policy.privacy_budget.accounting_period
+    with state.client(address, guard=state.guard(public_key=None)) as client:
+        info = client.trust_info()
+        holders = [KeyHolder(n.node_id, n.transport_public_key) for n in info.nodes if n.key_holder]
+        if not holders:
+            raise NodeSetupError("the coordinator lists no key holders")
+        try:
+            output = run_ceremony(state.identity, holders, period)
+        except CkksError as exc:
+            raise NodeSetupError(f"key ceremony failed: {exc}") from exc
+        key_id_, log_index = client.upload_ceremony(output)
+    return {
+        "key_id": key_id_,
+        "period": period,
+        "key_holders": [h.node_id for h in holders],
+        "log_index": log_index,
+    }
+
+
+def fetch_keys(state: NodeState, *, address: str | None = None) -> dict[str, Any]:
+    """Download and install the public context and, for a key holder, its own key package.
+
+    Material not signed by the enrolled ceremony node's identity key is refused.
+    """
+    with state.client(address, guard=state.guard(public_key=None)) as client:
+        material = client.key_material()
+        info = client.trust_info()
+    ceremony = next((n for n in info.nodes if n.node_id == material.release.ceremony_id), None)
+    if ceremony is None or ceremony.identity_public_key != material.ceremony_identity_key:
+        raise NodeSetupError(
+            f"key material names ceremony {material.release.ceremony_id!r}, "
+            "which is not an enrolled node with that identity key"
+        )
+    try:
+        public = open_public_release(
+            material.release, ceremony_public_key=ceremony.identity_public_key
+        )
+        secret = (
+            state.custody(ceremony.identity_public_key).accept(material.package, replace=True)
+            if material.package is not None
+            else None
+        )
+    except CkksError as exc:
+        raise NodeSetupError(f"key material refused: {exc}") from exc
+    _write_release(
+        state.layout.public_dir / f"{public.key_id}.json",
+        material.release,
+        ceremony.identity_public_key,
+    )
+    return {
+        "key_id": public.key_id,
+        "period": material.release.period,
+        "key_holder": secret is not None,
+        "ceremony_id": material.release.ceremony_id,
+    }
+
+
+def holder_key(state: NodeState, key_id_: str) -> CkksKey:
+    """This key holder's secret CKKS key for ``key_id_`` (from custody)."""
+    files = list(state.layout.public_dir.glob(f"{key_id_}.json"))
+    if not files:
+        raise NodeSetupError(f"no public context {key_id_} installed: run `gcdt-node fetch-keys`")
+    _, ceremony_key = _read_release(files[0])
+    try:
+        return state.custody(ceremony_key).key_for_id(key_id_)
+    except CkksError as exc:
+        raise NodeSetupError(str(exc)) from exc

@@ -52,7 +52,7 @@ def test_without_a_model_the_answer_says_so(setup: tuple) -> None:
 
 
 def test_footprint_arithmetic(setup: tuple) -> None:
-    settings, repo, records = setup
+    settings, repo, _ = setup
     f = EstimateService(repo, settings).for_tenant("acme", asked_by="x")
     ok = f["direct_tco2e"].notna()
     assert np.allclose(f.loc[ok, "embedded_tco2e"],

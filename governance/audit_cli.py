@@ -99,6 +99,37 @@ def verify_log(
     _emit(data, as_json=as_json, title=str(bundle))
 
 
+@app.command("verify-benchmark")
+def verify_benchmark_cmd(
+    benchmark_id: Annotated[str, typer.Argument(help="Benchmark id, e.g. bm-3-1a2b3c4d5e6f.")],
+    bundle: Annotated[Path, typer.Option("--bundle", help="Log bundle JSON (exported).")],
+    as_json: JsonOption = False,
+) -> None:
+    """Verify a published benchmark: log inclusion, t key-holder attestations, its values."""
+    from governance.benchmark_audit import verify_benchmark
+
+    try:
+        report = verify_benchmark(load_bundle(bundle), benchmark_id)
+    except BundleFormatError as exc:
+        problem = {"code": "bundle-malformed", "message": str(exc), "where": ""}
+        _emit(
+            {"ok": False, "unreadable": True, "summary": str(exc), "problems": [problem]},
+            as_json=as_json,
+            title=benchmark_id,
+        )
+        return
+    data = report.to_json()
+    data["problems"] = [{"code": "benchmark", "message": m, "where": ""} for m in report.problems]
+    data["summary"] = (
+        f"entry {report.entry_index} in signed tree of size {report.tree_size}; attested by "
+        f"{', '.join(report.signers)} (t={report.t}); {report.published_cells} cells "
+        f"published, {report.suppressed_cells} suppressed"
+        if report.ok
+        else f"{len(report.problems)} problem(s); first: {report.problems[0]}"
+    )
+    _emit(data, as_json=as_json, title=benchmark_id)
+
+
 def main() -> None:
     app()
 

@@ -133,14 +133,16 @@ def _round_count(value: float) -> int:
     return int(COUNT_ROUNDING * round(max(value, 0.0) / COUNT_ROUNDING))
 
 
-def histogram_percentiles(edges: Sequence[float], counts: Sequence[float]) -> dict[str, float]:
+def histogram_percentiles(
+    edges: Sequence[float], counts: Sequence[float]
+) -> dict[str, float | None]:
     """Percentiles by linear interpolation inside bins; negative noisy counts count as 0."""
     mass = [max(float(c), 0.0) for c in counts]
     total = sum(mass)
-    out: dict[str, float] = {}
+    out: dict[str, float | None] = {}
     for p in PERCENTILES:
         if total <= 0:
-            out[f"p{p}"] = float("nan")
+            out[f"p{p}"] = None
             continue
         target, cumulative = total * p / 100.0, 0.0
         value = edges[-1]

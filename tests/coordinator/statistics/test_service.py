@@ -210,3 +210,48 @@ def test_coordinator_context_cannot_decrypt_a_submission(world: World) -> None:
     with pytest.raises(MissingSecretKeyError):
         decrypt(w.service.key, vector)
     assert not w.service.key.is_private
+
+
+def test_published_benchmark_verifies_offline_and_tampering_is_caught(
+    world: World, tmp_path: Path
+) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from governance.audit_cli import app
+    from governance.benchmark_audit import verify_benchmark
+
+    w = world
+    for node_id, ident in w.nodes.items():  # enrolments as the enrolment handler logs them
+        w.log.append(
+            "enrolment",
+            {"node_id": node_id, "identity_public_key": ident.public_key.hex(), "key_holder": True},
+        )
+    round_id = _submit_all(w)
+    request = w.service.request_decryption(round_id)
+    terms = w.service.terms(round_id)
+    for ident in list(w.nodes.values())[:2]:
+        w.service.accept_attestation(
+            request.request_id, attest_statistics(ident, w.key, terms, request.vector)
+        )
+    published = w.service.publish(round_id)
+    path = w.log.export_bundle(tmp_path / "bundle.json")
+    bundle = json.loads(path.read_text())
+    report = verify_benchmark(bundle, published["benchmark_id"])
+    assert report.ok, report.problems
+    assert report.signers == ["node-0", "node-1"]
+    result = CliRunner().invoke(
+        app, ["verify-benchmark", published["benchmark_id"], "--bundle", str(path), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["ok"] is True
+
+    # A publication whose values were changed after attestation fails (its leaf too).
+    entry = next(e for e in bundle["entries"] if e["kind"] == "publication")
+    cell = next(c for c in entry["payload"]["cells"] if not c["suppressed"])
+    cell["intensity_tco2e_per_t"] += 0.1
+    bad = verify_benchmark(bundle, published["benchmark_id"])
+    assert not bad.ok
+    assert any("differ" in p for p in bad.problems)
+    assert any(p.startswith("log:") for p in bad.problems)

@@ -1,0 +1,179 @@
+"""Offline verification of a published benchmark from an exported log bundle.
+
+What an auditor learns, with nothing but the bundle (``gcdt-audit verify-benchmark``):
+
+1. the log itself verifies (``governance.translog.verify_bundle``: leaves, signed tree
+   heads, consistency between heads);
+2. the benchmark's ``publication`` entry is included in the latest signed tree head (an
+   RFC 9162 inclusion proof recomputed from the bundle's leaves and checked);
+3. at least ``t`` attestations in it are valid signatures by *distinct key holders
+   enrolled in the log before the publication* (``enrolment`` entries with
+   ``key_holder``, minus ``revocation`` entries), over identical values, for this
+   round's subject, key and summed-ciphertext digest;
+4. the round terms are those the ``round`` entry announced when the round opened;
+5. the published cells are exactly what ``open_models.benchmark_values.derive_benchmarks``
+   gives from the attested values (nothing was altered between decryption and
+   publication, and suppressed cells carry no values).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import rfc8785
+
+from governance import merkle
+from governance.attestation import AttestationError, read_attestation
+from governance.envelope import Envelope
+from governance.errors import EnvelopeError, GovernanceError
+from governance.translog import verify_bundle
+from open_models.benchmark_cells import CatalogueError
+from open_models.benchmark_values import RoundTerms, derive_benchmarks
+
+BENCHMARK_FORMAT = "gcdt-benchmark/1"
+
+
+@dataclass
+class BenchmarkReport:
+    benchmark_id: str
+    entry_index: int | None = None
+    tree_size: int | None = None
+    t: int | None = None
+    signers: list[str] = field(default_factory=list)
+    published_cells: int = 0
+    suppressed_cells: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and self.entry_index is not None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "benchmark_id": self.benchmark_id,
+            "entry_index": self.entry_index,
+            "tree_size": self.tree_size,
+            "t": self.t,
+            "signers": self.signers,
+            "published_cells": self.published_cells,
+            "suppressed_cells": self.suppressed_cells,
+            "problems": self.problems,
+        }
+
+
+def _inclusion_ok(leaves: list[bytes], index: int, size: int, root: bytes) -> None:
+    @functools.cache
+    def perfect(level: int, i: int) -> bytes:
+        if level == 0:
+            return leaves[i]
+        return merkle.node_hash(perfect(level - 1, 2 * i), perfect(level - 1, 2 * i + 1))
+
+    proof = merkle.inclusion_proof(merkle.reader_from(perfect), index, size)
+    merkle.verify_inclusion(index, size, leaves[index], proof, root)
+
+
+def _key_holders(entries: list[Mapping[str, Any]], before: int) -> dict[str, bytes]:
+    holders: dict[str, bytes] = {}
+    for raw in entries[:before]:
+        payload = raw.get("payload") or {}
+        if raw.get("kind") == "enrolment" and payload.get("key_holder") is True:
+            holders[str(payload["node_id"])] = bytes.fromhex(payload["identity_public_key"])
+        elif raw.get("kind") == "revocation":
+            holders.pop(str(payload.get("node_id")), None)
+    return holders
+
+
+def verify_benchmark(bundle: Mapping[str, Any], benchmark_id: str) -> BenchmarkReport:
+    report = BenchmarkReport(benchmark_id)
+    log_report = verify_bundle(bundle)
+    report.problems.extend(f"log: {p.message}" for p in log_report.problems)
+    entries = list(bundle.get("entries") or [])
+    found = [
+        raw
+        for raw in entries
+        if raw.get("kind") == "publication"
+        and (raw.get("payload") or {}).get("benchmark_id") == benchmark_id
+    ]
+    if len(found) != 1:
+        report.problems.append(
+            f"the log has {len(found)} publication entries for benchmark {benchmark_id!r}, "
+            "expected exactly 1"
+        )
+        return report
+    entry, payload = found[0], found[0]["payload"]
+    index = int(entry["index"])
+    report.entry_index = index
+
+    heads = bundle.get("tree_heads") or []
+    if not heads:
+        report.problems.append("the bundle has no signed tree head")
+        return report
+    head = heads[-1]
+    size = int(head["tree_size"])
+    report.tree_size = size
+    try:
+        leaves = [bytes.fromhex(e["leaf_hash"]) for e in entries[:size]]
+        _inclusion_ok(leaves, index, size, bytes.fromhex(head["root_hash"]))
+    except (merkle.MerkleError, KeyError, ValueError, IndexError) as exc:
+        report.problems.append(f"inclusion of entry {index} in the signed head fails: {exc}")
+
+    try:
+        terms = RoundTerms.from_dict(payload["terms"])
+    except (CatalogueError, KeyError, TypeError) as exc:
+        report.problems.append(f"publication carries unusable round terms: {exc}")
+        return report
+    announced = [
+        raw["payload"]["terms"]
+        for raw in entries[:index]
+        if raw.get("kind") == "round"
+        and isinstance((raw.get("payload") or {}).get("terms"), dict)
+        and raw["payload"]["terms"].get("round_id") == terms.round_id
+    ]
+    if not announced or announced[0] != payload["terms"]:
+        report.problems.append(f"round {terms.round_id}'s terms differ from those announced")
+
+    t = int(payload.get("t", 0))
+    report.t = t
+    holders = _key_holders(entries, index)
+    agreed: Counter[tuple[str, ...]] = Counter()
+    by_values: dict[tuple[str, ...], list[str]] = {}
+    for position, raw in enumerate(payload.get("attestations") or []):
+        try:
+            att = read_attestation(
+                Envelope.from_json(raw),
+                holders,
+                nonce_store=None,
+                subject_id=terms.subject_id,
+                round_id=terms.round_id,
+                key_id=terms.key_id,
+                digest=payload.get("ciphertext_digest"),
+                max_age=None,
+            )
+        except (EnvelopeError, AttestationError, GovernanceError) as exc:
+            report.problems.append(f"attestation {position}: {exc}")
+            continue
+        signers = by_values.setdefault(att.values, [])
+        if att.signer_id not in signers:
+            signers.append(att.signer_id)
+            agreed[att.values] += 1
+    if t < 2:
+        report.problems.append(f"publication claims t={t}: fewer than 2 attestations")
+    best = agreed.most_common(1)
+    if not best or best[0][1] < t:
+        report.problems.append(
+            f"fewer than t={t} distinct enrolled key holders signed identical values"
+        )
+        return report
+    values = best[0][0]
+    report.signers = sorted(by_values[values])
+    cells = derive_benchmarks(terms, [float(v) for v in values])
+    if rfc8785.dumps(cells) != rfc8785.dumps(payload.get("cells")):
+        report.problems.append("published cells differ from those the attested values give")
+    report.published_cells = sum(1 for c in cells if not c["suppressed"])
+    report.suppressed_cells = sum(1 for c in cells if c["suppressed"])
+    return report

@@ -21,9 +21,7 @@ def test_regenerating_gives_no_difference(tmp_path: Path) -> None:
         timeout=120,
     )
     generated = sorted(p.name for p in (tmp_path / "protos").iterdir())
-    checked_in = sorted(
-        p.name for p in PROTOS.iterdir() if p.is_file() and "_pb2" in p.name
-    )
+    checked_in = sorted(p.name for p in PROTOS.iterdir() if p.is_file() and "_pb2" in p.name)
     assert generated == checked_in, "generated file set differs: run scripts/gen_protos.sh"
     assert generated, "nothing was generated"
     for name in generated:

@@ -1,0 +1,103 @@
+"""Build a real trust for tests: a coordinator home, N enrolled nodes, the trust server.
+
+Uses the same code paths as the CLI (``gcdt-coordinator init`` through its typer app,
+``trust_node.node_setup`` and ``coordinator.enrolment``), all state under ``tmp``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from coordinator.cli import app as coordinator_app
+from coordinator.enrolment import enrol_node
+from coordinator.store import CoordinatorStore
+from coordinator.transport import TrustServer, start_server
+from governance.identity import Identity
+from governance.pki import HomeLayout
+from governance.settings import Settings, load_settings
+from governance.translog import TransparencyLog
+from trust_node.node_setup import (
+    NodeState,
+    fetch_keys,
+    init_node,
+    install_enrolment,
+    load_node,
+    run_key_ceremony,
+)
+
+
+def settings_for(home: Path) -> Settings:
+    return load_settings(home=home, database_url=f"sqlite:///{home / 'gcdt.sqlite'}")
+
+
+def init_coordinator(home: Path) -> Settings:
+    result = CliRunner().invoke(
+        coordinator_app, ["init", "--home", str(home)], env={"GCDT_DATABASE_URL": ""}
+    )
+    assert result.exit_code == 0, result.output
+    return settings_for(home)
+
+
+def enrol(coordinator: Settings, node_home: Path, node_id: str, *, key_holder: bool) -> NodeState:
+    node_settings = settings_for(node_home)
+    init_node(node_settings, node_id, "IN")
+    layout = HomeLayout(coordinator.home_dir)
+    identity = Identity.load(layout.identity_dir)
+    store = CoordinatorStore.open(coordinator)
+    try:
+        result = enrol_node(
+            node_home / "enrolment" / "request.json",
+            layout=layout,
+            store=store,
+            translog=TransparencyLog(store.engine, identity),
+            identity=identity,
+            key_holder=key_holder,
+            response_path=node_home / "enrolment" / "response.json",
+        )
+    finally:
+        store.engine.dispose()
+    install_enrolment(node_settings, result.response_path)
+    return load_node(node_settings)
+
+
+@dataclass
+class Trust:
+    coordinator: Settings
+    server: TrustServer
+    nodes: dict[str, NodeState] = field(default_factory=dict)
+
+    @property
+    def address(self) -> str:
+        return f"localhost:{self.server.port}"
+
+
+@contextmanager
+def running_trust(
+    tmp: Path,
+    node_ids: Sequence[str] = ("node-a", "node-b", "node-c"),
+    key_holders: Sequence[str] = ("node-a", "node-b"),
+    *,
+    ceremony: bool = True,
+    **server_options: object,
+) -> Iterator[Trust]:
+    coordinator = init_coordinator(tmp / "coordinator")
+    nodes = {
+        node_id: enrol(coordinator, tmp / node_id, node_id, key_holder=node_id in key_holders)
+        for node_id in node_ids
+    }
+    server = start_server(coordinator, host="127.0.0.1", port=0, **server_options)  # type: ignore[arg-type]
+    trust = Trust(coordinator, server, nodes)
+    try:
+        if ceremony:
+            run_key_ceremony(nodes[node_ids[0]], address=trust.address)
+            for node_id, state in nodes.items():
+                fetch_keys(state, address=trust.address)
+                trust.nodes[node_id] = load_node(state.settings)
+        yield trust
+    finally:
+        server.stop(grace=None)

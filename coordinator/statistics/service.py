@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,15 +89,21 @@ class StatisticsService:
         self,
         store: CoordinatorStore,
         log: TransparencyLog,
-        public_key: CkksKey,
+        public_key: CkksKey | Callable[[], CkksKey],
         thresholds: PublicationThresholds,
     ) -> None:
-        if public_key.is_private:
-            raise StatisticsRoundError("the coordinator must hold the public CKKS context only")
         self.store = store
         self.log = log
-        self.key = public_key
+        self._key = public_key
         self.thresholds = thresholds
+
+    @property
+    def key(self) -> CkksKey:
+        """The public context (resolved late: the ceremony may follow the server start)."""
+        key = self._key if isinstance(self._key, CkksKey) else self._key()
+        if key.is_private:
+            raise StatisticsRoundError("the coordinator must hold the public CKKS context only")
+        return key
 
     @property
     def engine(self) -> Any:

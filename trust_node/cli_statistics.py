@@ -1,0 +1,41 @@
+"""``gcdt-node submit-statistics``: this node's share of an encrypted statistics round."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from governance.settings import load_settings
+from trust_node.cli_trust import AddressOpt, HomeOpt, JsonOpt, _done, _guarded
+from trust_node.node_setup import load_node
+from trust_node.statistics.flow import submit_statistics
+
+
+def submit_statistics_cmd(
+    home: HomeOpt = None,
+    address: AddressOpt = None,
+    round_id: Annotated[
+        int | None, typer.Option("--round", help="Expected round id (default: the open one).")
+    ] = None,
+    years: Annotated[
+        list[int] | None,
+        typer.Option("--years", help="Expected years (checked)."),
+    ] = None,
+    wait: Annotated[
+        float, typer.Option("--wait", help="Seconds a key holder waits for the decryption request.")
+    ] = 120.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Charge the privacy ledger, submit the encrypted noisy cell sums, attest if key holder."""
+    settings = load_settings(home=home)
+    result = _guarded(
+        lambda: submit_statistics(
+            load_node(settings),
+            round_id=round_id,
+            years=years,
+            address=address,
+            wait_seconds=wait,
+        )
+    )
+    _done(result, as_json, "statistics submitted")

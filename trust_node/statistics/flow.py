@@ -1,0 +1,118 @@
+"""``gcdt-node submit-statistics``: fetch the round terms, release, submit, then (a key
+holder) serve the round's decryption duty within a bounded wait.
+
+Everything leaves through the node's :class:`~trust_node.transport.client.TrustClient`,
+i.e. through the egress guard: one CKKS vector (``ciphertext_statistics``) with the
+layout digest as metadata, and one signed attestation.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from governance.db import make_engine
+from governance.privacy import PrivacyLedger
+from governance.tables import migrate as migrate_governance
+from open_models.benchmark_cells import CatalogueError
+from open_models.benchmark_values import RoundTerms
+from trust_node.node_setup import NodeState, holder_key
+from trust_node.statistics.attest import attest_statistics
+from trust_node.statistics.errors import StatisticsError
+from trust_node.statistics.release import STATISTICS_DATASET, prepare_release
+from trust_node.store import SqlRecordRepository
+from trust_node.tenants import consented_records
+
+ROUND_KIND = "statistics"
+POLL_SECONDS = 0.5
+
+
+def round_terms(client: Any, round_id: int | None = None) -> RoundTerms:
+    view = client.current_round(ROUND_KIND)
+    if round_id is not None and view.round_id != round_id:
+        raise StatisticsError(
+            f"round {round_id} is not the open statistics round ({view.round_id})"
+        )
+    try:
+        terms = RoundTerms.from_dict(json.loads(view.parameters["terms"]))
+    except (KeyError, ValueError, CatalogueError) as exc:
+        raise StatisticsError(f"round {view.round_id} published unusable terms: {exc}") from exc
+    if terms.round_id != view.round_id:
+        raise StatisticsError(f"round {view.round_id} published terms of round {terms.round_id}")
+    return terms
+
+
+def submit_statistics(
+    state: NodeState,
+    *,
+    round_id: int | None = None,
+    years: Sequence[int] | None = None,
+    address: str | None = None,
+    wait_seconds: float = 120.0,
+) -> dict[str, Any]:
+    """Submit this node's release for the open round; attest its sum if a key holder."""
+    key = state.public_key()
+    if key is None:
+        raise StatisticsError("no public CKKS context installed: run `gcdt-node fetch-keys`")
+    engine = make_engine(state.settings.database_url)
+    migrate_governance(engine)
+    ledger = PrivacyLedger(engine)
+    budget = state.node_policy.privacy_budget
+    dataset_budget = budget.for_dataset(STATISTICS_DATASET)
+    repo = SqlRecordRepository.from_url(state.settings.database_url)
+    with state.client(address) as client:
+        terms = round_terms(client, round_id)
+        if years is not None and tuple(sorted(set(years))) != terms.years:
+            raise StatisticsError(
+                f"round {terms.round_id} covers years {list(terms.years)}, not {sorted(set(years))}"
+            )
+        release = prepare_release(
+            terms,
+            key=key,
+            ledger=ledger,
+            node_id=state.node_id,
+            period=budget.accounting_period,
+            budget=(dataset_budget.epsilon, dataset_budget.delta),
+            load_records=lambda: consented_records(repo, "statistics", policy=state.node_policy),
+        )
+        receipt = client.submit(
+            ROUND_KIND,
+            terms.round_id,
+            [release.vector],
+            {"layout_digest": terms.catalogue.catalogue_id()},
+        )
+        result: dict[str, Any] = {
+            "round_id": terms.round_id,
+            "records_used": release.records_used,
+            "epsilon_spent": release.receipt.epsilon_after,
+            "submission_log_index": receipt.log_index,
+            "attested": False,
+        }
+        if not (state.coordinator.get("key_holder") or _is_key_holder(state, terms.key_id)):
+            return result
+        deadline = time.monotonic() + wait_seconds
+        while time.monotonic() < deadline:
+            pending = [p for p in client.decryption_requests() if p.subject_id == terms.subject_id]
+            if pending:
+                request = pending[0]
+                envelope = attest_statistics(
+                    state.identity, holder_key(state, terms.key_id), terms, request.vector
+                )
+                client.submit_attestation(request.request_id, terms.round_id, envelope)
+                result["attested"] = True
+                return result
+            time.sleep(POLL_SECONDS)
+        raise StatisticsError(
+            f"round {terms.round_id}: no decryption request within {wait_seconds:g} s "
+            "(submission kept; run again with the same round to attest)"
+        )
+
+
+def _is_key_holder(state: NodeState, key_id: str) -> bool:
+    try:
+        holder_key(state, key_id)
+    except Exception:
+        return False
+    return True

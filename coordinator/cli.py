@@ -152,6 +152,10 @@ app.command("serve")(cli_trust.serve)
 app.command("enrol")(cli_trust.enrol)
 app.command("revoke")(cli_trust.revoke)
 
+from coordinator import cli_statistics  # noqa: E402  (issue 6: encrypted statistics)
+
+app.add_typer(cli_statistics.statistics_app, name="statistics-round")
+
 
 def main() -> None:
     app()

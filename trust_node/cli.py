@@ -260,6 +260,10 @@ app.command("enrol")(cli_trust.enrol)
 app.command("key-ceremony")(cli_trust.key_ceremony)
 app.command("fetch-keys")(cli_trust.fetch_keys_cmd)
 
+from trust_node import cli_statistics  # noqa: E402  (issue 6: encrypted statistics)
+
+app.command("submit-statistics")(cli_statistics.submit_statistics_cmd)
+
 
 def main() -> None:
     app()

@@ -32,13 +32,20 @@ from governance.attestation import (
     InsufficientAttestationsError,
     collect_matching,
 )
+from governance.ckks import EncryptedVector
 from governance.envelope import Envelope
-from governance.errors import EnvelopeError
+from governance.errors import EnvelopeError, GovernanceError
+from governance.nonces import NonceStore
+from governance.signed_requests import open_request, summarize
 from governance.translog import TransparencyLog
 
 logger = logging.getLogger(__name__)
 
 EGRESS = "egress"  # field of a node reply holding what its egress guard released
+
+# Methods and kinds the node's egress mod seals its replies under (trust_node/federation/mods.py).
+UPDATE_METHOD = "model_update"
+REFUSAL_METHOD = "round_refused"
 
 @dataclass
 class RoundOutcome:
@@ -66,15 +73,19 @@ class FederatedTraining:
         *,
         summer: CkksSummer,
         key_holders: Callable[[], Mapping[str, bytes]],
+        node_keys: Callable[[], Mapping[str, bytes]],
         log: TransparencyLog,
         run_name: str,
         initial_weights: np.ndarray,
         model_version: str,
+        nonces: NonceStore | None = None,
     ) -> None:
         self.grid = grid
         self.config = config
         self.summer = summer
         self.key_holders = key_holders
+        self.node_keys = node_keys
+        self.nonces = nonces
         self.log = log
         self.run_name = run_name
         self.weights = np.asarray(initial_weights, dtype=np.float64).copy()
@@ -141,6 +152,7 @@ class FederatedTraining:
             },
         )
         replies = list(self.grid.send_and_receive(messages, timeout=self.config.round_timeout_s))
+        signers = self.node_keys()
         submissions: list[Submission] = []
         for reply in replies:
             src = reply.metadata.src_node_id
@@ -150,30 +162,36 @@ class FederatedTraining:
             content = reply.content
             if wire.REFUSAL in content.config_records:
                 body = _released(content.config_records[wire.REFUSAL])
-                who = str(body.get("envelope", {}).get("signer_id", f"flower:{src}"))
+                try:
+                    who = self._open(body, round_no, REFUSAL_METHOD, "metadata", (), signers)
+                except SubmissionRejectedError as exc:
+                    outcome.rejected.append((f"flower:{src}", str(exc)))
+                    continue
                 outcome.refused.append((who, "node refused the round (budget or consent)"))
                 continue
             if wire.UPDATE not in content.config_records:
                 outcome.rejected.append((f"flower:{src}", "reply carries no update"))
                 continue
             body = _released(content.config_records[wire.UPDATE])
-            node = str(body.get("envelope", {}).get("signer_id", f"flower:{src}"))
+            claimed = str(body.get("envelope", {}).get("signer_id", f"flower:{src}"))
             hexes = body.get("ciphertexts") or []
             if len(hexes) != 1 or not isinstance(hexes[0], str):
-                outcome.rejected.append((node, "update must carry exactly one ciphertext"))
+                outcome.rejected.append((claimed, "update must carry exactly one ciphertext"))
                 continue
             try:
                 data = bytes.fromhex(hexes[0])
             except ValueError:
-                outcome.rejected.append((node, "ciphertext is not hex"))
+                outcome.rejected.append((claimed, "ciphertext is not hex"))
+                continue
+            try:
+                submission = self.summer.check(claimed, src, data)
+                node = self._open(body, round_no, UPDATE_METHOD, "ciphertext_update",
+                                  (submission.vector,), signers)
+            except SubmissionRejectedError as exc:
+                outcome.rejected.append((claimed, str(exc)))
                 continue
             if any(s.node == node for s in submissions):
                 outcome.rejected.append((node, "second submission in one round"))
-                continue
-            try:
-                submission = self.summer.check(node, src, data)
-            except SubmissionRejectedError as exc:
-                outcome.rejected.append((node, str(exc)))
                 continue
             submissions.append(submission)
             self.log.append(
@@ -307,6 +325,50 @@ class FederatedTraining:
         except InsufficientAttestationsError as exc:
             raise AttestationError(str(exc)) from exc
         return outcome
+
+    def _open(
+        self,
+        body: Mapping[str, Any],
+        round_no: int,
+        method: str,
+        kind: str,
+        vectors: Sequence[EncryptedVector],
+        signers: Mapping[str, bytes],
+    ) -> str:
+        """Verify a reply's request envelope against the enrolled identity keys.
+
+        The envelope must be signed by an active enrolled node, for ``method`` and this
+        round, over exactly the ciphertexts received, with metadata naming the signer
+        itself and this run's key; its nonce is single-use. Returns the node id.
+        """
+        raw = body.get("envelope")
+        try:
+            envelope = Envelope.from_json(raw) if isinstance(raw, dict) else None
+        except (EnvelopeError, ValueError) as exc:
+            raise SubmissionRejectedError(f"unreadable envelope: {exc}") from exc
+        if envelope is None:
+            raise SubmissionRejectedError("reply carries no signed envelope")
+        who = envelope.signer_id
+        if who not in signers:
+            raise SubmissionRejectedError(f"signer {who!r} is not an active enrolled node")
+        payload = envelope.payload if isinstance(envelope.payload, dict) else {}
+        metadata = payload.get("metadata")
+        if not isinstance(metadata, dict):
+            raise SubmissionRejectedError(f"envelope of {who!r} carries no metadata")
+        if metadata.get("node_id") != who:
+            raise SubmissionRejectedError(
+                f"envelope of {who!r} names node {metadata.get('node_id')!r}"
+            )
+        if vectors and metadata.get("key_id") != self.summer.key.key_id:
+            raise SubmissionRejectedError(f"envelope of {who!r} names another key")
+        summary = summarize(method=method, outbound_kind=kind, round_id=round_no,
+                            ciphertexts=vectors, metadata=metadata)
+        try:
+            open_request(envelope, summary, signers, nonce_store=self.nonces,
+                         expected_signer_id=who, current_round=round_no)
+        except GovernanceError as exc:
+            raise SubmissionRejectedError(f"envelope of {who!r} refused: {exc}") from exc
+        return who
 
     def run(self) -> TrainingResult:
         self.wait_for_nodes()

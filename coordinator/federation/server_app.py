@@ -1,17 +1,16 @@
 """The coordinator's Flower ServerApp: load state, run the rounds, publish, serve nodes.
 
 State comes from ``coordinator-home`` in the run config: the coordinator identity (signs
-the transparency log), its database (log + registry), the trust's public CKKS context
-``ckks/public.ctx`` (public key only; loading refuses a secret key) and the enrolled key
-holders ``federation/key_holders.json`` (node id -> Ed25519 identity key, hex).
-After the last round the accepted model is published (registry + ``publication`` log
-entry) and sent to every node in a ``query.publish`` message.
+the transparency log) and its database (``coordinator.store``): the enrolled nodes and
+key holders with their identity keys, and the public CKKS context the key ceremony
+uploaded (public key only; see :mod:`coordinator.federation.keys`). Each node's update
+must carry an envelope signed by its enrolled identity key. After the last round the
+accepted model is published (registry + ``publication`` log entry) and sent to every node in a ``query.publish`` message.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import tempfile
 from pathlib import Path
 
@@ -22,13 +21,12 @@ from flwr.serverapp import Grid, ServerApp
 from coordinator.federation import wire
 from coordinator.federation.aggregate import CkksSummer
 from coordinator.federation.config import FederationConfig
-from coordinator.federation.errors import FederationConfigError
+from coordinator.federation.keys import load_trust_keys
 from coordinator.federation.rounds import FederatedTraining, TrainingResult
 from coordinator.registry import ModelRegistry
-from coordinator.tables import migrate
-from governance.ckks import CkksKey, load_public_context
-from governance.db import make_engine
+from coordinator.store import CoordinatorStore, open_engine
 from governance.identity import Identity
+from governance.nonces import SqlNonceStore
 from governance.pki import HomeLayout
 from governance.settings import load_settings
 from governance.translog import TransparencyLog
@@ -36,28 +34,12 @@ from open_models.features import FeatureSpec
 from open_models.network import flatten, initial_weights, unflatten, weight_layout
 from open_models.published import PublishedModel
 
-PUBLIC_CONTEXT_FILE = Path("ckks") / "public.ctx"
-KEY_HOLDERS_FILE = Path("federation") / "key_holders.json"
-
-
-def load_public_key(home: Path) -> CkksKey:
-    path = home / PUBLIC_CONTEXT_FILE
-    if not path.exists():
-        raise FederationConfigError(f"no public CKKS context at {path}")
-    return load_public_context(path.read_bytes())
-
-
-def load_key_holders(home: Path) -> dict[str, bytes]:
-    path = home / KEY_HOLDERS_FILE
-    if not path.exists():
-        raise FederationConfigError(f"no key-holder list at {path}")
-    return {k: bytes.fromhex(v) for k, v in json.loads(path.read_text()).items()}
-
 
 def run_training(grid: Grid, config: FederationConfig, run_name: str) -> TrainingResult:
     home = config.coordinator_home
-    engine = make_engine(load_settings(home=home).database_url)
-    migrate(engine)
+    engine = open_engine(load_settings(home=home))
+    store = CoordinatorStore(engine)
+    keys = load_trust_keys(store)
     log = TransparencyLog(engine, Identity.load(HomeLayout(home).identity_dir))
     spec = FeatureSpec()
     layout = weight_layout(spec)
@@ -66,8 +48,10 @@ def run_training(grid: Grid, config: FederationConfig, run_name: str) -> Trainin
     training = FederatedTraining(
         grid,
         config,
-        summer=CkksSummer(load_public_key(home), start.size + 1),
-        key_holders=lambda: load_key_holders(home),
+        summer=CkksSummer(keys.public_key, start.size + 1),
+        key_holders=lambda: store.identity_keys(key_holders_only=True),
+        node_keys=store.identity_keys,
+        nonces=SqlNonceStore(engine),
         log=log,
         run_name=run_name,
         initial_weights=start,

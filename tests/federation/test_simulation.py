@@ -8,16 +8,17 @@ import numpy as np
 import pytest
 
 from coordinator.federation.config import FederationConfig
-from coordinator.federation.server_app import build_server_app, load_public_key
+from coordinator.federation.keys import load_public_key
+from coordinator.federation.server_app import build_server_app
 from coordinator.registry import ModelRegistry
-from governance.ckks import MissingSecretKeyError, decrypt
+from coordinator.store import CoordinatorStore
 from governance.db import make_engine
 from governance.privacy import PrivacyLedger
 from governance.settings import load_settings
 from open_models.features import FeatureSpec
 from open_models.network import flatten, initial_weights, weight_layout
 from open_models.published import PublishedModel
-from tests.federation.homes import make_federation
+from tests.federation.homes import assert_cannot_decrypt, make_federation
 from trust_node.federation.client_app import build_client_app
 from trust_node.federation.runtime import NodeRuntime
 
@@ -61,11 +62,8 @@ def test_three_encrypted_dp_rounds(tmp_path: Path) -> None:
         assert installed.content_hash == content_hash
 
     # The coordinator held no secret key: its context cannot decrypt.
-    public = load_public_key(fed.coordinator_home)
-    assert not public.is_private
-    from governance.ckks import encrypt
-    with pytest.raises(MissingSecretKeyError):
-        decrypt(public, encrypt(public, [1.0]))
+    assert_cannot_decrypt(load_public_key(CoordinatorStore(engine)))
+    assert not list(fed.coordinator_home.rglob("*.keypkg"))
 
     # The ledger shows the accountant's epsilon for each node's three charges.
     for home in fed.node_homes:

@@ -20,6 +20,7 @@ from governance.attestation import attest
 from governance.ckks import EncryptedVector
 from trust_node.federation import wire
 from trust_node.federation.errors import NodeSetupError, RoundMessageError
+from trust_node.federation.fields import get_bytes, get_float, get_int, get_str
 from trust_node.federation.install import install_published
 from trust_node.federation.mods import (
     PLAIN_ACK,
@@ -66,10 +67,10 @@ def build_client_app(homes: Sequence[str] | None = None) -> ClientApp:
         outcome = local_round(
             runtime,
             np.asarray(weights, dtype=np.float64),
-            run=str(cfg[wire.RUN]),
-            round_no=int(cfg[wire.ROUND]),
-            clip_norm=float(cfg[wire.CLIP_NORM]),
-            rounds_remaining=int(cfg.get(wire.ROUNDS_REMAINING, 1)),
+            run=get_str(cfg, wire.RUN),
+            round_no=get_int(cfg, wire.ROUND),
+            clip_norm=get_float(cfg, wire.CLIP_NORM),
+            rounds_remaining=get_int(cfg, wire.ROUNDS_REMAINING, 1),
         )
         if isinstance(outcome, LocalRefusal):
             logger.warning("node %s refused round %s: %s", runtime.node_id, cfg[wire.ROUND],
@@ -85,15 +86,16 @@ def build_client_app(homes: Sequence[str] | None = None) -> ClientApp:
     def attest_sum(message: Message, context: Context) -> Message:
         runtime = resolve(context)
         cfg = message.content.config_records[wire.SUM]
-        vector = EncryptedVector.from_bytes(cfg[wire.CIPHERTEXT])
-        if vector.key_id != cfg[wire.KEY_ID]:
+        vector = EncryptedVector.from_bytes(get_bytes(cfg, wire.CIPHERTEXT))
+        named = get_str(cfg, wire.KEY_ID)
+        if vector.key_id != named:
             raise RoundMessageError(
-                f"attest request names key {cfg[wire.KEY_ID]}, ciphertext is {vector.key_id}"
+                f"attest request names key {named}, ciphertext is {vector.key_id}"
             )
         key = runtime.secret_key(vector.key_id)
         envelope = attest(
             runtime.identity, key, vector,
-            subject_id=str(cfg[wire.SUBJECT]), round_id=int(cfg[wire.ROUND]),
+            subject_id=get_str(cfg, wire.SUBJECT), round_id=get_int(cfg, wire.ROUND),
         )
         return Message(
             RecordDict({PLAIN_ATTESTATION: ConfigRecord({wire.ENVELOPE: envelope.to_bytes()})}),

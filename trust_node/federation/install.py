@@ -20,6 +20,7 @@ from open_models.errors import OpenModelsError
 from open_models.published import PublishedModel
 from trust_node.federation import wire
 from trust_node.federation.errors import PublishedModelRejectedError
+from trust_node.federation.fields import get_int
 from trust_node.federation.runtime import NodeRuntime
 
 PUBLICATION_FILE = "publication.json"
@@ -55,7 +56,7 @@ def install_published(runtime: NodeRuntime, record: ConfigRecord) -> PublishedMo
                 "model_id": model.model_id,
                 "version": model.version,
                 "content_hash": model.content_hash,
-                "log_index": int(record.get(wire.LOG_INDEX, -1)),
+                "log_index": get_int(record, wire.LOG_INDEX, -1),
             },
             indent=2,
         )

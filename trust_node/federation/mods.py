@@ -23,6 +23,7 @@ from governance.ckks import encrypt
 from governance.envelope import Envelope
 from trust_node.egress import EgressGuard, EgressRefusedError, Outbound, default_refusal_log
 from trust_node.federation import wire
+from trust_node.federation.fields import get_bytes, get_int
 from trust_node.federation.runtime import NodeRuntime
 
 logger = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ def _round_of(message: Message) -> tuple[int, str | None]:
         if name in records:
             cfg = records[name]
             key_id = cfg.get(wire.KEY_ID)
-            return int(cfg.get(wire.ROUND, 0)), str(key_id) if key_id else None
+            return get_int(cfg, wire.ROUND, 0), key_id if isinstance(key_id, str) else None
     return 0, None
 
 
@@ -65,7 +66,7 @@ def make_egress_mod(resolve: Callable[[Context], NodeRuntime]) -> Callable[..., 
         runtime = resolve(context)
         round_no, key_id = _round_of(message)
         content = reply.content
-        base = {"node_id": runtime.node_id, "round_id": round_no}
+        base: dict[str, str | int | bool] = {"node_id": runtime.node_id, "round_id": round_no}
         if PLAIN_UPDATE in content.array_records:
             values = content.array_records[PLAIN_UPDATE]["vector"].numpy()
             if key_id is None:
@@ -81,7 +82,8 @@ def make_egress_mod(resolve: Callable[[Context], NodeRuntime]) -> Callable[..., 
                 metadata={**base, "key_id": key_id},
             )
         elif PLAIN_ATTESTATION in content.config_records:
-            env = Envelope.from_bytes(content.config_records[PLAIN_ATTESTATION][wire.ENVELOPE])
+            env = Envelope.from_bytes(get_bytes(content.config_records[PLAIN_ATTESTATION],
+                                                wire.ENVELOPE))
             guard = guard_for(runtime, None)
             outbound = Outbound(
                 kind="attestation", method="attest", round_id=round_no,

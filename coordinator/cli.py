@@ -156,6 +156,10 @@ from coordinator import cli_statistics  # noqa: E402  (issue 6: encrypted statis
 
 app.add_typer(cli_statistics.statistics_app, name="statistics-round")
 
+from coordinator import cli_portal  # noqa: E402  (issue 8: transparency API and portal)
+
+app.command("portal")(cli_portal.portal)
+
 
 def main() -> None:
     app()

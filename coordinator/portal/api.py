@@ -1,0 +1,182 @@
+"""The JSON transparency API under ``/api``: read-only, thin routes over the service."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+
+from coordinator.portal import deps
+from coordinator.portal.schemas import (
+    ConsistencyOut,
+    EntryOut,
+    InclusionOut,
+    LogOut,
+    ModelOut,
+    NodeOut,
+    PrivacyOut,
+    RoundOut,
+    TreeHeadOut,
+)
+from coordinator.portal.services import TransparencyService
+
+router = APIRouter(prefix="/api", tags=["transparency"])
+Service = Annotated[TransparencyService, Depends(deps.service)]
+
+ROUTES = {
+    "models": "/api/models",
+    "benchmarks": "/api/benchmarks",
+    "nodes": "/api/nodes",
+    "rounds": "/api/rounds",
+    "privacy": "/api/privacy",
+    "log": "/api/log",
+    "log_entries": "/api/log/entries?start=0&limit=100",
+    "tree_heads": "/api/log/tree-heads",
+    "inclusion_proof": "/api/log/proofs/inclusion?index=0",
+    "consistency_proof": "/api/log/proofs/consistency?old_size=1",
+    "log_bundle": "/api/log/bundle",
+    "export": "/api/export",
+}
+
+
+@router.get("")
+def index() -> dict[str, Any]:
+    return {"service": "gcdt-coordinator transparency API", "routes": ROUTES}
+
+
+@router.get("/models", response_model=list[ModelOut])
+def models(svc: Service) -> list[ModelOut]:
+    return [ModelOut(**vars(m)) for m in svc.models()]
+
+
+def _model_out(svc: TransparencyService, model_id: str, version: str | None) -> ModelOut:
+    m = svc.model(model_id, version)
+    return ModelOut(
+        model_id=m.model_id,
+        version=m.version,
+        content_hash=m.content_hash,
+        log_index=m.log_index,
+        files=sorted(m.files),
+        card=m.card,
+    )
+
+
+@router.get("/models/{model_id}", response_model=ModelOut)
+def model_latest(model_id: str, svc: Service) -> ModelOut:
+    return _model_out(svc, model_id, None)
+
+
+@router.get("/models/{model_id}/{version}", response_model=ModelOut)
+def model(model_id: str, version: str, svc: Service) -> ModelOut:
+    return _model_out(svc, model_id, version)
+
+
+@router.get("/models/{model_id}/{version}/files/{name}")
+def model_file(model_id: str, version: str, name: str, svc: Service) -> Response:
+    data = svc.model_file(model_id, version, name)
+    media = "application/json" if name.endswith(".json") else "application/octet-stream"
+    return Response(
+        data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
+@router.get("/benchmarks")
+def benchmarks(svc: Service) -> list[dict[str, Any]]:
+    return svc.benchmarks()
+
+
+@router.get("/benchmarks/{benchmark_id}")
+def benchmark(benchmark_id: str, svc: Service) -> dict[str, Any]:
+    return svc.benchmark(benchmark_id)
+
+
+@router.get("/nodes", response_model=list[NodeOut])
+def nodes(svc: Service) -> list[NodeOut]:
+    return [NodeOut(**n) for n in svc.nodes()]
+
+
+@router.get("/rounds", response_model=list[RoundOut])
+def rounds(svc: Service) -> list[RoundOut]:
+    return [RoundOut(**vars(r)) for r in svc.rounds()]
+
+
+@router.get("/privacy", response_model=PrivacyOut)
+def privacy(svc: Service) -> PrivacyOut:
+    spend = svc.privacy_spend()
+    return PrivacyOut(statistics=spend.statistics, training=spend.training)
+
+
+@router.get("/log", response_model=LogOut)
+def log(svc: Service) -> LogOut:
+    head = svc.latest_tree_head()
+    return LogOut(
+        log_id=svc.log.log_id,
+        public_key=svc.log.signer.public_key.hex(),
+        size=svc.size(),
+        latest_tree_head=None if head is None else TreeHeadOut(**head.to_json()),
+    )
+
+
+@router.get("/log/entries", response_model=list[EntryOut])
+def entries(
+    svc: Service,
+    start: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[EntryOut]:
+    return [EntryOut(**e.to_json()) for e in svc.entries(start, limit)]
+
+
+@router.get("/log/entries/{index}", response_model=EntryOut)
+def entry(index: int, svc: Service) -> EntryOut:
+    return EntryOut(**svc.entry(index).to_json())
+
+
+@router.get("/log/tree-heads", response_model=list[TreeHeadOut])
+def tree_heads(svc: Service) -> list[TreeHeadOut]:
+    return [TreeHeadOut(**h.to_json()) for h in svc.tree_heads()]
+
+
+@router.get("/log/proofs/inclusion", response_model=InclusionOut)
+def inclusion(
+    svc: Service,
+    index: Annotated[int, Query(ge=0)],
+    tree_size: Annotated[int | None, Query(ge=1)] = None,
+) -> InclusionOut:
+    proof = svc.inclusion_proof(index, tree_size)
+    root = svc.log.root(proof.tree_size)
+    return InclusionOut(**proof.to_json(), root_hash=root.hex())
+
+
+@router.get("/log/proofs/consistency", response_model=ConsistencyOut)
+def consistency(
+    svc: Service,
+    old_size: Annotated[int, Query(ge=1)],
+    new_size: Annotated[int | None, Query(ge=1)] = None,
+) -> ConsistencyOut:
+    proof = svc.consistency_proof(old_size, new_size)
+    return ConsistencyOut(
+        **proof.to_json(),
+        old_root_hash=svc.log.root(proof.old_size).hex(),
+        new_root_hash=svc.log.root(proof.new_size).hex(),
+    )
+
+
+@router.get("/log/bundle")
+def bundle(svc: Service) -> Response:
+    body = json.dumps(svc.bundle(), indent=1, sort_keys=True) + "\n"
+    return Response(
+        body,
+        media_type="application/json",
+        headers={"Content-Disposition": 'attachment; filename="log-bundle.json"'},
+    )
+
+
+@router.get("/export")
+def export(svc: Service) -> Response:
+    return Response(
+        svc.export(),
+        media_type="application/zip",
+        headers={"Content-Disposition": 'attachment; filename="gcdt-export.zip"'},
+    )

@@ -1,0 +1,31 @@
+"""FastAPI dependencies: the one settings object, the engine, the service.
+
+``create_app`` stores a :class:`PortalState` on ``app.state``; routes reach it only
+through :func:`service`, so tests and the CLI build the app the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+from sqlalchemy import Engine
+
+from coordinator.portal.services import TransparencyService
+from governance.settings import Settings
+
+
+@dataclass(frozen=True)
+class PortalState:
+    settings: Settings
+    engine: Engine
+    service: TransparencyService
+
+
+def state(request: Request) -> PortalState:
+    value: PortalState = request.app.state.portal
+    return value
+
+
+def service(request: Request) -> TransparencyService:
+    return state(request).service

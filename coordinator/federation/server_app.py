@@ -5,7 +5,8 @@ the transparency log) and its database (``coordinator.store``): the enrolled nod
 key holders with their identity keys, and the public CKKS context the key ceremony
 uploaded (public key only; see :mod:`coordinator.federation.keys`). Each node's update
 must carry an envelope signed by its enrolled identity key. After the last round the
-accepted model is published (registry + ``publication`` log entry) and sent to every node in a ``query.publish`` message.
+accepted model is published (registry + ``publication`` log entry) and sent to every
+node in a ``query.publish`` message.
 """
 
 from __future__ import annotations

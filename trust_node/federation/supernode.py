@@ -1,0 +1,97 @@
+"""Starting this node's Flower SuperNode (``gcdt-node supernode``).
+
+The SuperNode connects to the coordinator's SuperLink over TLS, verifying the
+SuperLink's certificate against the trust root this node installed at enrolment
+(``tls/ca.crt``), and authenticates with its own SuperNode key: an EC P-384 key in
+OpenSSH format under ``GCDT_HOME/flower/`` (what Flower 1.41 accepts), generated once
+here with ``cryptography``. The coordinator operator registers the public half with
+``gcdt-coordinator register-supernode`` before the node can connect. The ClientApp finds
+this node's state through ``--node-config gcdt-home=...``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from governance.identity import write_secret
+from governance.pki import HomeLayout
+from trust_node.federation.client_app import HOME_KEY
+from trust_node.federation.errors import NodeSetupError
+
+FLOWER_DIR = "flower"
+AUTH_KEY_FILE = "supernode_auth_key"
+DEFAULT_CLIENTAPPIO_PORT = 9094
+
+
+def auth_key_paths(home: Path) -> tuple[Path, Path]:
+    directory = home / FLOWER_DIR
+    return directory / AUTH_KEY_FILE, directory / f"{AUTH_KEY_FILE}.pub"
+
+
+def ensure_auth_key(home: Path) -> tuple[Path, Path]:
+    """The SuperNode auth key pair (private 0600); generated on first use, never replaced."""
+    private, public = auth_key_paths(home)
+    if private.exists() and public.exists():
+        return private, public
+    if private.exists() != public.exists():
+        raise NodeSetupError(f"{private.parent} holds half a SuperNode key pair; remove it")
+    key = ec.generate_private_key(ec.SECP384R1())
+    private.parent.mkdir(parents=True, exist_ok=True)
+    write_secret(
+        private,
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
+                          serialization.NoEncryption()),
+    )
+    public.write_bytes(
+        key.public_key().public_bytes(serialization.Encoding.OpenSSH,
+                                      serialization.PublicFormat.OpenSSH) + b"\n"
+    )
+    return private, public
+
+
+def flower_env(home: Path, base: Mapping[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ if base is None else base)
+    flwr_home = home / FLOWER_DIR
+    flwr_home.mkdir(parents=True, exist_ok=True)
+    # Flower starts its helpers (flower-superexec, flwr-clientapp) by name: put this
+    # interpreter's scripts first on PATH.
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    env.update(FLWR_HOME=str(flwr_home), FLWR_TELEMETRY_ENABLED="0",
+               FLWR_DISABLE_UPDATE_CHECK="1", GCDT_HOME=str(home))
+    return env
+
+
+@dataclass(frozen=True)
+class SuperNodeSpec:
+    home: Path
+    superlink: str  # host:port of the coordinator's SuperLink
+    port: int = DEFAULT_CLIENTAPPIO_PORT  # this SuperNode's own ClientAppIo port
+    host: str = "127.0.0.1"
+
+    def command(self) -> list[str]:
+        ca = HomeLayout(self.home).ca_cert
+        if not ca.exists():
+            raise NodeSetupError(f"{ca} is missing: enrol the node first (`gcdt-node enrol`)")
+        private, _ = ensure_auth_key(self.home)
+        local = Path(sys.executable).with_name("flower-supernode")
+        binary = str(local) if local.exists() else shutil.which("flower-supernode")
+        if not binary:
+            raise NodeSetupError("flower-supernode is not installed (pip install flwr)")
+        home = str(self.home.resolve()).replace("\\", "\\\\").replace('"', '\\"')
+        return [
+            binary,
+            "--superlink", self.superlink,
+            "--root-certificates", str(ca),
+            "--auth-supernode-private-key", str(private),
+            "--node-config", f'{HOME_KEY}="{home}"',
+            "--host", self.host,
+            "--port", str(self.port),
+        ]

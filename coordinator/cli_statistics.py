@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 import typer
 
-from coordinator.statistics.setup import service_for
 from coordinator.store.errors import CoordinatorError
 from governance.errors import GovernanceError
 from governance.settings import load_settings
@@ -19,6 +18,13 @@ HomeOpt = Annotated[
     Path | None, typer.Option("--home", envvar="GCDT_HOME", help="Coordinator state directory.")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+def service_for(settings: Any) -> Any:
+    # Imported here: the service pulls in Opacus/torch, which other verbs need not load.
+    from coordinator.statistics.setup import service_for as build
+
+    return build(settings)
 
 
 def _run(action: Any, as_json: bool) -> None:

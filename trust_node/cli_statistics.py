@@ -8,8 +8,6 @@ import typer
 
 from governance.settings import load_settings
 from trust_node.cli_trust import AddressOpt, HomeOpt, JsonOpt, _done, _guarded
-from trust_node.node_setup import load_node
-from trust_node.statistics.flow import submit_statistics
 
 
 def submit_statistics_cmd(
@@ -28,6 +26,10 @@ def submit_statistics_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Charge the privacy ledger, submit the encrypted noisy cell sums, attest if key holder."""
+    # Imported here: the ledger pulls in Opacus/torch, which other verbs need not load.
+    from trust_node.node_setup import load_node
+    from trust_node.statistics.flow import submit_statistics
+
     settings = load_settings(home=home)
     result = _guarded(
         lambda: submit_statistics(

@@ -1,0 +1,199 @@
+"""Done-when test of issue 6: a coordinator and three nodes, each its own process, over
+mutual TLS on loopback, produce a published benchmark equal to the noiseless sum within
+the noise the policy implies; the benchmark then verifies offline with ``gcdt-audit``.
+
+Set-up (homes, enrolment, key ceremony) uses the shared helpers in ``tests/trust_setup``;
+everything the issue is about runs as separate processes: the trust server (with
+statistics installed), ``gcdt-coordinator statistics-round ...``, three concurrent
+``gcdt-node submit-statistics`` and ``gcdt-audit verify-benchmark``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from coordinator.statistics.setup import service_for
+from open_models.benchmark_cells import field_scale
+from open_models.benchmark_values import RoundTerms
+from tests.trust_setup import enrol, init_coordinator
+from trust_node.generate import generate
+from trust_node.node_setup import fetch_keys, load_node, run_key_ceremony
+from trust_node.statistics import contribution_vector
+from trust_node.store import SqlRecordRepository
+
+BIN = Path(sys.executable).parent
+YEARS = ("2022", "2023")
+TIMEOUT = 120
+
+SERVER = """
+import sys
+from governance.settings import load_settings
+from coordinator.transport.server import make_handlers, start_server
+from coordinator.statistics.setup import install
+settings = load_settings()
+handlers = make_handlers(settings)
+install(handlers, settings)
+server = start_server(settings, host="127.0.0.1", port=0, handlers=handlers)
+print(server.port, flush=True)
+sys.stdin.read()
+server.stop(grace=None)
+"""
+
+
+def _env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GCDT_")}
+    env["GCDT_HOME"] = str(home)
+    return env
+
+
+def _run(args: list[str], home: Path) -> dict:
+    done = subprocess.run(
+        args, env=_env(home), capture_output=True, text=True, timeout=TIMEOUT, check=False
+    )
+    assert done.returncode == 0, f"{args}: {done.stdout}\n{done.stderr}"
+    return json.loads(done.stdout) if "--json" in args else {}
+
+
+@pytest.mark.slow
+def test_three_nodes_publish_a_benchmark_over_mtls(tmp_path: Path) -> None:
+    coordinator = init_coordinator(tmp_path / "coordinator")
+    ids = ("node-a", "node-b", "node-c")
+    nodes = {n: enrol(coordinator, tmp_path / n, n, key_holder=n != "node-c") for n in ids}
+    records = generate(3, 300, seed=9, start_year=2022, end_year=2023).records
+    frames = dict(zip(ids, [g for _, g in records.groupby("jurisdiction")], strict=True))
+    for node_id, frame in frames.items():
+        repo = SqlRecordRepository.from_url(nodes[node_id].settings.database_url)
+        repo.add_batch("operator", frame.reset_index(drop=True), source="test", sha256="0" * 64)
+        repo.engine.dispose()
+
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVER],
+        env=_env(coordinator.home_dir),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    workers: list[subprocess.Popen[str]] = []
+    try:
+        assert server.stdout is not None
+        address = f"localhost:{int(server.stdout.readline())}"
+        run_key_ceremony(nodes["node-a"], address=address)
+        for node_id, state in nodes.items():
+            fetch_keys(state, address=address)
+            nodes[node_id] = load_node(state.settings)
+
+        coord = ["--home", str(coordinator.home_dir)]
+        cli = str(BIN / "gcdt-coordinator")
+        terms = RoundTerms.from_dict(
+            _run(
+                [
+                    cli,
+                    "statistics-round",
+                    "open",
+                    "--years",
+                    YEARS[0],
+                    "--years",
+                    YEARS[1],
+                    "--epsilon",
+                    "7.5",
+                    *coord,
+                    "--json",
+                ],
+                coordinator.home_dir,
+            )
+        )
+        for node_id in ids:
+            workers.append(
+                subprocess.Popen(
+                    [
+                        str(BIN / "gcdt-node"),
+                        "submit-statistics",
+                        "--address",
+                        address,
+                        "--wait",
+                        "90",
+                        "--json",
+                    ],
+                    env=_env(nodes[node_id].settings.home_dir),
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+            )
+        service = service_for(coordinator)
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            # read-only look at the coordinator's database (the verbs run as processes)
+            status = service.status(terms.round_id)
+            if len(status.submitted) == 3:
+                break
+            failed = [w for w in workers if w.poll() not in (None, 0)]
+            assert not failed, failed[0].communicate()
+            assert time.monotonic() < deadline, status
+            time.sleep(0.5)
+        _run(
+            [cli, "statistics-round", "close", str(terms.round_id), *coord, "--json"],
+            coordinator.home_dir,
+        )
+        results = {}
+        for node_id, worker in zip(ids, workers, strict=True):
+            out, err = worker.communicate(timeout=TIMEOUT)
+            assert worker.returncode == 0, err
+            results[node_id] = json.loads(out)
+        assert [results[n]["attested"] for n in ids] == [True, True, False]
+        published = _run(
+            [cli, "statistics-round", "publish", str(terms.round_id), *coord, "--json"],
+            coordinator.home_dir,
+        )
+        bundle = tmp_path / "bundle.json"
+        _run([cli, "statistics-round", "export-log", str(bundle), *coord], coordinator.home_dir)
+        audit = _run(
+            [
+                str(BIN / "gcdt-audit"),
+                "verify-benchmark",
+                published["benchmark_id"],
+                "--bundle",
+                str(bundle),
+                "--json",
+            ],
+            tmp_path,
+        )
+        assert audit["ok"] is True and audit["signers"] == ["node-a", "node-b"]
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait(timeout=10)
+        if server.poll() is None:
+            assert server.stdin is not None
+            server.stdin.close()
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait(timeout=10)
+
+    truth = terms.catalogue.unpack(
+        sum(contribution_vector(f, terms.catalogue) for f in frames.values())
+    )
+    sigma = terms.sigma_total
+    shown = [c for c in published["cells"] if not c["suppressed"]]
+    assert shown, "at least one cell must clear k and m"
+    for cell in shown:
+        key = (cell["sector"], cell["product"], cell["route"], cell["year"])
+        t = truth[key]
+        sp = sigma * field_scale(key[0], "production_t")
+        se = sigma * field_scale(key[0], "direct_tco2e")
+        assert abs(cell["production_t_rounded"] - t["production_t"]) <= 5 * sp + 500
+        i = cell["intensity_tco2e_per_t"]
+        assert abs(t["direct_tco2e"] - i * t["production_t"]) <= 5 * math.hypot(se, i * sp) + 1
+        assert abs(cell["facilities_rounded"] - t["facilities"]) <= 5 * sigma + 2.5

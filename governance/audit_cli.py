@@ -130,6 +130,11 @@ def verify_benchmark_cmd(
     _emit(data, as_json=as_json, title=benchmark_id)
 
 
+from governance import audit_verbs_models  # noqa: E402  (issue 8: verify-model, reproduce-eval)
+
+audit_verbs_models.register(app)
+
+
 def main() -> None:
     app()
 

@@ -1,0 +1,241 @@
+"""A coordinator home populated through the real code paths, for the portal and audit tests.
+
+Three enrolled nodes (two CKKS key holders), one statistics round published by
+``StatisticsService`` (node releases charged to a ledger, CKKS sums, key-holder
+attestations), and one model trained by ``open_models.train_local`` under DP (Opacus,
+charged to a privacy ledger) over two encrypted rounds: each node's update is CKKS-encrypted,
+summed with the public context, decrypted and signed by the key holders
+(``governance.attestation.attest``), accepted by ``collect_matching`` (which logs the
+attestations), then published with a model card, a synthetic evaluation set, the
+attestation envelopes and ``t`` in the publication entry, and registered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from coordinator.registry import ModelRegistry
+from coordinator.statistics import StatisticsService
+from coordinator.store.repository import CoordinatorStore, open_engine
+from governance.attestation import attest, collect_matching
+from governance.audit_verbs_models import EVALUATION_SET_FILE, evaluation_set_bytes
+from governance.ckks import CkksKey, add_all, encrypt
+from governance.envelope import seal
+from governance.identity import Identity
+from governance.pki import HomeLayout
+from governance.policy.models import PublicationThresholds
+from governance.privacy import Budget, InMemoryLedgerStore, PrivacyLedger
+from governance.settings import Settings, load_settings
+from governance.translog import TransparencyLog
+from open_models.dp import DpSpec
+from open_models.evaluation import baseline_estimates, evaluate
+from open_models.features import FeatureSpec
+from open_models.network import flatten, initial_weights, unflatten, weight_layout
+from open_models.published import PublishedModel
+from open_models.training import TrainConfig, train_local
+from trust_node.generate import generate
+from trust_node.statistics import prepare_release
+from trust_node.statistics.attest import attest_statistics
+
+NODES = {"node-0": "DE", "node-1": "IN", "node-2": "BR"}
+KEY_HOLDERS = ("node-0", "node-1")
+MODEL_ID = "gcdt-intensity"
+RUN = "run-portal"
+T = 2
+EPSILON_BUDGET = 8.0
+DELTA = 1e-5
+#: Planted in every node's records: no response of the portal may contain it.
+CANARY_PRODUCTION = 987654.321
+
+
+@dataclass
+class PortalWorld:
+    home: Path
+    settings: Settings
+    log: TransparencyLog
+    identity: Identity
+    nodes: dict[str, Identity]
+    key: CkksKey
+    model: PublishedModel
+    version: str
+    benchmark_id: str
+    records: dict[str, pd.DataFrame]
+    publication: dict[str, Any]
+
+
+def _enrol(store: CoordinatorStore, log: TransparencyLog, nodes: dict[str, Identity]) -> None:
+    for i, (node_id, ident) in enumerate(nodes.items()):
+        transport = Identity.generate(f"{node_id}-transport").public_key
+        holder = node_id in KEY_HOLDERS
+        store.register_node(node_id=node_id, jurisdiction=NODES[node_id],
+                            identity_public_key=ident.public_key, transport_public_key=transport,
+                            cert_serial=0x100 + i, key_holder=holder)
+        log.append("enrolment", {
+            "node_id": node_id, "jurisdiction": NODES[node_id],
+            "identity_public_key": ident.public_key.hex(), "transport_public_key": transport.hex(),
+            "certificate_serial": f"{0x100 + i:x}", "key_holder": holder,
+        })
+
+
+def _statistics(store: CoordinatorStore, log: TransparencyLog, key: CkksKey,
+                nodes: dict[str, Identity], records: dict[str, pd.DataFrame]) -> str:
+    service = StatisticsService(store, log, key.public(), PublicationThresholds(k=3, m=2, t=T))
+    terms = service.open_round(years=(2022, 2023), epsilon=20.0, delta=DELTA)
+    ledger = PrivacyLedger(InMemoryLedgerStore())
+    for node_id, ident in nodes.items():
+        release = prepare_release(terms, key=key.public(), ledger=ledger, node_id=node_id,
+                                  period="2026", budget=(100.0, DELTA),
+                                  load_records=lambda n=node_id: records[n])
+        envelope = seal(ident, "statistics_submission", terms.round_id, {"n": node_id})
+        service.accept_submission(terms.round_id, node_id, envelope, [release.vector])
+    request = service.request_decryption(terms.round_id)
+    for node_id in KEY_HOLDERS:
+        service.accept_attestation(
+            request.request_id, attest_statistics(nodes[node_id], key, terms, request.vector))
+    return str(service.publish(terms.round_id)["benchmark_id"])
+
+
+def _train(log: TransparencyLog, key: CkksKey, nodes: dict[str, Identity],
+           records: dict[str, pd.DataFrame], rounds: int
+           ) -> tuple[np.ndarray, list[dict[str, Any]], dict[str, list[Any]], dict[str, float]]:
+    spec = FeatureSpec()
+    layout = weight_layout(spec)
+    weights = flatten(initial_weights(spec, 0), layout)
+    ledger = PrivacyLedger(InMemoryLedgerStore())
+    claims: list[dict[str, Any]] = []
+    envelopes: dict[str, list[Any]] = {}
+    spent: dict[str, float] = {}
+    holders = {n: nodes[n].public_key for n in KEY_HOLDERS}
+    for round_no in range(1, rounds + 1):
+        log.append("round", {"event": "round_started", "run": RUN, "round": round_no,
+                             "model_id": MODEL_ID, "nodes_asked": len(nodes), "quorum": 2})
+        vectors = []
+        for i, node_id in enumerate(nodes):
+            privacy = DpSpec(ledger=ledger, node_id=node_id, period="2026",
+                             budget=Budget(EPSILON_BUDGET, DELTA),
+                             rounds_remaining=rounds - round_no + 1, noise_seed=i)
+            result = train_local(unflatten(weights, layout), records[node_id],
+                                 TrainConfig(epochs=1, seed=i), privacy)
+            spent[node_id] = result.epsilon_spent
+            n = float(result.num_examples)
+            vector = encrypt(key.public(), [*(result.update * n).tolist(), n])
+            vectors.append(vector)
+            digest = hashlib.sha256(vector.to_bytes()).hexdigest()
+            log.append("submission_digest", {"run": RUN, "round": round_no, "node_id": node_id,
+                                             "ciphertext_sha256": digest,
+                                             "key_id": vector.key_id, "length": vector.length})
+        total = add_all(key.public(), vectors)
+        aggregate = hashlib.sha256(total.to_bytes()).hexdigest()
+        subject = f"model-update:{RUN}:{round_no}"
+        signed = [attest(nodes[h], key, total, subject_id=subject, round_id=round_no)
+                  for h in KEY_HOLDERS]
+        outcome = collect_matching(signed, holders, t=T, subject_id=subject, round_id=round_no,
+                                   key_id=total.key_id, digest="sha256:" + aggregate, log=log,
+                                   max_age=None)
+        values = np.asarray(outcome.floats())
+        weights = weights + values[:-1] / values[-1]
+        entry = log.append("round", {
+            "event": "round_accepted", "run": RUN, "round": round_no,
+            "contributors": sorted(nodes), "aggregate_sha256": aggregate,
+            "attested_by": sorted(outcome.signer_ids()), "total_weight": float(values[-1]),
+        })
+        claims.append({"round": round_no, "status": "accepted", "contributors": sorted(nodes),
+                       "aggregate_sha256": aggregate, "log_index": entry.index})
+        envelopes[str(round_no)] = [a.envelope.to_json() for a in outcome.agreeing]
+    return weights, claims, envelopes, spent
+
+
+def evaluation_section(model: PublishedModel, eval_records: pd.DataFrame,
+                       truth: pd.DataFrame, dataset: dict[str, Any]) -> dict[str, Any]:
+    predicted = model.predict(eval_records)
+    estimates = {"model": predicted["estimate_direct_tco2e"].to_numpy(dtype=float),
+                 **baseline_estimates(eval_records)}
+    result = evaluate(eval_records, truth, estimates, model="model",
+                      interval=(predicted["estimate_low_tco2e"].to_numpy(dtype=float),
+                                predicted["estimate_high_tco2e"].to_numpy(dtype=float)))
+    return {**result, "dataset": dataset}
+
+
+def publish_model(world_log: TransparencyLog, registry: ModelRegistry, weights: np.ndarray,
+                  card: dict[str, Any], version: str, publication: dict[str, Any],
+                  eval_bytes: bytes) -> tuple[PublishedModel, dict[str, Any]]:
+    """Publish like the ServerApp does, with the evaluation set beside the model files."""
+    layout = weight_layout(FeatureSpec())
+    bare = PublishedModel(MODEL_ID, version, unflatten(weights, layout), card={})
+    dataset = card["evaluation"]["dataset"]
+    if "overall" not in card["evaluation"]:
+        records, truth = _eval_frames(eval_bytes)
+        card = {**card, "evaluation": evaluation_section(bare, records, truth, dataset)}
+    model = PublishedModel(MODEL_ID, version, unflatten(weights, layout), card=card)
+    with tempfile.TemporaryDirectory() as tmp:
+        model.save(Path(tmp))
+        (Path(tmp) / EVALUATION_SET_FILE).write_bytes(eval_bytes)
+        files = {p.name: p.read_bytes() for p in sorted(Path(tmp).iterdir())}
+    payload = {"model_id": MODEL_ID, "version": version, "content_hash": model.content_hash,
+               "run": RUN, **publication}
+    entry = world_log.append("publication", payload)
+    registry.register(model_id=MODEL_ID, version=version, content_hash=model.content_hash,
+                      log_index=entry.index, run=RUN, card=dict(model.card), files=files)
+    world_log.tree_head()
+    return model, payload
+
+
+def _eval_frames(data: bytes) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from governance.audit_verbs_models import read_evaluation_set
+
+    return read_evaluation_set(data)
+
+
+def make_portal_home(home: Path, *, rounds: int = 2) -> PortalWorld:
+    layout = HomeLayout(home)
+    identity = Identity.generate("coordinator")
+    identity.save(layout.identity_dir)
+    settings = load_settings(home=home, database_url=f"sqlite:///{home}/coordinator.sqlite")
+    engine = open_engine(settings)
+    store = CoordinatorStore(engine)
+    log = TransparencyLog(engine, identity)
+    nodes = {node_id: Identity.generate(node_id) for node_id in NODES}
+    _enrol(store, log, nodes)
+    key = CkksKey.create()
+    data = generate(list(NODES.values()), records=120, seed=5, start_year=2022,
+                    end_year=2023).records
+    data.loc[data.index[0], "production_t"] = CANARY_PRODUCTION
+    records = {n: data[data["jurisdiction"] == j].copy() for n, j in NODES.items()}
+    benchmark_id = _statistics(store, log, key, nodes, records)
+    weights, claims, envelopes, spent = _train(log, key, nodes, records, rounds)
+    generated = generate(list(NODES.values()), records=30, seed=99, start_year=2023,
+                         end_year=2023)
+    eval_bytes = evaluation_set_bytes(generated.records, generated.truth, seed=99,
+                                      generator="trust_node.generate (seed 99, 30/jurisdiction)")
+    card = {
+        "card_version": "gcdt-model-card/1",
+        "model": {"model_id": MODEL_ID, "version": RUN, "parameters": int(weights.size)},
+        "run": RUN,
+        "t": T,
+        "rounds": claims,
+        "data_scope": {"records": "facility records of consenting tenants on the nodes"},
+        "federation": {
+            "rounds": rounds,
+            "nodes": [{"node_id": n, "jurisdiction": NODES[n],
+                       "labelled_records": int(records[n]["verified_direct_tco2e"].notna().sum()),
+                       "epsilon_spent": spent[n], "delta": DELTA,
+                       "epsilon_budget": EPSILON_BUDGET} for n in nodes],
+        },
+        "evaluation": {"dataset": {
+            "file": EVALUATION_SET_FILE, "sha256": hashlib.sha256(eval_bytes).hexdigest(),
+            "seed": 99, "generator": "trust_node.generate", "method": "model",
+            "description": "synthetic facilities from the demo-data generator"}},
+        "compute_footprint": {"per_node": [], "total": {"energy_kwh": None, "co2_kg": None,
+                                                        "measured_nodes": 0, "unmeasured": []}},
+    }
+    model, payload = publish_model(log, ModelRegistry(engine), weights, card, RUN,
+                                   {"t": T, "attestations": envelopes}, eval_bytes)
+    return PortalWorld(home, settings, log, identity, nodes, key, model, RUN, benchmark_id,
+                       records, payload)

@@ -160,6 +160,12 @@ from coordinator import cli_portal  # noqa: E402  (issue 8: transparency API and
 
 app.command("portal")(cli_portal.portal)
 
+from coordinator import cli_train  # noqa: E402  (issue 5: federated training)
+
+app.command("superlink")(cli_train.superlink)
+app.command("register-supernode")(cli_train.register_supernode_cmd)
+app.command("train")(cli_train.train)
+
 
 def main() -> None:
     app()

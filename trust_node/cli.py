@@ -264,6 +264,11 @@ from trust_node import cli_statistics  # noqa: E402  (issue 6: encrypted statist
 
 app.command("submit-statistics")(cli_statistics.submit_statistics_cmd)
 
+from trust_node import cli_federation  # noqa: E402  (issue 5: federated models)
+
+app.command("supernode")(cli_federation.supernode)
+app.command("estimate")(cli_federation.estimate)
+
 
 def main() -> None:
     app()

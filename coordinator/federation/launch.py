@@ -122,7 +122,7 @@ def start_superlink(spec: SuperLinkSpec, *, log_path: Path | None = None,
     env = flower_env(spec.home)
     log_path = log_path or spec.home / FLOWER_DIR / "superlink.log"
     log = log_path.open("ab")
-    proc = subprocess.Popen(spec.command(), env=env, stdout=log,
+    proc = subprocess.Popen(spec.command(), env=env, stdout=log,  # noqa: S603 (our argv)
                             stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + ready_timeout_s
     while not is_listening(spec.host, spec.port):
@@ -202,9 +202,10 @@ def write_app_dir(directory: Path, config: FederationConfig) -> Path:
 
 def _flwr(args: list[str], spec: SuperLinkSpec, timeout_s: float = 60.0) -> str:
     try:
-        done = subprocess.run([_bin("flwr"), *args], env=flower_env(spec.home),
-                              capture_output=True, text=True, timeout=timeout_s,
-                              cwd=spec.home / FLOWER_DIR)
+        done = subprocess.run(  # noqa: S603 (argv built here, no shell)
+            [_bin("flwr"), *args], env=flower_env(spec.home), capture_output=True,
+            text=True, timeout=timeout_s, cwd=spec.home / FLOWER_DIR,
+        )
     except subprocess.TimeoutExpired as exc:
         raise LaunchError(f"flwr {' '.join(args[:2])} timed out after {timeout_s} s") from exc
     if done.returncode != 0:
@@ -257,8 +258,11 @@ def run_status(spec: SuperLinkSpec, run_id: int) -> str:
 
 
 def wait_for_run(spec: SuperLinkSpec, run_id: int, timeout_s: float,
-                 poll_s: float = 3.0) -> str:
-    """Poll until the run finishes; return its final status (``finished:completed`` ...)."""
+                 poll_s: float = 10.0) -> str:
+    """Poll until the run finishes; return its final status (``finished:completed`` ...).
+
+    Each poll starts a ``flwr`` process (seconds of CPU), so it polls sparingly.
+    """
     deadline = time.monotonic() + timeout_s
     while True:
         status = run_status(spec, run_id)

@@ -1,0 +1,138 @@
+"""``gcdt-coordinator superlink | register-supernode | train``: federated training verbs.
+
+See :mod:`coordinator.federation.launch` for what each Flower process is started with.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from coordinator.federation.config import DEFAULT_ROUND_TIMEOUT_S, FederationConfig
+from coordinator.federation.errors import FederationError
+from coordinator.federation.launch import (
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    SuperLinkSpec,
+    is_listening,
+    register_supernode,
+    start_superlink,
+    stop_process,
+    submit_run,
+    wait_for_run,
+)
+from coordinator.registry import ModelRegistry
+from coordinator.store import CoordinatorError, open_engine
+from governance.errors import GovernanceError
+from governance.settings import load_settings
+
+HomeOpt = Annotated[
+    Path | None, typer.Option("--home", envvar="GCDT_HOME", help="State directory (GCDT_HOME).")
+]
+HostOpt = Annotated[
+    str,
+    typer.Option("--host", help="SuperLink address (Fleet AND the unauthenticated Control API: "
+                 "loopback or a private interface only)."),
+]
+PortOpt = Annotated[int, typer.Option("--port", help="SuperLink port (all its APIs).")]
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code=1)
+
+
+def _spec(home: Path | None, host: str, port: int) -> SuperLinkSpec:
+    return SuperLinkSpec(load_settings(home=home).home_dir.resolve(), host, port)
+
+
+def superlink(home: HomeOpt = None, host: HostOpt = DEFAULT_HOST,
+              port: PortOpt = DEFAULT_PORT) -> None:
+    """Run the Flower SuperLink (TLS, SuperNode auth on) in the foreground; Ctrl-C stops it."""
+    spec = _spec(home, host, port)
+    try:
+        proc = start_superlink(spec)
+    except FederationError as exc:
+        _fail(str(exc))
+        return
+    typer.echo(f"SuperLink on {spec.address} (log: {spec.home / 'flower' / 'superlink.log'})")
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop_process(proc))
+    proc.wait()
+
+
+def register_supernode_cmd(
+    public_key: Annotated[Path, typer.Argument(help="The node's supernode_auth_key.pub.")],
+    name: Annotated[str | None, typer.Option("--name", help="The node's id (a label).")] = None,
+    home: HomeOpt = None,
+    host: HostOpt = DEFAULT_HOST,
+    port: PortOpt = DEFAULT_PORT,
+) -> None:
+    """Allow a node's SuperNode (its auth public key) to connect to the SuperLink."""
+    try:
+        node = register_supernode(_spec(home, host, port), public_key, name)
+    except FederationError as exc:
+        _fail(str(exc))
+        return
+    typer.echo(f"registered SuperNode {name or public_key.name}: Flower node {node}")
+
+
+def train(
+    rounds: Annotated[int, typer.Option("--rounds", help="Federated rounds.")] = 3,
+    quorum: Annotated[int, typer.Option(help="Valid encrypted updates a round needs.")] = 2,
+    min_nodes: Annotated[int, typer.Option("--min-nodes", help="Nodes to wait for.")] = 2,
+    t: Annotated[int, typer.Option("--t", help="Matching key-holder attestations.")] = 2,
+    clip_norm: Annotated[float, typer.Option("--clip-norm")] = 1.0,
+    round_timeout: Annotated[float, typer.Option("--round-timeout")] = DEFAULT_ROUND_TIMEOUT_S,
+    timeout: Annotated[float, typer.Option("--timeout", help="Give up after (s).")] = 1800.0,
+    home: HomeOpt = None,
+    host: HostOpt = DEFAULT_HOST,
+    port: PortOpt = DEFAULT_PORT,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Run federated training on the SuperLink (started if none listens) and publish."""
+    spec = _spec(home, host, port)
+    started: subprocess.Popen[bytes] | None = None
+    try:
+        config = FederationConfig(
+            coordinator_home=spec.home, rounds=rounds, quorum=quorum, min_nodes=min_nodes,
+            t=t, clip_norm=clip_norm, round_timeout_s=round_timeout,
+        )
+        if not is_listening(spec.host, spec.port):
+            started = start_superlink(spec)
+        run_id = submit_run(spec, config)
+        typer.echo(f"submitted run {run_id}; waiting (at most {timeout:.0f} s)", err=True)
+        status = wait_for_run(spec, run_id, timeout)
+        engine = open_engine(load_settings(home=spec.home))
+        published = [m for m in ModelRegistry(engine).list() if m[1] == f"run-{run_id}"]
+        engine.dispose()
+    except (FederationError, CoordinatorError, GovernanceError) as exc:
+        _fail(str(exc))
+        return
+    finally:
+        if started is not None:
+            stop_process(started)
+    result = {
+        "run_id": run_id,
+        "status": status,
+        "published": [
+            {"model_id": m[0], "version": m[1], "content_hash": m[2], "log_index": m[3]}
+            for m in published
+        ],
+    }
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+    elif published:
+        m = result["published"][0]
+        typer.echo(f"run {run_id} {status}: published {m['model_id']} {m['version']} "
+                   f"({m['content_hash']}, log entry {m['log_index']})")
+    else:
+        typer.echo(f"run {run_id} {status}: no model published (no round reached quorum "
+                   "and t attestations; see the transparency log)")
+    if not published or status != "finished:completed":
+        raise typer.Exit(code=1)

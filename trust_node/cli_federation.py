@@ -1,0 +1,143 @@
+"""``gcdt-node supernode`` and ``gcdt-node estimate``: the node's federated-model verbs."""
+
+from __future__ import annotations
+
+import json
+import math
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from governance.settings import load_settings
+from trust_node.errors import IngestError, NodeError
+
+HomeOpt = Annotated[
+    Path | None, typer.Option("--home", envvar="GCDT_HOME", help="Node state directory.")
+]
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+#: Keys of ``gcdt-node estimate --json`` objects (issue 5), plus the model version/hash.
+ESTIMATE_KEYS = (
+    "record_id", "tier1_direct_tco2e", "estimate_direct_tco2e", "estimate_low_tco2e",
+    "estimate_high_tco2e", "corrected_direct_tco2e", "cbam_default_direct_tco2e",
+    "cbam_default_direct_tco2e_per_t", "model_id", "model_version", "model_hash",
+)
+
+
+def _fail(message: str) -> None:
+    err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    raise typer.Exit(code=1)
+
+
+def supernode(
+    superlink: Annotated[str, typer.Option("--superlink", help="host:port of the SuperLink.")],
+    port: Annotated[int, typer.Option("--port", help="This SuperNode's own ClientAppIo "
+                                      "port (one per node on a machine).")] = 9094,
+    print_key: Annotated[bool, typer.Option("--print-key", help="Only create/print the "
+                                            "SuperNode auth public key path and exit.")] = False,
+    home: HomeOpt = None,
+) -> None:
+    """Run this node's Flower SuperNode in the foreground (Ctrl-C stops it)."""
+    from trust_node.federation.supernode import SuperNodeSpec, ensure_auth_key, flower_env
+
+    node_home = load_settings(home=home).home_dir.resolve()
+    try:
+        _, public = ensure_auth_key(node_home)
+        if print_key:
+            typer.echo(str(public))
+            return
+        command = SuperNodeSpec(node_home, superlink, port=port).command()
+    except NodeError as exc:
+        _fail(str(exc))
+        return
+    err.print(f"SuperNode auth public key (register it with the coordinator): {public}")
+    env = flower_env(node_home)
+    proc = subprocess.Popen(command, env=env)  # noqa: S603 (argv built here, no shell)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: proc.terminate())
+    raise typer.Exit(code=proc.wait())
+
+
+def _number(value: Any) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    return None if math.isnan(number) else number
+
+
+def estimate(
+    file: Annotated[Path, typer.Argument(help="A contract-valid CSV, Parquet or JSON file.")],
+    home: HomeOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON array, one object "
+                                          "per record.")] = False,
+) -> None:
+    """Tier-1, the current model's estimate with interval, corrected figure, CBAM default.
+
+    The file is validated against the data contract and NOT stored. Every model
+    invocation is written to the node's accountability register.
+    """
+    from trust_node.accountability import AccountabilityRegister
+    from trust_node.estimates import as_dicts, estimate_records, load_current_model
+    from trust_node.ingest.read import detect_format, read_table
+    from trust_node.ingest.schema import validate_records
+    from trust_node.store import SqlRecordRepository
+
+    settings = load_settings(home=home)
+    try:
+        frame = validate_records(read_table(file, detect_format(file.name), str(file)),
+                                 str(file))
+        repository = SqlRecordRepository.from_url(settings.database_url)
+        rows = as_dicts(estimate_records(
+            frame, load_current_model(settings),
+            register=AccountabilityRegister(repository.engine), asked_by="cli:operator",
+        ))
+    except IngestError as exc:
+        if as_json:
+            sys.stdout.write(json.dumps({"error": type(exc).__name__, "message": str(exc)}) + "\n")
+            raise typer.Exit(code=1) from None
+        _fail(str(exc))
+        return
+    except NodeError as exc:
+        _fail(str(exc))
+        return
+    production = {str(r): float(p) for r, p in zip(frame["record_id"], frame["production_t"],
+                                                   strict=True)}
+    result = []
+    for row in rows:
+        per_t = _number(row.get("cbam_default_direct_tco2e_per_t"))
+        item = {key: row.get(key) for key in ESTIMATE_KEYS}
+        item["cbam_default_direct_tco2e"] = (
+            None if per_t is None else per_t * production[str(row["record_id"])]
+        )
+        for key in ("tier1_direct_tco2e", "estimate_direct_tco2e", "estimate_low_tco2e",
+                    "estimate_high_tco2e", "corrected_direct_tco2e"):
+            item[key] = _number(item[key])
+        result.append(item)
+    if as_json:
+        sys.stdout.write(json.dumps(result, indent=2, allow_nan=False) + "\n")
+        return
+    model = next((r["model_id"] for r in result if r["model_id"]), None)
+    table = Table("record", "Tier-1 direct", "estimate [low, high]", "corrected",
+                  "CBAM default direct", "model",
+                  title=f"Estimates (tCO2e) from {model or 'no published model yet'}")
+    for r in result:
+        est = r["estimate_direct_tco2e"]
+        table.add_row(
+            str(r["record_id"]), _fmt(r["tier1_direct_tco2e"]),
+            "" if est is None else
+            f"{est:,.1f} [{_fmt(r['estimate_low_tco2e'])}, {_fmt(r['estimate_high_tco2e'])}]",
+            _fmt(r["corrected_direct_tco2e"]), _fmt(r["cbam_default_direct_tco2e"]),
+            f"{r['model_id']} {r['model_version']}" if r["model_id"] else "-",
+        )
+    out.print(table)
+
+
+def _fmt(value: float | None) -> str:
+    return "" if value is None else f"{value:,.1f}"

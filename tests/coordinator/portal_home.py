@@ -207,6 +207,7 @@ def make_portal_home(home: Path, *, rounds: int = 2) -> PortalWorld:
     data = generate(list(NODES.values()), records=120, seed=5, start_year=2022,
                     end_year=2023).records
     data.loc[data.index[0], "production_t"] = CANARY_PRODUCTION
+    data["record_id"] = "private-" + data["record_id"]  # distinct from the evaluation set's
     records = {n: data[data["jurisdiction"] == j].copy() for n, j in NODES.items()}
     benchmark_id = _statistics(store, log, key, nodes, records)
     weights, claims, envelopes, spent = _train(log, key, nodes, records, rounds)
@@ -239,3 +240,57 @@ def make_portal_home(home: Path, *, rounds: int = 2) -> PortalWorld:
                                    {"t": T, "attestations": envelopes}, eval_bytes)
     return PortalWorld(home, settings, log, identity, nodes, key, model, RUN, benchmark_id,
                        records, payload)
+
+
+_SHARED: dict[str, PortalWorld] = {}
+
+
+def shared_portal_home(factory: Any) -> PortalWorld:
+    """One populated home per test session (``factory``: pytest's ``tmp_path_factory``).
+
+    Tests that add publications use their own versions, so others still find theirs.
+    """
+    if "world" not in _SHARED:
+        _SHARED["world"] = make_portal_home(factory.mktemp("portal-home"))
+    return _SHARED["world"]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class PortalServer:
+    """The portal app under uvicorn on a free loopback port, in a thread; ``stop`` joins it."""
+
+    def __init__(self, settings: Settings) -> None:
+        import threading
+
+        import uvicorn
+
+        from coordinator.portal import create_app
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=self.port,
+                                log_level="warning", lifespan="off")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self) -> PortalServer:
+        import time
+
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the portal did not start within 30 s")
+            time.sleep(0.05)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)

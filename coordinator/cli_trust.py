@@ -40,6 +40,10 @@ def serve(
     settings = load_settings(home=home)
     try:
         server = start_server(settings, host=host, port=port)
+        # Statistics rounds ride the same server, store and transparency log.
+        from coordinator.statistics.setup import install as install_statistics
+
+        install_statistics(server.handlers, settings)
     except (CoordinatorError, GovernanceError, OSError) as exc:
         _fail(str(exc))
         return

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -33,19 +34,6 @@ BIN = Path(sys.executable).parent
 YEARS = ("2022", "2023")
 TIMEOUT = 120
 
-SERVER = """
-import sys
-from governance.settings import load_settings
-from coordinator.transport.server import make_handlers, start_server
-from coordinator.statistics.setup import install
-settings = load_settings()
-handlers = make_handlers(settings)
-install(handlers, settings)
-server = start_server(settings, host="127.0.0.1", port=0, handlers=handlers)
-print(server.port, flush=True)
-sys.stdin.read()
-server.stop(grace=None)
-"""
 
 
 def _env(home: Path) -> dict[str, str]:
@@ -75,9 +63,8 @@ def test_three_nodes_publish_a_benchmark_over_mtls(tmp_path: Path) -> None:
         repo.engine.dispose()
 
     server = subprocess.Popen(
-        [sys.executable, "-c", SERVER],
+        [str(BIN / "gcdt-coordinator"), "serve", "--port", "0"],
         env=_env(coordinator.home_dir),
-        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -85,7 +72,8 @@ def test_three_nodes_publish_a_benchmark_over_mtls(tmp_path: Path) -> None:
     workers: list[subprocess.Popen[str]] = []
     try:
         assert server.stdout is not None
-        address = f"localhost:{int(server.stdout.readline())}"
+        line = server.stdout.readline()  # "trust server listening on 127.0.0.1:PORT"
+        address = f"localhost:{int(line.strip().rsplit(':', 1)[1])}"
         run_key_ceremony(nodes["node-a"], address=address)
         for node_id, state in nodes.items():
             fetch_keys(state, address=address)
@@ -174,8 +162,7 @@ def test_three_nodes_publish_a_benchmark_over_mtls(tmp_path: Path) -> None:
                 worker.kill()
                 worker.wait(timeout=10)
         if server.poll() is None:
-            assert server.stdin is not None
-            server.stdin.close()
+            server.send_signal(signal.SIGINT)
             try:
                 server.wait(timeout=15)
             except subprocess.TimeoutExpired:

@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export FLWR_TELEMETRY_ENABLED=0 FLWR_DISABLE_UPDATE_CHECK=1 CODECARBON_LOG_LEVEL=error
+bash scripts/ensure-chromium.sh  # the portal's browser test drives Debian's chromium
 eval "$(bash scripts/start-postgres.sh)"
 trap 'eval "$GCDT_TEST_POSTGRES_STOP" >/dev/null 2>&1 || true' EXIT
 echo "== lint: ruff, import-linter (layers), mypy"

@@ -15,6 +15,7 @@ from functools import lru_cache
 import numpy as np
 from flwr.app import Array, ArrayRecord, ConfigRecord, Context, Message, RecordDict
 from flwr.clientapp import ClientApp
+from flwr.clientapp.typing import Mod
 
 from governance.attestation import attest
 from governance.ckks import EncryptedVector
@@ -42,8 +43,13 @@ def _runtime(home: str) -> NodeRuntime:
     return NodeRuntime.open(home)
 
 
-def build_client_app(homes: Sequence[str] | None = None) -> ClientApp:
-    """``homes``: for the simulation engine, node homes indexed by ``partition-id``."""
+def build_client_app(homes: Sequence[str] | None = None,
+                     outer_mods: Sequence[Mod] = ()) -> ClientApp:
+    """``homes``: for the simulation engine, node homes indexed by ``partition-id``.
+
+    ``outer_mods`` run before the egress mod (tests use one to simulate a node dropping
+    out); what leaves still passes the egress mod.
+    """
     home_list = tuple(str(h) for h in homes or ())
 
     def resolve(context: Context) -> NodeRuntime:
@@ -57,7 +63,7 @@ def build_client_app(homes: Sequence[str] | None = None) -> ClientApp:
             f"--node-config '{HOME_KEY}=\"/path/to/GCDT_HOME\"'"
         )
 
-    app = ClientApp(mods=[make_egress_mod(resolve)])
+    app = ClientApp(mods=[*outer_mods, make_egress_mod(resolve)])
 
     @app.train()
     def train(message: Message, context: Context) -> Message:

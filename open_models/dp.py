@@ -22,23 +22,52 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, TypeVar
 
+import numpy as np
 import torch
 from opacus import PrivacyEngine
+from opacus.accountants.analysis.rdp import compute_rdp, get_privacy_spent
 from torch import nn
 from torch.utils.data import DataLoader
 
 from governance.privacy import (
     Budget,
     DpSgd,
-    InvalidMechanismError,
     PrivacyLedger,
 )
-from governance.privacy.accounting import MAX_NOISE_MULTIPLIER
+from governance.privacy.accounting import MAX_NOISE_MULTIPLIER, HistoryEntry
 from open_models.errors import TrainingError
 
 T = TypeVar("T")
 
 DEFAULT_DATASET: Final = "facility_records"
+#: Beyond this noise multiplier a DP-SGD update of a model this size carries essentially
+#: no signal at the batch sizes nodes have (modelling judgement, see bench/training.py).
+DEFAULT_MAX_NOISE_MULTIPLIER: Final = 10.0
+
+
+#: Planning searches the noise multiplier in [floor, cap] to this precision.
+PLAN_SIGMA_FLOOR: Final = 0.3
+PLAN_SIGMA_TOLERANCE: Final = 0.01
+#: Integer Rényi orders used for planning only (the ledger charges with Opacus' full set).
+PLAN_ORDERS: Final = tuple(range(2, 65))
+
+
+def _integer_order_epsilon(history: list[HistoryEntry], delta: float) -> float:
+    """RDP epsilon over integer orders only: an upper bound on Opacus' value.
+
+    Why: Opacus' fractional orders cost time growing with the noise multiplier squared
+    (seconds per evaluation at the sample rates nodes use); a bound over a subset of
+    orders is never below the full one, so a noise multiplier planned with it never makes
+    the ledger's own charge exceed the budget. It spends at most a little less than allowed.
+    """
+    rdp = np.zeros(len(PLAN_ORDERS))
+    for entry in history:
+        rdp = rdp + compute_rdp(
+            q=entry.sample_rate, noise_multiplier=entry.noise_multiplier,
+            steps=entry.steps, orders=list(PLAN_ORDERS),
+        )
+    eps, _ = get_privacy_spent(orders=list(PLAN_ORDERS), rdp=rdp, delta=delta)
+    return float(eps)
 
 
 @dataclass(frozen=True)
@@ -56,11 +85,18 @@ class DpSpec:
     dataset: str = DEFAULT_DATASET
     rounds_remaining: int = 1
     max_grad_norm: float = 1.0
+    #: A round that would need more noise than this to fit the budget is refused: it
+    #: would spend budget on an update that is almost pure noise.
+    max_noise_multiplier: float = DEFAULT_MAX_NOISE_MULTIPLIER
     noise_seed: int | None = None  # tests only: None seeds from os.urandom
 
     def __post_init__(self) -> None:
         if isinstance(self.rounds_remaining, bool) or self.rounds_remaining < 1:
             raise TrainingError(f"rounds_remaining must be >= 1, got {self.rounds_remaining!r}")
+        if not self.max_noise_multiplier > 0:
+            raise TrainingError(
+                f"max_noise_multiplier must be > 0, got {self.max_noise_multiplier!r}"
+            )
         if not self.max_grad_norm > 0:
             raise TrainingError(f"max_grad_norm must be > 0, got {self.max_grad_norm!r}")
 
@@ -92,17 +128,34 @@ class DpTrainer:
         self.spec = spec
 
     def plan(self, *, sample_rate: float, steps: int) -> float:
-        """Noise multiplier for this round (nothing charged)."""
+        """Noise multiplier for this round (nothing charged).
+
+        When the budget left cannot take the round even at ``max_noise_multiplier``, the
+        cap is returned: charging it makes the ledger refuse and record the refusal. The
+        plan reserves ``rounds_remaining`` identical rounds (RDP adds per order).
+        """
         s = self.spec
-        try:
-            return s.ledger.noise_multiplier_for_round(
-                s.node_id, s.dataset, s.period, s.budget,
-                sample_rate=sample_rate, steps=steps * s.rounds_remaining,
+        cap = min(s.max_noise_multiplier, MAX_NOISE_MULTIPLIER)
+        history = s.ledger.state(s.node_id, s.dataset, s.period).history
+        total_steps = steps * s.rounds_remaining
+
+        def eps(sigma: float) -> float:
+            return _integer_order_epsilon(
+                [*history, HistoryEntry(sigma, sample_rate, total_steps)], s.budget.delta
             )
-        except InvalidMechanismError:
-            # Nothing useful is left: charge the largest noise so the ledger records the
-            # refusal (it must, because spending anything now exceeds the budget).
-            return MAX_NOISE_MULTIPLIER
+
+        if eps(cap) > s.budget.epsilon:
+            return cap
+        low, high = PLAN_SIGMA_FLOOR, cap
+        if eps(low) <= s.budget.epsilon:
+            return low
+        while high - low > PLAN_SIGMA_TOLERANCE:
+            mid = (low + high) / 2
+            if eps(mid) <= s.budget.epsilon:
+                high = mid
+            else:
+                low = mid
+        return high
 
     def run(
         self,

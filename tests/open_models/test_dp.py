@@ -49,12 +49,14 @@ def test_epsilon_spent_equals_accountant(records: pd.DataFrame) -> None:
     batches = int(np.ceil(result.num_examples / 16))
     assert dp.steps == 2 * batches and dp.sample_rate == pytest.approx(1 / batches)
     # The remaining two rounds stay within budget; a further one is refused: what is left
-    # could only be spent with more noise than max_noise_multiplier.
+    # could only be spent with more noise than the node's max_noise_multiplier.
     for remaining in (2, 1):
         last = train_local(None, records, config, _spec(ledger, rounds_remaining=remaining))
     assert BUDGET.epsilon - 0.2 <= last.epsilon_spent <= BUDGET.epsilon  # planning bound
     with pytest.raises(BudgetExceededError):
-        train_local(None, records, config, _spec(ledger, rounds_remaining=1))
+        train_local(None, records, config,
+                    _spec(ledger, rounds_remaining=1, max_noise_multiplier=2.0))
+    assert len(ledger.refusals("node-de", "facility_records", "2026")) == 1
 
 
 def test_refused_before_any_work(records: pd.DataFrame) -> None:

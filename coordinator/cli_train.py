@@ -117,18 +117,15 @@ def train(
     finally:
         if started is not None:
             stop_process(started)
-    result = {
-        "run_id": run_id,
-        "status": status,
-        "published": [
-            {"model_id": m[0], "version": m[1], "content_hash": m[2], "log_index": m[3]}
-            for m in published
-        ],
-    }
+    models = [
+        {"model_id": m[0], "version": m[1], "content_hash": m[2], "log_index": m[3]}
+        for m in published
+    ]
     if as_json:
-        typer.echo(json.dumps(result, indent=2))
-    elif published:
-        m = result["published"][0]
+        typer.echo(json.dumps({"run_id": run_id, "status": status, "published": models},
+                              indent=2))
+    elif models:
+        m = models[0]
         typer.echo(f"run {run_id} {status}: published {m['model_id']} {m['version']} "
                    f"({m['content_hash']}, log entry {m['log_index']})")
     else:

@@ -93,6 +93,7 @@ def estimate(
     try:
         frame = validate_records(read_table(file, detect_format(file.name), str(file)),
                                  str(file))
+        frame["version"] = None  # not stored, so no store version
         repository = SqlRecordRepository.from_url(settings.database_url)
         rows = as_dicts(estimate_records(
             frame, load_current_model(settings),

@@ -1,34 +1,31 @@
 """Encrypted DP training over Flower's deployment engine: SuperLink + SuperNodes on loopback.
 
-Separate processes, TLS from the governance PKI, SuperNode authentication on, ports
-chosen free at run time, Flower state under tmp, every process stopped in teardown.
+Separate processes started the way an operator starts them (``gcdt-coordinator
+superlink`` machinery, ``gcdt-coordinator register-supernode``, ``gcdt-node supernode``,
+``gcdt-coordinator train``), TLS from the governance PKI, SuperNode authentication on,
+ports chosen free at run time, Flower state under tmp, every process stopped in teardown.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import socket
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from coordinator.federation.config import FederationConfig
 from coordinator.federation.keys import load_public_key
-from coordinator.federation.launch import (
-    SuperLinkSpec,
-    register_supernode,
-    start_superlink,
-    stop_process,
-    submit_run,
-    wait_for_run,
-)
+from coordinator.federation.launch import SuperLinkSpec, start_superlink, stop_process
 from coordinator.registry import ModelRegistry
 from coordinator.store import CoordinatorStore, open_engine
 from governance.settings import load_settings
 from open_models.published import PublishedModel
 from tests.federation.homes import assert_cannot_decrypt, make_federation
-from trust_node.federation.supernode import SuperNodeSpec, ensure_auth_key, flower_env
+from trust_node.federation.supernode import ensure_auth_key
 
 RUN_TIMEOUT_S = 150.0
 
@@ -54,25 +51,30 @@ def test_two_rounds_over_superlink_and_supernodes(
     fed = make_federation(tmp_path, nodes=2, key_holders=2, records=40)
     spec = SuperLinkSpec(fed.coordinator_home, port=free_port())
     processes.append(start_superlink(spec))
+    port = ["--port", str(spec.port)]
     for home in fed.node_homes:
         _, public = ensure_auth_key(home)
-        register_supernode(spec, public, name=home.name)
+        _cli("gcdt-coordinator", "register-supernode", str(public), "--name", home.name,
+             "--home", str(fed.coordinator_home), *port)
     for home in fed.node_homes:
-        node = SuperNodeSpec(home, spec.address, port=free_port())
-        env = flower_env(home)
         log = (home / "flower" / "supernode.log").open("ab")
-        processes.append(subprocess.Popen(node.command(), env=env, stdout=log,
+        argv = [_script("gcdt-node"), "supernode", "--superlink", spec.address,
+                "--port", str(free_port()), "--home", str(home)]
+        processes.append(subprocess.Popen(argv, env=_env(), stdout=log,
                                           stderr=subprocess.STDOUT, start_new_session=True))
-    config = FederationConfig(coordinator_home=fed.coordinator_home, rounds=2, quorum=2,
-                              min_nodes=2, t=2, round_timeout_s=90, attest_timeout_s=60,
-                              connect_timeout_s=60)
-    run_id = submit_run(spec, config)
-    status = wait_for_run(spec, run_id, RUN_TIMEOUT_S)
-    assert status == "finished:completed", _logs(fed.coordinator_home, fed.node_homes)
+    out = _cli("gcdt-coordinator", "train", "--rounds", "2", "--quorum", "2", "--t", "2",
+               "--min-nodes", "2", "--round-timeout", "90", "--timeout", str(RUN_TIMEOUT_S),
+               "--home", str(fed.coordinator_home), *port, "--json",
+               timeout=RUN_TIMEOUT_S + 60, logs=(fed.coordinator_home, fed.node_homes))
+    result = json.loads(out)
+    assert result["status"] == "finished:completed"
+    run_id = result["run_id"]
 
     engine = open_engine(load_settings(home=fed.coordinator_home))
     [(model_id, version, content_hash, log_index)] = ModelRegistry(engine).list()
     assert version == f"run-{run_id}"
+    assert result["published"] == [{"model_id": model_id, "version": version,
+                                    "content_hash": content_hash, "log_index": log_index}]
     for home in fed.node_homes:
         installed = PublishedModel.load(home / "models" / "current")
         assert (installed.model_id, installed.content_hash) == (model_id, content_hash)
@@ -81,6 +83,25 @@ def test_two_rounds_over_superlink_and_supernodes(
     # The coordinator holds the public context only: no key package, no secret key.
     assert_cannot_decrypt(load_public_key(CoordinatorStore(engine)))
     assert not list(fed.coordinator_home.rglob("*.keypkg"))
+
+
+def _script(name: str) -> str:
+    return str(Path(sys.executable).with_name(name))
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GCDT_", "FLWR_"))}
+    env["FLWR_TELEMETRY_ENABLED"] = "0"
+    return env
+
+
+def _cli(name: str, *args: str, timeout: float = 60.0,
+         logs: tuple[Path, list[Path]] | None = None) -> str:
+    done = subprocess.run([_script(name), *args], env=_env(), capture_output=True, text=True,
+                          timeout=timeout, check=False)
+    detail = _logs(*logs) if logs else ""
+    assert done.returncode == 0, f"{name} {args[0]}: {done.stdout}{done.stderr}\n{detail}"
+    return done.stdout
 
 
 def _logs(coordinator: Path, nodes: list[Path]) -> str:

@@ -44,7 +44,7 @@ def test_estimate_json_names_the_model_and_carries_every_key(tmp_path: Path) -> 
     rows = json.loads(out)
     assert len(rows) == 6
     for row in rows:
-        assert KEYS <= row.keys()
+        assert row.keys() >= KEYS
         assert row["model_id"] == "gcdt-emission-factor"
         assert row["estimate_low_tco2e"] <= row["estimate_direct_tco2e"] <= \
             row["estimate_high_tco2e"]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from statistics import NormalDist
 from typing import Final
 
 import numpy as np
@@ -57,7 +56,9 @@ def raw_outputs(
 
 
 def z_for(nominal: float) -> float:
-    return NormalDist().inv_cdf(0.5 + nominal / 2.0)
+    """Two-sided standard-normal quantile (torch's ndtri: the stdlib ``statistics`` module
+    can be shadowed by a ``statistics.py`` beside a script, e.g. ``bench/statistics.py``)."""
+    return float(torch.special.ndtri(torch.tensor(0.5 + nominal / 2.0, dtype=torch.float64)))
 
 
 def predict_frame(

@@ -141,7 +141,7 @@ def main() -> None:
     plain_sum = np.sum(vectors, axis=0)
     plain_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    cts = [encrypt(public, v) for v in vectors]
+    cts = [encrypt(public, v.tolist()) for v in vectors]
     enc_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     summed = add_all(public, cts)

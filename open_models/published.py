@@ -54,7 +54,8 @@ def content_hash(metadata: Mapping[str, Any], weights: Mapping[str, np.ndarray],
     for name, shape in layout:
         data = np.ascontiguousarray(np.asarray(weights[name], dtype="<f8"))
         tensors.append([name, "float64", list(shape), hashlib.sha256(data.tobytes()).hexdigest()])
-    canonical = rfc8785.dumps({"metadata": _clean(dict(metadata)), "tensors": tensors})
+    document: Any = {"metadata": _clean(dict(metadata)), "tensors": tensors}
+    canonical = rfc8785.dumps(document)
     return "sha256:" + hashlib.sha256(canonical).hexdigest()
 
 

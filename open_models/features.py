@@ -171,7 +171,10 @@ def encode(frame: pd.DataFrame, spec: FeatureSpec | None = None) -> np.ndarray:
         tier1 = compute_tier1(frame.reset_index(drop=True))
     except Tier1Error as exc:
         raise FeatureEncodingError(f"Tier-1 prior cannot be computed: {exc}") from exc
-    t1 = tier1["tier1_direct_tco2e"].to_numpy(dtype=float) / production
+    # Only a complete Tier-1 figure (all fossil fuels known) is a prior; with fuels unknown
+    # Tier-1 covers the process part only and would bias the estimate low.
+    complete = tier1["tier1_direct_complete"].to_numpy(dtype=bool)
+    t1 = np.where(complete, tier1["tier1_direct_tco2e"].to_numpy(dtype=float), np.nan) / production
     parts.append(_value_and_missing(np.log1p(np.maximum(t1, 0.0))))
 
     sector = frame["sector"].astype(str).to_numpy()

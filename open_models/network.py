@@ -29,14 +29,21 @@ BIAS_HIDDEN: Final = 8
 #: log-variance is clamped to this range (log1p scale): sd between 0.7 % and ~4.5x.
 LOGVAR_RANGE: Final = (-10.0, 3.0)
 
+TIER1_PRIOR: Final = "log1p_tier1_direct_tco2e_per_t"
+#: Output layers start at zero: the initial model is the Tier-1 prior with no correction.
+ZERO_INIT: Final = ("ef_out.", "ef_linear.", "bias_out.")
+
 Layout = tuple[tuple[str, tuple[int, ...]], ...]
 
 
 class EmissionNet(nn.Module):
     """Emission-factor head (mean, log-variance) and bias-correction head."""
 
-    def __init__(self, width: int) -> None:
+    prior_index: int
+
+    def __init__(self, width: int, prior_index: int) -> None:
         super().__init__()
+        self.prior_index = prior_index
         self.ef_hidden = nn.Linear(width, EF_HIDDEN)
         self.ef_out = nn.Linear(EF_HIDDEN, 2)
         self.ef_linear = nn.Linear(width, 2)
@@ -50,14 +57,16 @@ class EmissionNet(nn.Module):
         """
         features = x[:, :-1]
         ef = self.ef_out(torch.tanh(self.ef_hidden(features))) + self.ef_linear(features)
-        mean = ef[:, :1]
+        # Residual on the Tier-1 prior (log1p intensity, 0 where Tier-1 is incomplete): the
+        # network learns the correction to a transparent physical figure.
+        mean = features[:, self.prior_index : self.prior_index + 1] + ef[:, :1]
         logvar = torch.clamp(ef[:, 1:2], *LOGVAR_RANGE)
         correction = self.bias_out(torch.tanh(self.bias_hidden(x)))
         return torch.cat([mean, logvar, correction], dim=1)
 
 
 def build_network(spec: FeatureSpec) -> EmissionNet:
-    return EmissionNet(spec.width).to(torch.float32)
+    return EmissionNet(spec.width, spec.names.index(TIER1_PRIOR)).to(torch.float32)
 
 
 def weight_layout(spec: FeatureSpec) -> Layout:
@@ -75,7 +84,10 @@ def initial_weights(spec: FeatureSpec, seed: int = 0) -> dict[str, np.ndarray]:
     generator = torch.Generator().manual_seed(seed)
     net = build_network(spec)
     with torch.no_grad():
-        for param in net.parameters():
+        for name, param in net.named_parameters():
+            if name.startswith(ZERO_INIT):
+                param.zero_()
+                continue
             bound = 1.0 / np.sqrt(param.shape[-1]) if param.dim() > 1 else 0.05
             param.copy_(torch.empty_like(param).uniform_(-bound, bound, generator=generator))
     return get_weights(net)

@@ -1,0 +1,375 @@
+"""The local federation, step by step, with the commands each party would run.
+
+Layout under the work directory::
+
+    coordinator/          the coordinator's GCDT_HOME (trust root, public context, log)
+    nodes/<id>/           each node's GCDT_HOME (keys, policy, SQLite store, ledger)
+    logs/<party>.log      every command's output
+    log-bundle.json       the exported transparency log (verify with gcdt-audit)
+    summary.json          where everything is, for scripts and auditors
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gcdt_demo.processes import DemoError, Runner, Service, ServiceGroup
+
+#: Jurisdictions the demo's nodes stand for, in order; the last node is the hosted one.
+DEFAULT_JURISDICTIONS = ("CN", "IN", "BR", "DE", "TR", "US", "ZA", "JP")
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    workdir: Path
+    nodes: int = 4
+    rounds: int = 2
+    records: int = 300
+    seed: int = 0
+    years: tuple[int, ...] = (2023, 2024)
+    statistics_epsilon: float = 2.0
+    portal_port: int = 8000
+
+    @property
+    def node_ids(self) -> list[str]:
+        return [f"node-{j.lower()}" for j in DEFAULT_JURISDICTIONS[: self.nodes]]
+
+    @property
+    def hosted_node(self) -> str:
+        return self.node_ids[-1]
+
+
+@dataclass
+class NodeInfo:
+    node_id: str
+    jurisdiction: str
+    home: Path
+    hosted: bool = False
+    tenants: dict[str, str] = field(default_factory=dict)  # tenant -> token
+
+    @property
+    def database_url(self) -> str:
+        return f"sqlite:///{self.home / 'gcdt.sqlite'}"
+
+
+@dataclass
+class DemoState:
+    config: DemoConfig
+    coordinator: Path
+    nodes: list[NodeInfo]
+    address: str = ""
+    published_model: dict[str, Any] | None = None
+    benchmark: dict[str, Any] | None = None
+    bundle: Path | None = None
+    portal_url: str = ""
+    hosted_api: str = ""
+
+
+Step = Callable[[str], None]
+
+
+class Federation:
+    """Drives the parties' commands; ``run(progress)`` does the whole demo."""
+
+    def __init__(self, config: DemoConfig) -> None:
+        self.config = config
+        logs = config.workdir / "logs"
+        self.runner = Runner(logs)
+        self.services = ServiceGroup(logs)
+        codes = DEFAULT_JURISDICTIONS[: config.nodes]
+        self.state = DemoState(
+            config=config,
+            coordinator=config.workdir / "coordinator",
+            nodes=[
+                NodeInfo(node_id, code, config.workdir / "nodes" / node_id,
+                         hosted=node_id == config.hosted_node)
+                for node_id, code in zip(config.node_ids, codes, strict=True)
+            ],
+        )
+
+    # -- helpers ------------------------------------------------------------------------
+    def _each_node(self, action: Callable[[NodeInfo], Any]) -> list[Any]:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            return list(pool.map(action, self.state.nodes))
+
+    def _node(self, node: NodeInfo, *args: str, name: str | None = None) -> str:
+        return self.runner.run(name or node.node_id, "gcdt-node", *args, "--home", str(node.home))
+
+    def _coord(self, *args: str) -> str:
+        return self.runner.run(
+            "coordinator", "gcdt-coordinator", *args, "--home", str(self.state.coordinator)
+        )
+
+    def _coord_json(self, *args: str) -> Any:
+        return self.runner.run_json(
+            "coordinator", "gcdt-coordinator", *args, "--home", str(self.state.coordinator)
+        )
+
+    # -- steps ------------------------------------------------------------------------
+    def set_up_parties(self) -> None:
+        """Trust root; each node's keys, policy and enrolment, approved by the coordinator."""
+        self._coord("init")
+
+        def join(node: NodeInfo) -> None:
+            self.runner.run_json(
+                node.node_id, "gcdt-node", "init", "--home", str(node.home),
+                "--node-id", node.node_id, "--jurisdiction", node.jurisdiction,
+            )
+
+        self._each_node(join)
+        for node in self.state.nodes:  # one approver: the coordinator's store is SQLite
+            self._coord_json(
+                "enrol", str(node.home / "enrolment" / "request.json"), "--key-holder",
+                "--out", str(node.home / "response.json"),
+            )
+        self._each_node(lambda n: self._node(n, "enrol", str(n.home / "response.json")))
+
+    def load_data(self) -> None:
+        """Each node generates its jurisdiction's records and ingests them; on the hosted
+        node two SME tenants upload through the node API and consent to both uses."""
+
+        def load(node: NodeInfo) -> None:
+            data = node.home / "records.csv"
+            self.runner.run(
+                node.node_id, "gcdt-node", "generate", str(data), "--jurisdictions",
+                node.jurisdiction, "--records", str(self.config.records),
+                "--seed", str(self.config.seed),
+            )
+            if node.hosted:
+                self._load_tenants(node, data)
+            else:
+                self._node(node, "ingest", str(data))
+
+        self._each_node(load)
+
+    def _load_tenants(self, node: NodeInfo, data: Path) -> None:
+        import httpx
+        import pandas as pd
+
+        port = free_port()
+        api = self.services.start(
+            f"{node.node_id}-api", "gcdt-node", "serve", "--home", str(node.home),
+            "--host", "127.0.0.1", "--port", str(port),
+        )
+        base = f"http://127.0.0.1:{port}"
+        _wait_http(f"{base}/health", api)
+        frame = pd.read_csv(data, dtype=str, keep_default_na=False)
+        halves = {"sme-kilns": frame.iloc[::2], "sme-steel": frame.iloc[1::2]}
+        for tenant, part in halves.items():
+            added = self.runner.run_json(
+                node.node_id, "gcdt-node", "tenant", "add", tenant, "--home", str(node.home)
+            )
+            node.tenants[tenant] = added["token"]
+            headers = {"Authorization": f"Bearer {added['token']}"}
+            with httpx.Client(base_url=base, headers=headers, timeout=120) as sme:
+                upload = sme.post(
+                    "/v1/records", params={"name": f"{tenant}.csv"},
+                    content=part.to_csv(index=False).encode(),
+                    headers={"Content-Type": "text/csv"},
+                )
+                if upload.status_code != 201:
+                    raise DemoError(f"{tenant} upload refused: {upload.text[:500]}")
+                consent = sme.put("/v1/consent", json={"scopes": ["training", "statistics"]})
+                if consent.status_code != 200:
+                    raise DemoError(f"{tenant} consent refused: {consent.text[:500]}")
+        self.state.hosted_api = base
+
+    def start_trust_server(self) -> None:
+        server = self.services.start(
+            "coordinator-server", "gcdt-coordinator", "serve",
+            "--home", str(self.state.coordinator), "--port", "0",
+        )
+        match = server.wait_for(r"trust server listening on [\d.]+:(\d+)", timeout=180)
+        self.state.address = f"localhost:{match.group(1)}"
+
+    def key_ceremony(self) -> None:
+        first = self.state.nodes[0]
+        self.runner.run_json(
+            first.node_id, "gcdt-node", "key-ceremony", "--home", str(first.home),
+            "--address", self.state.address,
+        )
+        self._each_node(
+            lambda n: self.runner.run_json(
+                n.node_id, "gcdt-node", "fetch-keys", "--home", str(n.home),
+                "--address", self.state.address,
+            )
+        )
+
+    def train(self) -> None:
+        """SuperLink with TLS and SuperNode auth; each node's SuperNode; CKKS-encrypted DP
+        rounds; the model is published when t key holders attest the same sum."""
+        port = free_port()
+        coordinator = ["--home", str(self.state.coordinator)]
+        self.services.start(
+            "superlink", "gcdt-coordinator", "superlink", *coordinator,
+            "--host", "127.0.0.1", "--port", str(port),
+        )
+        _wait_tcp(port, self.services.services[-1])
+        for node in self.state.nodes:
+            key = self._node(node, "supernode", "--superlink", f"127.0.0.1:{port}", "--print-key")
+            self._coord("register-supernode", key.strip().splitlines()[-1], "--name",
+                        node.node_id, "--port", str(port))
+        for node in self.state.nodes:
+            self.services.start(
+                f"{node.node_id}-supernode", "gcdt-node", "supernode", "--home", str(node.home),
+                "--superlink", f"127.0.0.1:{port}", "--port", str(free_port()),
+            )
+        holders = len(self.state.nodes)
+        result = self.runner.run_json(
+            "coordinator-train", "gcdt-coordinator", "train", *coordinator,
+            "--port", str(port), "--rounds", str(self.config.rounds),
+            "--quorum", str(holders - 1), "--min-nodes", str(holders), "--t", "2",
+            "--round-timeout", "180", "--timeout", "900", timeout=960,
+        )
+        published = result.get("published") or []
+        if not published:
+            raise DemoError(f"training finished without a published model: {result}")
+        self.state.published_model = published[-1]
+
+    def statistics_round(self) -> None:
+        years: list[str] = []
+        for year in self.config.years:
+            years += ["--years", str(year)]
+        terms = self._coord_json(
+            "statistics-round", "open", *years, "--epsilon", str(self.config.statistics_epsilon)
+        )
+        round_id = str(terms["round_id"])
+        workers = [
+            self.services.start(
+                f"{n.node_id}-statistics", "gcdt-node", "submit-statistics",
+                "--home", str(n.home), "--address", self.state.address, "--wait", "240", "--json",
+            )
+            for n in self.state.nodes
+        ]
+        deadline = time.monotonic() + 300
+        while True:
+            status = self._coord_json("statistics-round", "status", round_id)
+            if len(status.get("submitted", [])) >= len(self.state.nodes):
+                break
+            dead = [w for w in workers if w.process.poll() not in (None, 0)]
+            if dead:
+                raise DemoError(f"{dead[0].name} failed; log: {dead[0].log}")
+            if time.monotonic() > deadline:
+                raise DemoError(f"statistics round {round_id}: not every node submitted: {status}")
+            time.sleep(1)
+        self._coord_json("statistics-round", "close", round_id)
+        for worker in workers:
+            worker.process.wait(timeout=300)
+            if worker.process.returncode != 0:
+                raise DemoError(f"{worker.name} failed; log: {worker.log}")
+        self.state.benchmark = self._coord_json("statistics-round", "publish", round_id)
+
+    def export_and_verify_log(self) -> None:
+        bundle = self.config.workdir / "log-bundle.json"
+        self._coord("statistics-round", "export-log", str(bundle))
+        self.runner.run_json("auditor", "gcdt-audit", "verify-log", str(bundle))
+        if self.state.benchmark:
+            self.runner.run_json(
+                "auditor", "gcdt-audit", "verify-benchmark",
+                str(self.state.benchmark["benchmark_id"]), "--bundle", str(bundle),
+            )
+        self.state.bundle = bundle
+
+    def start_portal(self) -> None:
+        port = _port_or_free(self.config.portal_port)
+        portal = self.services.start(
+            "portal", "gcdt-coordinator", "portal", "--home", str(self.state.coordinator),
+            "--host", "127.0.0.1", "--port", str(port),
+        )
+        base = f"http://127.0.0.1:{port}"
+        _wait_http(f"{base}/", portal)
+        self.state.portal_url = base + "/"
+
+    def model_card_url(self) -> str | None:
+        model = self.state.published_model
+        if not (model and self.state.portal_url):
+            return None
+        return f"{self.state.portal_url}models/{model['model_id']}/{model['version']}"
+
+    def summary(self) -> dict[str, Any]:
+        s = self.state
+        return {
+            "portal_url": s.portal_url or None,
+            "model_card_url": self.model_card_url(),
+            "log_bundle": str(s.bundle) if s.bundle else None,
+            "published_model": s.published_model,
+            "benchmark_id": s.benchmark.get("benchmark_id") if s.benchmark else None,
+            "trust_server": s.address,
+            "hosted_node_api": s.hosted_api or None,
+            "coordinator_home": str(s.coordinator),
+            "nodes": [
+                {
+                    "node_id": n.node_id,
+                    "jurisdiction": n.jurisdiction,
+                    "home": str(n.home),
+                    "database_url": n.database_url,
+                    "hosted": n.hosted,
+                    "tenants": sorted(n.tenants),
+                }
+                for n in s.nodes
+            ],
+            "logs": str(self.config.workdir / "logs"),
+        }
+
+    def write_summary(self, path: Path) -> Path:
+        path.write_text(json.dumps(self.summary(), indent=2) + "\n")
+        return path
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on now (the service binds it right after)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_tcp(port: int, service: Service, timeout: float = 120) -> None:
+    import socket
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if service.process.poll() is not None:
+            raise DemoError(f"{service.name} exited before it was ready; log: {service.log}")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.5)
+    raise DemoError(f"{service.name}: port {port} not open within {timeout:.0f} s")
+
+
+def _port_or_free(port: int) -> int:
+    """``port`` if nothing listens there (a stable URL for people), else any free one."""
+    import socket
+
+    if port:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                pass
+    return free_port()
+
+
+def _wait_http(url: str, service: Service, timeout: float = 120) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if service.process.poll() is not None:
+            raise DemoError(f"{service.name} exited before it was ready; log: {service.log}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise DemoError(f"{service.name}: {url} not ready within {timeout:.0f} s")

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from governance.settings import Settings, load_settings
+from trust_node import cli_federation, cli_policy, cli_statistics, cli_tenants, cli_trust
 from trust_node.errors import IngestError, NodeError
 from trust_node.store import OPERATOR_TENANT, SqlRecordRepository
 
@@ -247,25 +248,16 @@ def _print_frame(frame: pd.DataFrame, title: str) -> None:
     out.print(table)
 
 
-from trust_node import cli_tenants  # noqa: E402  (issue 7: tenants, operator token, API)
-
+# Verbs that live in their own modules (each imports its heavy dependencies lazily).
 app.add_typer(cli_tenants.tenant_app, name="tenant")
 app.command("operator-token")(cli_tenants.operator_token)
 app.command("serve")(cli_tenants.serve)
-
-from trust_node import cli_trust  # noqa: E402  (issue 6: joining a trust)
-
+app.add_typer(cli_policy.policy_app, name="policy")
 app.command("init")(cli_trust.init)
 app.command("enrol")(cli_trust.enrol)
 app.command("key-ceremony")(cli_trust.key_ceremony)
 app.command("fetch-keys")(cli_trust.fetch_keys_cmd)
-
-from trust_node import cli_statistics  # noqa: E402  (issue 6: encrypted statistics)
-
 app.command("submit-statistics")(cli_statistics.submit_statistics_cmd)
-
-from trust_node import cli_federation  # noqa: E402  (issue 5: federated models)
-
 app.command("supernode")(cli_federation.supernode)
 app.command("estimate")(cli_federation.estimate)
 

@@ -18,6 +18,7 @@ import typer
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from coordinator.policy_log import log_policy
 from governance.db import make_engine
 from governance.errors import GovernanceError
 from governance.identity import Identity
@@ -34,7 +35,7 @@ from governance.pki import (
     save_certificate,
     save_private_key,
 )
-from governance.policy import default_trust_policy, write_policy
+from governance.policy import default_trust_policy, load_policy, write_policy
 from governance.settings import load_settings
 from governance.tables import migrate
 
@@ -115,6 +116,8 @@ def init(
     engine = make_engine(settings.database_url)
     try:
         migrate(engine)
+        policy = load_policy(layout.trust_policy, "trust", identity.public_key)
+        log_policy(engine, identity, policy, layout.trust_policy)
     except SQLAlchemyError as exc:
         _fail(f"cannot create governance tables at {_redacted(settings.database_url)}: {exc}")
     finally:
@@ -145,6 +148,10 @@ def init(
 def _redacted(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
+
+from coordinator import cli_policy  # noqa: E402  (trust policy changes, logged)
+
+app.add_typer(cli_policy.policy_app, name="policy")
 
 from coordinator import cli_trust  # noqa: E402  (verbs of the trust protocol)
 

@@ -260,6 +260,7 @@ app.command("fetch-keys")(cli_trust.fetch_keys_cmd)
 app.command("submit-statistics")(cli_statistics.submit_statistics_cmd)
 app.command("supernode")(cli_federation.supernode)
 app.command("estimate")(cli_federation.estimate)
+app.command("evaluation-set")(cli_federation.evaluation_set_cmd)
 
 
 def main() -> None:

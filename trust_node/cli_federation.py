@@ -142,3 +142,30 @@ def estimate(
 
 def _fmt(value: float | None) -> str:
     return "" if value is None else f"{value:,.1f}"
+
+
+def evaluation_set_cmd(
+    output: Annotated[Path, typer.Argument(help="File to write (evaluation_set.json).")],
+    jurisdictions: Annotated[
+        str, typer.Option(help="Comma-separated ISO codes (the federation's jurisdictions).")
+    ],
+    records: Annotated[int, typer.Option(help="Records per jurisdiction.")] = 50,
+    seed: Annotated[int, typer.Option(help="Seed; use one no node used for its data.")] = 9001,
+    start_year: Annotated[int, typer.Option("--start-year")] = 2019,
+    end_year: Annotated[int, typer.Option("--end-year")] = 2024,
+) -> None:
+    """Write a seeded synthetic evaluation set for `gcdt-coordinator train --evaluation-set`.
+
+    Same arguments, same bytes: auditors regenerate it to check the published one.
+    """
+    from trust_node.federation.evaluation_set import write_evaluation_set
+    from trust_node.generate import GenerateError
+
+    codes = [j.strip() for j in jurisdictions.split(",") if j.strip()]
+    try:
+        path = write_evaluation_set(output, codes, records=records, seed=seed,
+                                    years=(start_year, end_year))
+    except (GenerateError, OSError) as exc:
+        _fail(str(exc))
+        return
+    typer.echo(f"wrote evaluation set {path} ({len(codes)} jurisdiction(s), seed {seed})")

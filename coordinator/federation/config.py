@@ -32,6 +32,9 @@ class FederationConfig:
     connect_timeout_s: float = 60.0
     model_id: str = "gcdt-emission-factor"
     seed: int = 0
+    #: a published synthetic evaluation set (``gcdt-node evaluation-set``), evaluated and
+    #: published with the model; none: the card says the model was not evaluated
+    evaluation_set: Path | None = None
 
     def __post_init__(self) -> None:
         for name in ("rounds", "quorum", "min_nodes", "t"):
@@ -67,6 +70,8 @@ class FederationConfig:
             connect_timeout_s=get("connect-timeout", float, base.connect_timeout_s),
             model_id=get("model-id", str, base.model_id),
             seed=get("seed", int, base.seed),
+            evaluation_set=Path(run_config["evaluation-set"])
+            if run_config.get("evaluation-set") else None,
         )
 
     def to_run_config(self) -> dict[str, Any]:
@@ -82,4 +87,5 @@ class FederationConfig:
             "connect-timeout": self.connect_timeout_s,
             "model-id": self.model_id,
             "seed": self.seed,
+            **({"evaluation-set": str(self.evaluation_set)} if self.evaluation_set else {}),
         }

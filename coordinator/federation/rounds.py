@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -57,6 +58,10 @@ class RoundOutcome:
     total_weight: float = 0.0
     aggregate_digest: str | None = None
     log_index: int | None = None
+    #: node -> its signed training report (``wire.REPORT_FIELDS`` parsed to floats)
+    reports: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: the agreeing attestation envelopes (``Envelope.to_json``) of an accepted round
+    attestations: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -163,7 +168,8 @@ class FederatedTraining:
             if wire.REFUSAL in content.config_records:
                 body = _released(content.config_records[wire.REFUSAL])
                 try:
-                    who = self._open(body, round_no, REFUSAL_METHOD, "metadata", (), signers)
+                    who, _ = self._open(body, round_no, REFUSAL_METHOD, "metadata", (),
+                                        signers)
                 except SubmissionRejectedError as exc:
                     outcome.rejected.append((f"flower:{src}", str(exc)))
                     continue
@@ -185,8 +191,8 @@ class FederatedTraining:
                 continue
             try:
                 submission = self.summer.check(claimed, src, data)
-                node = self._open(body, round_no, UPDATE_METHOD, "ciphertext_update",
-                                  (submission.vector,), signers)
+                node, metadata = self._open(body, round_no, UPDATE_METHOD,
+                                            "ciphertext_update", (submission.vector,), signers)
             except SubmissionRejectedError as exc:
                 outcome.rejected.append((claimed, str(exc)))
                 continue
@@ -194,6 +200,8 @@ class FederatedTraining:
                 outcome.rejected.append((node, "second submission in one round"))
                 continue
             submissions.append(submission)
+            report = training_report(metadata)
+            outcome.reports[node] = report
             self.log.append(
                 "submission_digest",
                 {
@@ -203,6 +211,7 @@ class FederatedTraining:
                     "ciphertext_sha256": submission.digest,
                     "key_id": submission.vector.key_id,
                     "length": submission.vector.length,
+                    **report,
                 },
             )
         for node, reason in outcome.rejected:
@@ -259,6 +268,7 @@ class FederatedTraining:
         self.weights = self.weights + values[:-1] / weight
         outcome.total_weight = weight
         outcome.status = "accepted"
+        outcome.attestations = [a.envelope.to_json() for a in attested.agreeing]
         entry = self.log.append(
             "round",
             {
@@ -334,12 +344,13 @@ class FederatedTraining:
         kind: str,
         vectors: Sequence[EncryptedVector],
         signers: Mapping[str, bytes],
-    ) -> str:
+    ) -> tuple[str, dict[str, Any]]:
         """Verify a reply's request envelope against the enrolled identity keys.
 
         The envelope must be signed by an active enrolled node, for ``method`` and this
         round, over exactly the ciphertexts received, with metadata naming the signer
-        itself and this run's key; its nonce is single-use. Returns the node id.
+        itself and this run's key; its nonce is single-use. Returns the node id and the
+        signed metadata.
         """
         raw = body.get("envelope")
         try:
@@ -368,12 +379,32 @@ class FederatedTraining:
                          expected_signer_id=who, current_round=round_no)
         except GovernanceError as exc:
             raise SubmissionRejectedError(f"envelope of {who!r} refused: {exc}") from exc
-        return who
+        return who, dict(metadata)
 
     def run(self) -> TrainingResult:
         self.wait_for_nodes()
         rounds = [self.run_round(r) for r in range(1, self.config.rounds + 1)]
         return TrainingResult(self.weights, rounds)
+
+
+def training_report(metadata: Mapping[str, Any]) -> dict[str, float]:
+    """The node's signed training report (``wire.REPORT_FIELDS``) as numbers.
+
+    Fields the node's policy kept home, or values that are not finite non-negative
+    decimals, are left out: the card then states them as not reported.
+    """
+    report: dict[str, float] = {}
+    for name in wire.REPORT_FIELDS:
+        raw = metadata.get(name)
+        if not isinstance(raw, str):
+            continue
+        try:
+            value = float(raw)
+        except ValueError:
+            continue
+        if math.isfinite(value) and value >= 0:
+            report[name] = value
+    return report
 
 
 def _released(record: ConfigRecord) -> dict[str, Any]:

@@ -5,13 +5,13 @@ the transparency log) and its database (``coordinator.store``): the enrolled nod
 key holders with their identity keys, and the public CKKS context the key ceremony
 uploaded (public key only; see :mod:`coordinator.federation.keys`). Each node's update
 must carry an envelope signed by its enrolled identity key. After the last round the
-accepted model is published (registry + ``publication`` log entry) and sent to every
-node in a ``query.publish`` message.
+accepted model is published (registry + ``publication`` log entry, see
+:mod:`coordinator.federation.publication`) and sent to every node in a
+``query.publish`` message.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import tempfile
 from pathlib import Path
 
@@ -23,9 +23,16 @@ from coordinator.federation import wire
 from coordinator.federation.aggregate import CkksSummer
 from coordinator.federation.config import FederationConfig
 from coordinator.federation.keys import load_trust_keys
+from coordinator.federation.publication import (
+    EvaluationSet,
+    build_model_card,
+    model_files,
+    publication_payload,
+)
 from coordinator.federation.rounds import FederatedTraining, TrainingResult
 from coordinator.registry import ModelRegistry
 from coordinator.store import CoordinatorStore, open_engine
+from governance.audit_verbs_models import EVALUATION_SET_FILE
 from governance.identity import Identity
 from governance.nonces import SqlNonceStore
 from governance.pki import HomeLayout
@@ -38,6 +45,9 @@ from open_models.published import PublishedModel
 
 def run_training(grid: Grid, config: FederationConfig, run_name: str) -> TrainingResult:
     home = config.coordinator_home
+    # read before training: a bad evaluation set must not cost a run
+    evaluation_set = (EvaluationSet.read(config.evaluation_set)
+                      if config.evaluation_set is not None else None)
     engine = open_engine(load_settings(home=home))
     store = CoordinatorStore(engine)
     keys = load_trust_keys(store)
@@ -61,33 +71,28 @@ def run_training(grid: Grid, config: FederationConfig, run_name: str) -> Trainin
     result = training.run()
     accepted = [r for r in result.rounds if r.status == "accepted"]
     if accepted:
+        jurisdictions = {n.node_id: n.jurisdiction for n in store.nodes(status=None)}
         publish(grid, config, log, ModelRegistry(engine), run_name, version, spec,
-                unflatten(result.weights, layout), result)
+                unflatten(result.weights, layout), result, jurisdictions, evaluation_set)
     engine.dispose()
     return result
 
 
 def publish(grid: Grid, config: FederationConfig, log: TransparencyLog,
             registry: ModelRegistry, run_name: str, version: str, spec: FeatureSpec,
-            weights: dict[str, np.ndarray], result: TrainingResult) -> None:
-    card = {
-        "data_scope": "facility records of consenting tenants on the contributing nodes",
-        "run": run_name,
-        "rounds": [
-            {"round": r.round, "status": r.status, "contributors": sorted(r.contributors),
-             "aggregate_sha256": r.aggregate_digest, "log_index": r.log_index}
-            for r in result.rounds
-        ],
-        "published_at": dt.datetime.now(dt.UTC).isoformat(),
-    }
+            weights: dict[str, np.ndarray], result: TrainingResult,
+            jurisdictions: dict[str, str], evaluation_set: EvaluationSet | None) -> None:
+    card = build_model_card(config=config, run_name=run_name, version=version, spec=spec,
+                            weights=weights, result=result, jurisdictions=jurisdictions,
+                            evaluation_set=evaluation_set)
     model = PublishedModel(config.model_id, version, weights, feature_spec=spec, card=card)
     with tempfile.TemporaryDirectory() as tmp:
-        model.save(Path(tmp))
-        files = {p.name: p.read_bytes() for p in sorted(Path(tmp).iterdir()) if p.is_file()}
-    entry = log.append("publication", {"model_id": model.model_id, "version": version,
-                                       "content_hash": model.content_hash, "run": run_name})
+        files = model_files(model, Path(tmp), evaluation_set)
+    entry = log.append("publication", publication_payload(config, run_name, model, result))
     registry.register(model_id=model.model_id, version=version, content_hash=model.content_hash,
                       log_index=entry.index, run=run_name, card=card, files=files)
+    log.tree_head()
+    files.pop(EVALUATION_SET_FILE, None)  # nodes get the model; the set is for auditors
     record = ConfigRecord(
         {
             wire.MODEL_ID: model.model_id,

@@ -41,13 +41,21 @@ MODELS: dict[str, type[NodePolicy] | type[TrustPolicy]] = {
     "trust": TrustPolicy,
 }
 
-#: Node metadata that may leave by default: who and which version, never what it holds.
+#: Node metadata that may leave by default: who and which version, never what it holds;
+#: and the training report a node signs with its encrypted model update (decimal
+#: strings: cumulative epsilon of its training account, budget, delta, codecarbon energy
+#: and CO2 of its training), which the model card publishes per node.
 DEFAULT_METADATA_FIELDS = (
     "node_id",
     "jurisdiction",
     "round_id",
     "policy_version",
     "software_version",
+    "epsilon_spent",
+    "epsilon_budget",
+    "dp_delta",
+    "energy_kwh",
+    "co2_kg",
 )
 
 

@@ -27,11 +27,12 @@ from trust_node.federation.mods import (
     PLAIN_ACK,
     PLAIN_ATTESTATION,
     PLAIN_REFUSAL,
+    PLAIN_REPORT,
     PLAIN_UPDATE,
     make_egress_mod,
 )
 from trust_node.federation.runtime import NodeRuntime
-from trust_node.federation.training import LocalRefusal, local_round
+from trust_node.federation.training import LocalRefusal, local_round, report_fields
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +85,8 @@ def build_client_app(homes: Sequence[str] | None = None,
             return Message(RecordDict({PLAIN_REFUSAL: ConfigRecord({"refused": True})}),
                            reply_to=message)
         return Message(
-            RecordDict({PLAIN_UPDATE: ArrayRecord({"vector": Array(outcome.vector)})}),
+            RecordDict({PLAIN_UPDATE: ArrayRecord({"vector": Array(outcome.vector)}),
+                        PLAIN_REPORT: ConfigRecord(dict(report_fields(outcome)))}),
             reply_to=message,
         )
 

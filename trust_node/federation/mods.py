@@ -33,6 +33,7 @@ PLAIN_UPDATE = "_plain_update"
 PLAIN_ATTESTATION = "_plain_attestation"
 PLAIN_REFUSAL = "_plain_refusal"
 PLAIN_ACK = "_plain_ack"
+PLAIN_REPORT = "_plain_report"  # the training report beside a plaintext update
 EGRESS = "egress"  # the field carrying what the guard released
 EGRESS_REFUSED_CODE = 451  # error code of a reply the egress guard stopped
 
@@ -79,7 +80,7 @@ def make_egress_mod(resolve: Callable[[Context], NodeRuntime]) -> Callable[..., 
                 method="model_update",
                 round_id=round_no,
                 ciphertexts=(vector,),
-                metadata={**base, "key_id": key_id},
+                metadata={**base, "key_id": key_id, **_report(runtime, content)},
             )
         elif PLAIN_ATTESTATION in content.config_records:
             env = Envelope.from_bytes(get_bytes(content.config_records[PLAIN_ATTESTATION],
@@ -113,6 +114,22 @@ def make_egress_mod(resolve: Callable[[Context], NodeRuntime]) -> Callable[..., 
         )
 
     return egress_mod
+
+
+def _report(runtime: NodeRuntime, content: RecordDict) -> dict[str, str]:
+    """The training report fields the node policy lets leave (``wire.REPORT_FIELDS``).
+
+    A policy that does not list a field keeps it home: the update still goes, and the
+    coordinator publishes that node's spend or footprint as not reported.
+    """
+    if PLAIN_REPORT not in content.config_records:
+        return {}
+    listed = runtime.policy.data_sovereignty.metadata_fields
+    record = content.config_records[PLAIN_REPORT]
+    return {
+        name: value for name in wire.REPORT_FIELDS
+        if name in listed and isinstance(value := record.get(name), str)
+    }
 
 
 def _error(message: Message, reason: str) -> Message:

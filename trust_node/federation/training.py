@@ -6,6 +6,9 @@ multiplier, Poisson sample rate, steps) is charged to the node's privacy ledger
 round is answered with a refusal, nothing is trained. The model delta is then clipped to
 the coordinator's ``clip_norm`` (bounds what any node can move the model) and weighted
 by the record count; the weight rides in the last slot of the vector the mod encrypts.
+Training runs inside codecarbon's offline tracker (``open_models.footprint``): the energy
+and CO2 of the round's training go back with the update (see ``wire.REPORT_FIELDS``) so
+the model card can publish what training cost on every node.
 The plaintext update is kept node-locally under ``GCDT_HOME/federation/`` (what this
 node contributed, for its own audit); it never leaves.
 """
@@ -22,6 +25,7 @@ from governance.privacy import Budget, BudgetExceededError
 from open_models.dp import DpSpec
 from open_models.errors import OpenModelsError
 from open_models.features import FeatureSpec
+from open_models.footprint import Footprint, measure_footprint
 from open_models.network import unflatten, weight_layout
 from open_models.training import TrainConfig, train_local
 from trust_node.federation.runtime import NodeRuntime
@@ -34,7 +38,10 @@ TRAINING_DATASET = "training"
 class LocalUpdate:
     vector: np.ndarray  # [num_examples * clipped_delta..., num_examples]
     num_examples: int
-    epsilon_after: float
+    epsilon_after: float  # cumulative epsilon of the node's training account
+    epsilon_budget: float
+    delta: float
+    footprint: Footprint | None = None  # codecarbon measurement of this round's training
 
 
 @dataclass(frozen=True)
@@ -69,12 +76,13 @@ def local_round(
         rounds_remaining=max(1, rounds_remaining),
     )
     try:
-        result = train_local(
-            unflatten(np.asarray(global_flat, dtype=np.float64), layout),
-            frame,
-            TrainConfig(update_clip_norm=clip_norm, feature_spec=spec),
-            privacy,
-        )
+        with measure_footprint(policy.jurisdiction) as footprint:
+            result = train_local(
+                unflatten(np.asarray(global_flat, dtype=np.float64), layout),
+                frame,
+                TrainConfig(update_clip_norm=clip_norm, feature_spec=spec),
+                privacy,
+            )
     except BudgetExceededError as exc:
         return LocalRefusal(f"privacy budget: {exc}")
     except OpenModelsError as exc:
@@ -84,7 +92,23 @@ def local_round(
         return LocalRefusal("no labelled records")
     vector = np.concatenate([result.update * n, [float(n)]])
     _keep_local_copy(runtime.rounds_dir / run, round_no, result.update, n)
-    return LocalUpdate(vector, n, result.epsilon_spent)
+    return LocalUpdate(vector, n, result.epsilon_spent, float(budget.epsilon),
+                       float(budget.delta), footprint)
+
+
+def report_fields(update: LocalUpdate) -> dict[str, str]:
+    """The training report as decimal strings (``wire.REPORT_FIELDS``); unmeasured
+    footprints are left out, so the coordinator records them as not measured."""
+    report = {
+        "epsilon_spent": repr(float(update.epsilon_after)),
+        "epsilon_budget": repr(update.epsilon_budget),
+        "dp_delta": repr(update.delta),
+    }
+    fp = update.footprint
+    if fp is not None and fp.energy_kwh is not None and fp.co2_kg is not None:
+        report["energy_kwh"] = repr(float(fp.energy_kwh))
+        report["co2_kg"] = repr(float(fp.co2_kg))
+    return report
 
 
 def _keep_local_copy(directory: Path, round_no: int, delta: np.ndarray, n: int) -> None:

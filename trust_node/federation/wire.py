@@ -14,6 +14,13 @@ What travels, per round:
   sum reveals the federation's total), its key id, length and the node id; or
   ConfigRecord ``refusal`` (budget or consent refused the round; the reason is a
   policy metadata field).
+  The update's signed metadata also carries the node's training report as strings
+  (``REPORT_FIELDS``: cumulative epsilon of its training account, its budget and delta,
+  the codecarbon energy and CO2 of its local training). The egress guard releases
+  them only where the node policy lists them in ``data_sovereignty.metadata_fields``
+  (the default policy does); they are strings because the guard never lets a float
+  leave as metadata, and they are signed with the update, so the coordinator logs
+  what the node itself stated.
 * ``query.attest`` (coordinator -> key holders): ConfigRecord ``sum`` with the summed
   ciphertext; reply: ConfigRecord ``attestation`` with the signed envelope.
 * ``query.publish`` (coordinator -> every node): ConfigRecord ``published`` with the
@@ -58,3 +65,11 @@ FILE_NAMES: Final = "file_names"
 FILE_PREFIX: Final = "file:"
 CONTENT_HASH: Final = "content_hash"
 LOG_INDEX: Final = "log_index"
+
+# the node's training report, signed metadata of its update (decimal strings)
+EPSILON_SPENT: Final = "epsilon_spent"
+EPSILON_BUDGET: Final = "epsilon_budget"
+DP_DELTA: Final = "dp_delta"
+ENERGY_KWH: Final = "energy_kwh"
+CO2_KG: Final = "co2_kg"
+REPORT_FIELDS: Final = (EPSILON_SPENT, EPSILON_BUDGET, DP_DELTA, ENERGY_KWH, CO2_KG)

@@ -1,0 +1,49 @@
+"""The published evaluation set a coordinator evaluates a model on, generated from a seed.
+
+A model card's evaluation must be recomputable by anyone and must never touch node data,
+so it runs on synthetic facilities from the same generator the demo nodes use
+(:mod:`trust_node.generate`), written in the published evaluation-set format
+(``governance.audit_verbs_models.evaluation_set_bytes``, records plus the generator's
+hidden truth). The coordinator may not import node code, so the operator writes the file
+with ``gcdt-node evaluation-set`` and passes it to ``gcdt-coordinator train
+--evaluation-set``. The bytes are a pure function of the arguments named in the file's
+``generator`` string: an auditor reruns the verb and compares SHA-256s.
+
+Pick a seed no node used for its own demo data (the default is far from the demo's), or
+the evaluation set would repeat training facilities.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Final
+
+from governance.audit_verbs_models import evaluation_set_bytes
+from trust_node.generate import generate
+
+DEFAULT_SEED: Final = 9001
+DEFAULT_RECORDS: Final = 50  # per jurisdiction
+DEFAULT_YEARS: Final = (2019, 2024)
+
+
+def evaluation_set(jurisdictions: Sequence[str] | int, *, records: int = DEFAULT_RECORDS,
+                   seed: int = DEFAULT_SEED,
+                   years: tuple[int, int] = DEFAULT_YEARS) -> bytes:
+    """The canonical bytes of a seeded synthetic evaluation set."""
+    spec: Sequence[str] | int = (
+        jurisdictions if isinstance(jurisdictions, int) else sorted(jurisdictions)
+    )
+    data = generate(spec, records=records, seed=seed, start_year=years[0], end_year=years[1])
+    named = spec if isinstance(spec, int) else list(spec)
+    generator = (f"trust_node.generate(jurisdictions={named}, "
+                 f"records={records}, seed={seed}, start_year={years[0]}, end_year={years[1]})")
+    return evaluation_set_bytes(data.records, data.truth, seed=seed, generator=generator)
+
+
+def write_evaluation_set(path: Path, jurisdictions: Sequence[str] | int, *,
+                         records: int = DEFAULT_RECORDS, seed: int = DEFAULT_SEED,
+                         years: tuple[int, int] = DEFAULT_YEARS) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(evaluation_set(jurisdictions, records=records, seed=seed, years=years))
+    return path

@@ -90,6 +90,10 @@ def train(
     clip_norm: Annotated[float, typer.Option("--clip-norm")] = 1.0,
     round_timeout: Annotated[float, typer.Option("--round-timeout")] = DEFAULT_ROUND_TIMEOUT_S,
     timeout: Annotated[float, typer.Option("--timeout", help="Give up after (s).")] = 1800.0,
+    evaluation_set: Annotated[Path | None, typer.Option(
+        "--evaluation-set",
+        help="Synthetic evaluation set (`gcdt-node evaluation-set`) to evaluate and publish "
+             "the model on.")] = None,
     home: HomeOpt = None,
     host: HostOpt = DEFAULT_HOST,
     port: PortOpt = DEFAULT_PORT,
@@ -102,7 +106,12 @@ def train(
         config = FederationConfig(
             coordinator_home=spec.home, rounds=rounds, quorum=quorum, min_nodes=min_nodes,
             t=t, clip_norm=clip_norm, round_timeout_s=round_timeout,
+            evaluation_set=evaluation_set.resolve() if evaluation_set else None,
         )
+        if config.evaluation_set is not None:
+            from coordinator.federation.publication import EvaluationSet
+
+            EvaluationSet.read(config.evaluation_set)  # refuse a bad file before training
         if not is_listening(spec.host, spec.port):
             started = start_superlink(spec)
         run_id = submit_run(spec, config)

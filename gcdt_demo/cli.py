@@ -71,6 +71,8 @@ def run(
         ("Encrypted sector statistics round", federation.statistics_round),
         ("Transparency log exported and verified", federation.export_and_verify_log),
         ("Transparency portal", federation.start_portal),
+        ("Published model verified against the portal (gcdt-audit verify-model, "
+         "reproduce-eval)", federation.verify_model),
     ]
     started = time.monotonic()
     try:

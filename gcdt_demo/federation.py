@@ -21,6 +21,9 @@ from typing import Any
 
 from gcdt_demo.processes import DemoError, Runner, Service, ServiceGroup
 
+#: Synthetic records per jurisdiction in the evaluation set published with the model.
+EVALUATION_RECORDS = 40
+
 #: Jurisdictions the demo's nodes stand for, in order; the last node is the hosted one.
 DEFAULT_JURISDICTIONS = ("CN", "IN", "BR", "DE", "TR", "US", "ZA", "JP")
 
@@ -221,8 +224,16 @@ class Federation:
                 "--superlink", f"127.0.0.1:{port}", "--port", str(free_port()),
             )
         holders = len(self.state.nodes)
+        # The published evaluation set: synthetic, from a seed no node used for its data.
+        evaluation = self.state.coordinator / "evaluation_set.json"
+        self.runner.run(
+            "coordinator", "gcdt-node", "evaluation-set", str(evaluation), "--jurisdictions",
+            ",".join(n.jurisdiction for n in self.state.nodes),
+            "--records", str(EVALUATION_RECORDS), "--seed", str(self.config.seed + 9001),
+        )
         result = self.runner.run_json(
             "coordinator-train", "gcdt-coordinator", "train", *coordinator,
+            "--evaluation-set", str(evaluation),
             "--port", str(port), "--rounds", str(self.config.rounds),
             "--quorum", str(holders - 1), "--min-nodes", str(holders), "--t", "2",
             "--round-timeout", "180", "--timeout", "900", timeout=960,
@@ -285,6 +296,20 @@ class Federation:
         base = f"http://127.0.0.1:{port}"
         _wait_http(f"{base}/", portal)
         self.state.portal_url = base + "/"
+
+    def verify_model(self) -> None:
+        """What an auditor runs against the portal: the model's hash is in the log, its
+        rounds have t matching signed attestations, its card's claims match the log, and
+        its published evaluation reproduces on the published evaluation set."""
+        model = self.state.published_model
+        if not (model and self.state.portal_url):
+            raise DemoError("no published model or no portal to verify it against")
+        portal = self.state.portal_url.rstrip("/")
+        for verb, extra in (("verify-model", ("--strict",)), ("reproduce-eval", ())):
+            self.runner.run_json(
+                "auditor", "gcdt-audit", verb, str(model["model_id"]), "--portal", portal,
+                "--version", str(model["version"]), *extra, timeout=300,
+            )
 
     def model_card_url(self) -> str | None:
         model = self.state.published_model

@@ -10,7 +10,9 @@ with ``gcdt-node evaluation-set`` and passes it to ``gcdt-coordinator train
 ``generator`` string: an auditor reruns the verb and compares SHA-256s.
 
 Pick a seed no node used for its own demo data (the default is far from the demo's), or
-the evaluation set would repeat training facilities.
+the evaluation set would repeat training facilities. Identifiers are prefixed with
+:data:`ID_PREFIX`: the generator numbers facilities the same way for every seed, and an
+evaluation facility must never be mistaken for (or match the id of) a node's facility.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from trust_node.generate import generate
 DEFAULT_SEED: Final = 9001
 DEFAULT_RECORDS: Final = 50  # per jurisdiction
 DEFAULT_YEARS: Final = (2019, 2024)
+ID_PREFIX: Final = "eval-"
 
 
 def evaluation_set(jurisdictions: Sequence[str] | int, *, records: int = DEFAULT_RECORDS,
@@ -35,10 +38,14 @@ def evaluation_set(jurisdictions: Sequence[str] | int, *, records: int = DEFAULT
         jurisdictions if isinstance(jurisdictions, int) else sorted(jurisdictions)
     )
     data = generate(spec, records=records, seed=seed, start_year=years[0], end_year=years[1])
+    frame, truth = data.records.copy(), data.truth.copy()
+    for column in ("record_id", "facility_id"):
+        frame[column] = ID_PREFIX + frame[column]
+    truth["record_id"] = ID_PREFIX + truth["record_id"]
     named = spec if isinstance(spec, int) else list(spec)
-    generator = (f"trust_node.generate(jurisdictions={named}, "
-                 f"records={records}, seed={seed}, start_year={years[0]}, end_year={years[1]})")
-    return evaluation_set_bytes(data.records, data.truth, seed=seed, generator=generator)
+    generator = (f"trust_node.generate(jurisdictions={named}, records={records}, seed={seed}, "
+                 f"start_year={years[0]}, end_year={years[1]}); ids prefixed {ID_PREFIX!r}")
+    return evaluation_set_bytes(frame, truth, seed=seed, generator=generator)
 
 
 def write_evaluation_set(path: Path, jurisdictions: Sequence[str] | int, *,

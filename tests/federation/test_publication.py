@@ -102,8 +102,8 @@ def test_evaluation_set_verb_is_deterministic_and_read_back(tmp_path: Path) -> N
     assert paths[0].read_bytes() == paths[1].read_bytes()
     records, truth = read_evaluation_set(paths[0].read_bytes())
     assert set(records["jurisdiction"]) == {"DE", "IN"} and len(truth) == len(records)
-    assert records["record_id"].str.startswith("eval-").all()
-    assert records["facility_id"].str.startswith("eval-").all()
+    assert records["record_id"].str.contains("-EVAL").all()
+    assert not records["facility_id"].str.contains("-F").any()
     dataset = EvaluationSet.read(paths[0]).dataset()
     assert dataset["seed"] == 3 and "seed=3" in dataset["generator"]
     assert dataset["sha256"] == hashlib.sha256(paths[0].read_bytes()).hexdigest()

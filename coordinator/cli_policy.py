@@ -8,10 +8,6 @@ the transparency log, so every threshold ever in force is on the public record.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
-import tomllib
 from pathlib import Path
 from typing import Annotated
 
@@ -22,8 +18,8 @@ from governance.db import make_engine
 from governance.errors import GovernanceError
 from governance.identity import Identity
 from governance.pki import HomeLayout
-from governance.policy import load_policy, parse_policy, sign_policy
-from governance.policy.files import signature_path
+from governance.policy import load_policy
+from governance.policy.install import install_policy
 from governance.policy.models import TrustPolicy
 from governance.settings import load_settings
 
@@ -74,28 +70,13 @@ def apply(
 ) -> None:
     """Validate, sign, put in force and log a new version of the trust policy."""
     layout, identity, current = _load(home)
+    target = layout.trust_policy
     try:
-        proposed = parse_policy(tomllib.loads(file.read_text()), "trust", file)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        _fail(f"{file}: cannot read as TOML: {exc}")
-        return
+        policy = install_policy(file, target, "trust", identity, current.version)
     except GovernanceError as exc:
         _fail(str(exc))
         return
-    if proposed.version <= current.version:
-        _fail(f"{file}: version must increase: {proposed.version} <= {current.version} in force")
-    target = layout.trust_policy
-    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
-        staged = Path(tmp) / target.name
-        shutil.copyfile(file, staged)
-        try:
-            sign_policy(staged, identity)
-            policy = load_policy(staged, "trust", identity.public_key)
-        except GovernanceError as exc:
-            _fail(str(exc))
-            return
-        os.replace(signature_path(staged), signature_path(target))
-        os.replace(staged, target)
+    assert isinstance(policy, TrustPolicy)
     engine = make_engine(load_settings(home=home).database_url)
     try:
         entry = log_policy(engine, identity, policy, target)

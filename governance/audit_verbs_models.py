@@ -530,18 +530,25 @@ def _check_card(entries: list[dict[str, Any]], card: dict[str, Any],
                         f"epsilon_spent {spent!r}: DP training must state a positive spend")
         elif isinstance(budget, int | float) and spent > budget + 1e-9:
             report.fail("card-privacy", where, f"epsilon_spent {spent} exceeds budget {budget}")
-        logged = _logged_spend(entries, node, {e["index"] for e in accepted.values()})
+        runs = {str(_payload(e)["run"]) for e in accepted.values() if _payload(e).get("run")}
+        logged = _logged_spend(entries, node, runs)
         if logged is not None and isinstance(spent, int | float) and \
                 not math.isclose(logged, float(spent), rel_tol=1e-9):
             report.fail("card-privacy", where,
                         f"epsilon_spent {spent}, the log records {logged}")
 
 
-def _logged_spend(entries: list[dict[str, Any]], node: str, _rounds: set[int]) -> float | None:
-    """The last epsilon the log records for ``node``'s training, if any entry states one."""
+def _logged_spend(entries: list[dict[str, Any]], node: str, runs: set[str]) -> float | None:
+    """The last epsilon the log records for ``node``'s training in this model's run.
+
+    Only entries of the publishing run count: a later run in the same accounting period
+    spends more, and must not make an earlier, honest model card look wrong.
+    """
     value = None
     for e in entries:
         p = _payload(e)
+        if runs and p.get("run") not in runs:
+            continue
         if p.get("node_id") == node and isinstance(p.get("epsilon_spent"), int | float):
             value = float(p["epsilon_spent"])
     return value

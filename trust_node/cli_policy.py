@@ -9,10 +9,6 @@ and installs it atomically beside its detached signature. Everything that reads 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
-import tomllib
 from pathlib import Path
 from typing import Annotated
 
@@ -21,8 +17,8 @@ import typer
 from governance.errors import GovernanceError
 from governance.identity import Identity
 from governance.pki import HomeLayout
-from governance.policy import load_policy, parse_policy, sign_policy
-from governance.policy.files import signature_path
+from governance.policy import load_policy
+from governance.policy.install import install_policy
 from governance.settings import load_settings
 
 policy_app = typer.Typer(help="Show or change this node's signed policy.", no_args_is_help=True)
@@ -71,27 +67,12 @@ def apply(
 ) -> None:
     """Validate an edited policy, sign it with the node identity and put it in force."""
     layout, identity, _data, version = _current(home)
+    target = layout.node_policy
     try:
-        proposed = parse_policy(tomllib.loads(file.read_text()), "node", file)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        _fail(f"{file}: cannot read as TOML: {exc}")
-        return
+        proposed = install_policy(file, target, "node", identity, version)
     except GovernanceError as exc:
         _fail(str(exc))
         return
-    if proposed.version <= version:
-        _fail(f"{file}: version must increase: {proposed.version} <= {version} in force")
-    target = layout.node_policy
-    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
-        staged = Path(tmp) / target.name
-        shutil.copyfile(file, staged)
-        try:
-            sign_policy(staged, identity)
-            load_policy(staged, "node", identity.public_key, min_version=version + 1)
-        except GovernanceError as exc:
-            _fail(str(exc))
-        os.replace(signature_path(staged), signature_path(target))
-        os.replace(staged, target)
     result = {"policy": str(target), "version": proposed.version, "previous_version": version}
     if as_json:
         typer.echo(json.dumps(result, indent=2))

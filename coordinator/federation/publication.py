@@ -41,10 +41,10 @@ from typing import Any, Final
 
 import numpy as np
 
-from coordinator.federation import wire
 from coordinator.federation.config import FederationConfig
 from coordinator.federation.errors import FederationConfigError
 from coordinator.federation.rounds import TrainingResult
+from governance import federation_wire as wire
 from governance.audit_verbs_models import (
     EVALUATION_SET_FILE,
     ModelAuditInputError,

@@ -24,10 +24,10 @@ import numpy as np
 from flwr.app import ArrayRecord, ConfigRecord, Message, RecordDict
 from flwr.serverapp import Grid
 
-from coordinator.federation import wire
 from coordinator.federation.aggregate import CkksSummer, Submission, digest
 from coordinator.federation.config import FederationConfig
 from coordinator.federation.errors import AttestationError, SubmissionRejectedError
+from governance import federation_wire as wire
 from governance.attestation import (
     AttestationOutcome,
     InsufficientAttestationsError,

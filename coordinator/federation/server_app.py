@@ -19,7 +19,6 @@ import numpy as np
 from flwr.app import ConfigRecord, Context, Message, RecordDict
 from flwr.serverapp import Grid, ServerApp
 
-from coordinator.federation import wire
 from coordinator.federation.aggregate import CkksSummer
 from coordinator.federation.config import FederationConfig
 from coordinator.federation.keys import load_trust_keys
@@ -32,6 +31,7 @@ from coordinator.federation.publication import (
 from coordinator.federation.rounds import FederatedTraining, TrainingResult
 from coordinator.registry import ModelRegistry
 from coordinator.store import CoordinatorStore, open_engine
+from governance import federation_wire as wire
 from governance.audit_verbs_models import EVALUATION_SET_FILE
 from governance.identity import Identity
 from governance.nonces import SqlNonceStore

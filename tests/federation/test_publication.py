@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from coordinator.federation import wire
 from coordinator.federation.errors import FederationConfigError
 from coordinator.federation.publication import (
     EvaluationSet,
@@ -25,6 +24,7 @@ from coordinator.federation.publication import (
     round_claims,
 )
 from coordinator.federation.rounds import RoundOutcome, TrainingResult, training_report
+from governance import federation_wire as wire
 from governance.audit_verbs_models import read_evaluation_set
 from open_models.features import FeatureSpec
 from open_models.footprint import Footprint

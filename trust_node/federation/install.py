@@ -16,9 +16,9 @@ from pathlib import Path
 
 from flwr.app import ConfigRecord
 
+from governance import federation_wire as wire
 from open_models.errors import OpenModelsError
 from open_models.published import PublishedModel
-from trust_node.federation import wire
 from trust_node.federation.errors import PublishedModelRejectedError
 from trust_node.federation.fields import get_int
 from trust_node.federation.runtime import NodeRuntime

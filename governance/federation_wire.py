@@ -1,7 +1,7 @@
 """Names of the Flower messages and records exchanged with the nodes' ClientApp.
 
-The coordinator and the node never import each other, so each side keeps its own copy
-of these names (``trust_node/federation/wire.py``); a test keeps the two equal.
+The coordinator and the node never import each other; both import these names from here,
+so the two ends of every Flower message cannot drift apart.
 
 What travels, per round:
 

@@ -130,9 +130,9 @@ def verify_benchmark_cmd(
     _emit(data, as_json=as_json, title=benchmark_id)
 
 
-from governance import audit_verbs_models  # noqa: E402  (issue 8: verify-model, reproduce-eval)
+from governance.audit_models import verbs as model_verbs  # noqa: E402  (issue 8: models)
 
-audit_verbs_models.register(app)
+model_verbs.register(app)
 
 
 def main() -> None:

@@ -1,7 +1,7 @@
 """What the coordinator publishes after a run: the model card and the publication entry.
 
 An auditor's ``gcdt-audit verify-model`` / ``reproduce-eval``
-(:mod:`governance.audit_verbs_models`) checks a publication against the log, so the card
+(:mod:`governance.audit_models`) checks a publication against the log, so the card
 states only what the log can confirm or what anyone can recompute:
 
 * ``run``, ``t`` and ``rounds`` (each round's status, contributors, aggregate digest and
@@ -45,11 +45,8 @@ from coordinator.federation.config import FederationConfig
 from coordinator.federation.errors import FederationConfigError
 from coordinator.federation.rounds import TrainingResult
 from governance import federation_wire as wire
-from governance.audit_verbs_models import (
-    EVALUATION_SET_FILE,
-    ModelAuditInputError,
-    read_evaluation_set,
-)
+from governance.audit_models.reproduce_eval import EVALUATION_SET_FILE, read_evaluation_set
+from governance.audit_models.sources import ModelAuditInputError
 from open_models.card import build_card
 from open_models.evaluation import baseline_estimates, evaluate
 from open_models.features import FeatureSpec

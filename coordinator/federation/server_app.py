@@ -32,7 +32,7 @@ from coordinator.federation.rounds import FederatedTraining, TrainingResult
 from coordinator.registry import ModelRegistry
 from coordinator.store import CoordinatorStore, open_engine
 from governance import federation_wire as wire
-from governance.audit_verbs_models import EVALUATION_SET_FILE
+from governance.audit_models.reproduce_eval import EVALUATION_SET_FILE
 from governance.identity import Identity
 from governance.nonces import SqlNonceStore
 from governance.pki import HomeLayout

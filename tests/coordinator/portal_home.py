@@ -25,7 +25,7 @@ from coordinator.registry import ModelRegistry
 from coordinator.statistics import StatisticsService
 from coordinator.store.repository import CoordinatorStore, open_engine
 from governance.attestation import attest, collect_matching
-from governance.audit_verbs_models import EVALUATION_SET_FILE, evaluation_set_bytes
+from governance.audit_models.reproduce_eval import EVALUATION_SET_FILE, evaluation_set_bytes
 from governance.ckks import CkksKey, add_all, encrypt
 from governance.envelope import seal
 from governance.identity import Identity
@@ -188,7 +188,7 @@ def publish_model(world_log: TransparencyLog, registry: ModelRegistry, weights: 
 
 
 def _eval_frames(data: bytes) -> tuple[pd.DataFrame, pd.DataFrame]:
-    from governance.audit_verbs_models import read_evaluation_set
+    from governance.audit_models.reproduce_eval import read_evaluation_set
 
     return read_evaluation_set(data)
 

@@ -25,7 +25,7 @@ from coordinator.portal.services import TransparencyService, public_log
 from coordinator.registry import ModelRegistry
 from coordinator.store import CoordinatorStore
 from governance.audit_cli import app as audit_app
-from governance.audit_verbs_models import EVALUATION_SET_FILE
+from governance.audit_models.reproduce_eval import EVALUATION_SET_FILE
 from governance.db import make_engine
 from governance.privacy import PrivacyLedger
 from governance.settings import load_settings

@@ -3,7 +3,7 @@
 A model card's evaluation must be recomputable by anyone and must never touch node data,
 so it runs on synthetic facilities from the same generator the demo nodes use
 (:mod:`trust_node.generate`), written in the published evaluation-set format
-(``governance.audit_verbs_models.evaluation_set_bytes``, records plus the generator's
+(``governance.audit_models.reproduce_eval.evaluation_set_bytes``, records plus the generator's
 hidden truth). The coordinator may not import node code, so the operator writes the file
 with ``gcdt-node evaluation-set`` and passes it to ``gcdt-coordinator train
 --evaluation-set``. The bytes are a pure function of the arguments named in the file's
@@ -24,7 +24,7 @@ from typing import Final
 
 import pandas as pd
 
-from governance.audit_verbs_models import evaluation_set_bytes
+from governance.audit_models.reproduce_eval import evaluation_set_bytes
 from trust_node.generate import generate
 
 DEFAULT_SEED: Final = 9001

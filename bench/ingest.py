@@ -60,8 +60,10 @@ def main() -> None:
     parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
-    print(f"{'rows':>10} {'read_csv s':>11} {'ingest s':>9} {'ingest rec/s':>13} "
-          f"{'ratio':>7}   (ingest = read {'+'} validate {'+'} store; validate alone)")
+    print(
+        f"{'rows':>10} {'read_csv s':>11} {'ingest s':>9} {'ingest rec/s':>13} "
+        f"{'ratio':>7}   (ingest = read {'+'} validate {'+'} store; validate alone)"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         for rows in args.rows:
             r = run(rows, Path(tmp), args.database_url)

@@ -83,27 +83,37 @@ def main() -> None:
     truth = data.truth
     spec = FeatureSpec()
     layout = weight_layout(spec)
-    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size,
-                         learning_rate=args.learning_rate)
+    config = TrainConfig(
+        epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate
+    )
     budget = Budget(args.epsilon, DELTA)
     nodes = {code: train[train["jurisdiction"] == code] for code in codes}
-    print(f"data: {len(codes)} jurisdictions x {args.records} records (seed {args.seed}); "
-          f"train {len(train)} ({len(labelled(train))} with a verified figure), "
-          f"calibration {len(calib)}, test {len(test)}; model {parameter_count(spec)} params")
+    print(
+        f"data: {len(codes)} jurisdictions x {args.records} records (seed {args.seed}); "
+        f"train {len(train)} ({len(labelled(train))} with a verified figure), "
+        f"calibration {len(calib)}, test {len(test)}; model {parameter_count(spec)} params"
+    )
 
     # (e) centralised, non-DP ceiling on pooled labelled records.
     started = time.perf_counter()
     central = train_centralised(
-        train, TrainConfig(epochs=args.rounds * args.epochs * 3, batch_size=32,
-                           learning_rate=0.01, seed=args.seed))
+        train,
+        TrainConfig(
+            epochs=args.rounds * args.epochs * 3, batch_size=32, learning_rate=0.01, seed=args.seed
+        ),
+    )
     central_s = time.perf_counter() - started
 
     # (c) local-only: each node alone, same DP budget, same number of epochs as the federation.
     local_models: dict[str, dict[str, np.ndarray]] = {}
     ledger_local = PrivacyLedger(InMemoryLedgerStore())
     for code, part in nodes.items():
-        cfg = TrainConfig(epochs=args.rounds * args.epochs, batch_size=args.batch_size,
-                          learning_rate=args.learning_rate / 2, update_clip_norm=1e12)
+        cfg = TrainConfig(
+            epochs=args.rounds * args.epochs,
+            batch_size=args.batch_size,
+            learning_rate=args.learning_rate / 2,
+            update_clip_norm=1e12,
+        )
         spec_dp = DpSpec(ledger_local, code, PERIOD, budget, rounds_remaining=1)
         result = train_local(None, part, cfg, spec_dp)
         local_models[code] = result.weights(initial_weights(spec), layout)
@@ -161,65 +171,111 @@ def main() -> None:
         "cbam_default": base["cbam_default"],
         "tier1": base["tier1"],
         "federated_dp": fed_pred["estimate_direct_tco2e"].to_numpy(),
-        "centralised_non_dp": predict_frame(central, spec, test)["estimate_direct_tco2e"]
-        .to_numpy(),
-        **{f"local_only_{c}": predict_frame(w, spec, test)["estimate_direct_tco2e"].to_numpy()
-           for c, w in local_models.items()},
+        "centralised_non_dp": predict_frame(central, spec, test)[
+            "estimate_direct_tco2e"
+        ].to_numpy(),
+        **{
+            f"local_only_{c}": predict_frame(w, spec, test)["estimate_direct_tco2e"].to_numpy()
+            for c, w in local_models.items()
+        },
     }
-    ev = evaluate(test, truth, estimates, model="federated_dp",
-                  interval=(fed_pred["estimate_low_tco2e"].to_numpy(),
-                            fed_pred["estimate_high_tco2e"].to_numpy()))
-    raw_cov = evaluate(test, truth, {"m": estimates["federated_dp"]}, model="m", interval=(
-        predict_frame(global_w, spec, test)["estimate_low_tco2e"].to_numpy(),
-        predict_frame(global_w, spec, test)["estimate_high_tco2e"].to_numpy()))
+    ev = evaluate(
+        test,
+        truth,
+        estimates,
+        model="federated_dp",
+        interval=(
+            fed_pred["estimate_low_tco2e"].to_numpy(),
+            fed_pred["estimate_high_tco2e"].to_numpy(),
+        ),
+    )
+    raw_cov = evaluate(
+        test,
+        truth,
+        {"m": estimates["federated_dp"]},
+        model="m",
+        interval=(
+            predict_frame(global_w, spec, test)["estimate_low_tco2e"].to_numpy(),
+            predict_frame(global_w, spec, test)["estimate_high_tco2e"].to_numpy(),
+        ),
+    )
     ov = ev["overall"]
     mae = {k: v["mae_tco2e_per_t"] for k, v in ov.items()}
     local_mean = float(np.mean([mae[f"local_only_{c}"] for c in codes]))
     no_fuel = test[test["coal_tj"].isna()]
-    fuel_eval = evaluate(no_fuel, truth, {"federated_dp": fed_pred.loc[no_fuel.index,
-                         "estimate_direct_tco2e"].to_numpy()}, model="federated_dp",
-                         interval=(fed_pred.loc[no_fuel.index, "estimate_low_tco2e"].to_numpy(),
-                                   fed_pred.loc[no_fuel.index, "estimate_high_tco2e"].to_numpy()))
+    fuel_eval = evaluate(
+        no_fuel,
+        truth,
+        {"federated_dp": fed_pred.loc[no_fuel.index, "estimate_direct_tco2e"].to_numpy()},
+        model="federated_dp",
+        interval=(
+            fed_pred.loc[no_fuel.index, "estimate_low_tco2e"].to_numpy(),
+            fed_pred.loc[no_fuel.index, "estimate_high_tco2e"].to_numpy(),
+        ),
+    )
     # Bias correction on held-out records with a self-declared figure.
     has_rep = test["reported_direct_tco2e"].notna()
-    bias = evaluate(test[has_rep], truth, {
-        "self_declared": test.loc[has_rep, "reported_direct_tco2e"].to_numpy(float),
-        "bias_corrected": fed_pred.loc[has_rep, "corrected_direct_tco2e"].to_numpy(float),
-    })["overall"]
+    bias = evaluate(
+        test[has_rep],
+        truth,
+        {
+            "self_declared": test.loc[has_rep, "reported_direct_tco2e"].to_numpy(float),
+            "bias_corrected": fed_pred.loc[has_rep, "corrected_direct_tco2e"].to_numpy(float),
+        },
+    )["overall"]
 
-    print("\nheld-out MAE of direct intensity (tCO2e/t) vs hidden truth; each method on the "
-          "records where it gives a figure, and on the records where all do (common)")
+    print(
+        "\nheld-out MAE of direct intensity (tCO2e/t) vs hidden truth; each method on the "
+        "records where it gives a figure, and on the records where all do (common)"
+    )
     print(f"{'method':24s} {'records':>7s} {'MAE':>7s} {'MAPE':>7s} {'common MAE':>11s}")
     for name, row in ov.items():
-        print(f"{name:24s} {row['records']:7d} {row['mae_tco2e_per_t']:7.3f} "
-              f"{row['mape']:7.3f} {row['common_mae_tco2e_per_t']:11.3f}")
+        print(
+            f"{name:24s} {row['records']:7d} {row['mae_tco2e_per_t']:7.3f} "
+            f"{row['mape']:7.3f} {row['common_mae_tco2e_per_t']:11.3f}"
+        )
     eps = {code: ledger.spent(code, DEFAULT_DATASET, PERIOD, DELTA) for code in codes}
     fed, cen = mae["federated_dp"], mae["centralised_non_dp"]
     cbam_c = ov["cbam_default"]["common_mae_tco2e_per_t"]
     tier1_c = ov["tier1"]["common_mae_tco2e_per_t"]
     fed_c = ov["federated_dp"]["common_mae_tco2e_per_t"]
-    print(f"\nmean local-only MAE {local_mean:.3f}; federated {fed:.3f}; centralised {cen:.3f}; "
-          f"federated/centralised = {fed / cen:.3f}")
-    print(f"epsilon spent per node (delta {DELTA}): "
-          + ", ".join(f"{c} {e:.3f}" for c, e in eps.items()) + f" (budget {args.epsilon})")
-    print(f"interval coverage (nominal 0.90): raw {raw_cov['interval_coverage']:.3f}, "
-          f"calibrated (scale {scale:.2f}) {ev['interval_coverage']:.3f}; records without a "
-          f"fuel breakdown: MAE {fuel_eval['overall']['federated_dp']['mae_tco2e_per_t']:.3f}, "
-          f"coverage {fuel_eval['interval_coverage']:.3f} (n={len(no_fuel)})")
-    print(f"bias correction, held-out self-declared records: MAE self-declared "
-          f"{bias['self_declared']['mae_tco2e_per_t']:.3f} -> corrected "
-          f"{bias['bias_corrected']['mae_tco2e_per_t']:.3f}")
-    print(f"worst/best MAE ratio over (jurisdiction, route) groups: "
-          f"{ev['jurisdiction_route_worst_best_ratio']:.2f}")
+    print(
+        f"\nmean local-only MAE {local_mean:.3f}; federated {fed:.3f}; centralised {cen:.3f}; "
+        f"federated/centralised = {fed / cen:.3f}"
+    )
+    print(
+        f"epsilon spent per node (delta {DELTA}): "
+        + ", ".join(f"{c} {e:.3f}" for c, e in eps.items())
+        + f" (budget {args.epsilon})"
+    )
+    print(
+        f"interval coverage (nominal 0.90): raw {raw_cov['interval_coverage']:.3f}, "
+        f"calibrated (scale {scale:.2f}) {ev['interval_coverage']:.3f}; records without a "
+        f"fuel breakdown: MAE {fuel_eval['overall']['federated_dp']['mae_tco2e_per_t']:.3f}, "
+        f"coverage {fuel_eval['interval_coverage']:.3f} (n={len(no_fuel)})"
+    )
+    print(
+        f"bias correction, held-out self-declared records: MAE self-declared "
+        f"{bias['self_declared']['mae_tco2e_per_t']:.3f} -> corrected "
+        f"{bias['bias_corrected']['mae_tco2e_per_t']:.3f}"
+    )
+    print(
+        f"worst/best MAE ratio over (jurisdiction, route) groups: "
+        f"{ev['jurisdiction_route_worst_best_ratio']:.2f}"
+    )
     agg_enc = enc_s + add_s + dec_s
-    print(f"\naggregation of {len(vectors)} updates x {vectors[0].size} values: plaintext "
-          f"{plain_s * 1e3:.3f} ms, {plain_bytes} bytes; CKKS encrypt {enc_s * 1e3:.1f} ms + "
-          f"sum {add_s * 1e3:.1f} ms + decrypt {dec_s * 1e3:.1f} ms, {ct_bytes} bytes "
-          f"({ct_bytes / plain_bytes:.0f}x); max CKKS error {ckks_error:.2e}")
+    print(
+        f"\naggregation of {len(vectors)} updates x {vectors[0].size} values: plaintext "
+        f"{plain_s * 1e3:.3f} ms, {plain_bytes} bytes; CKKS encrypt {enc_s * 1e3:.1f} ms + "
+        f"sum {add_s * 1e3:.1f} ms + decrypt {dec_s * 1e3:.1f} ms, {ct_bytes} bytes "
+        f"({ct_bytes / plain_bytes:.0f}x); max CKKS error {ckks_error:.2e}"
+    )
     enc_round, plain_round = round_train_s + agg_enc, round_train_s + plain_s
-    print(f"full round (local DP training of all nodes, sequential here, + aggregation): "
-          f"plaintext {plain_round:.2f} s, encrypted {enc_round:.2f} s, "
-          f"ratio {enc_round / plain_round:.3f}; aggregation alone {agg_enc / plain_s:.0f}x")
+    print(
+        f"full round (local DP training of all nodes, sequential here, + aggregation): "
+        f"plaintext {plain_round:.2f} s, encrypted {enc_round:.2f} s, "
+        f"ratio {enc_round / plain_round:.3f}; aggregation alone {agg_enc / plain_s:.0f}x"
+    )
     print(f"centralised training took {central_s:.1f} s")
 
     checks = {
@@ -233,45 +289,81 @@ def main() -> None:
     print("\ntargets:")
     for name, ok in checks.items():
         print(f"  {'MET ' if ok else 'MISSED'} {name}")
-    print("\nnote: federation here is in-process FedAvg over train_local; the Flower "
-          "deployment path is tested separately.")
+    print(
+        "\nnote: federation here is in-process FedAvg over train_local; the Flower "
+        "deployment path is tested separately."
+    )
 
     fp_per_node = []
     for code, items in footprints.items():
         measured = [i for i in items if i["energy_kwh"] is not None]
-        fp_per_node.append({
-            "country_iso_code": code,
-            "energy_kwh": sum(i["energy_kwh"] for i in measured) if measured else None,
-            "co2_kg": sum(i["co2_kg"] or 0.0 for i in measured) if measured else None,
-            "reason": next((i["reason"] for i in items if i["reason"]), None),
-        })
+        fp_per_node.append(
+            {
+                "country_iso_code": code,
+                "energy_kwh": sum(i["energy_kwh"] for i in measured) if measured else None,
+                "co2_kg": sum(i["co2_kg"] or 0.0 for i in measured) if measured else None,
+                "reason": next((i["reason"] for i in items if i["reason"]), None),
+            }
+        )
     card = build_card(
-        model_id="gcdt-ef-bench", version="0", spec=spec,
-        nodes=[{"node_id": c, "jurisdiction": c, "labelled_records": len(labelled(nodes[c])),
-                "epsilon_spent": eps[c], "epsilon_budget": args.epsilon, "delta": DELTA}
-               for c in codes],
+        model_id="gcdt-ef-bench",
+        version="0",
+        spec=spec,
+        nodes=[
+            {
+                "node_id": c,
+                "jurisdiction": c,
+                "labelled_records": len(labelled(nodes[c])),
+                "epsilon_spent": eps[c],
+                "epsilon_budget": args.epsilon,
+                "delta": DELTA,
+            }
+            for c in codes
+        ],
         rounds=args.rounds,
-        training={"local_epochs": args.epochs, "batch_size": args.batch_size,
-                  "learning_rate": args.learning_rate, "max_grad_norm": 1.0,
-                  "update_clip_norm": config.update_clip_norm,
-                  "noise_multiplier_last_round": last[0].dp.noise_multiplier if last[0].dp
-                  else None},
+        training={
+            "local_epochs": args.epochs,
+            "batch_size": args.batch_size,
+            "learning_rate": args.learning_rate,
+            "max_grad_norm": 1.0,
+            "update_clip_norm": config.update_clip_norm,
+            "noise_multiplier_last_round": last[0].dp.noise_multiplier if last[0].dp else None,
+        },
         evaluation=ev,
         interval={"nominal": 0.9, "scale": scale, "method": "split conformal, summed counts"},
         footprints=fp_per_node,
-        data_scope={"generator": "trust_node.generate (synthetic)", "jurisdictions": codes,
-                    "years": f"{int(data.records.year.min())}-{int(data.records.year.max())}"},
+        data_scope={
+            "generator": "trust_node.generate (synthetic)",
+            "jurisdictions": codes,
+            "years": f"{int(data.records.year.min())}-{int(data.records.year.max())}",
+        },
     )
     print(f"compute footprint (codecarbon offline): {card['compute_footprint']['total']}")
     model = PublishedModel("gcdt-ef-bench", "0", global_w, spec, interval_scale=scale, card=card)
     out = args.out or Path(tempfile.mkdtemp(prefix="gcdt-bench-"))
     model.save(out)
     (out / "card.md").write_text(render_markdown(card))
-    (out / "summary.json").write_text(json.dumps(
-        {"mae": mae, "local_mean": local_mean, "checks": checks, "epsilon": eps,
-         "coverage": ev["interval_coverage"], "scale": scale,
-         "aggregation_s": {"plain": plain_s, "encrypt": enc_s, "sum": add_s, "decrypt": dec_s},
-         "bytes": {"plain": plain_bytes, "ciphertext": ct_bytes}}, indent=2, default=float))
+    (out / "summary.json").write_text(
+        json.dumps(
+            {
+                "mae": mae,
+                "local_mean": local_mean,
+                "checks": checks,
+                "epsilon": eps,
+                "coverage": ev["interval_coverage"],
+                "scale": scale,
+                "aggregation_s": {
+                    "plain": plain_s,
+                    "encrypt": enc_s,
+                    "sum": add_s,
+                    "decrypt": dec_s,
+                },
+                "bytes": {"plain": plain_bytes, "ciphertext": ct_bytes},
+            },
+            indent=2,
+            default=float,
+        )
+    )
     print(f"published model {model.content_hash} and card written to {out}")
     sys.stdout.flush()
 

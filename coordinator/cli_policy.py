@@ -23,8 +23,9 @@ from governance.policy.install import install_policy
 from governance.policy.models import TrustPolicy
 from governance.settings import load_settings
 
-policy_app = typer.Typer(help="Show or change the trust policy (changes are logged).",
-                         no_args_is_help=True)
+policy_app = typer.Typer(
+    help="Show or change the trust policy (changes are logged).", no_args_is_help=True
+)
 
 HomeOpt = Annotated[
     Path | None, typer.Option("--home", envvar="GCDT_HOME", help="Coordinator state directory.")
@@ -82,10 +83,16 @@ def apply(
         entry = log_policy(engine, identity, policy, target)
     finally:
         engine.dispose()
-    result = {"policy": str(target), "version": policy.version,
-              "previous_version": current.version, "log_index": entry.index}
+    result = {
+        "policy": str(target),
+        "version": policy.version,
+        "previous_version": current.version,
+        "log_index": entry.index,
+    }
     if as_json:
         typer.echo(json.dumps(result, indent=2))
     else:
-        typer.echo(f"trust policy version {policy.version} in force, logged at entry "
-                   f"{entry.index}: {target}")
+        typer.echo(
+            f"trust policy version {policy.version} in force, logged at entry "
+            f"{entry.index}: {target}"
+        )

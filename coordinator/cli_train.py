@@ -36,8 +36,11 @@ HomeOpt = Annotated[
 ]
 HostOpt = Annotated[
     str,
-    typer.Option("--host", help="SuperLink address (Fleet AND the unauthenticated Control API: "
-                 "loopback or a private interface only)."),
+    typer.Option(
+        "--host",
+        help="SuperLink address (Fleet AND the unauthenticated Control API: "
+        "loopback or a private interface only).",
+    ),
 ]
 PortOpt = Annotated[int, typer.Option("--port", help="SuperLink port (all its APIs).")]
 
@@ -51,8 +54,9 @@ def _spec(home: Path | None, host: str, port: int) -> SuperLinkSpec:
     return SuperLinkSpec(load_settings(home=home).home_dir.resolve(), host, port)
 
 
-def superlink(home: HomeOpt = None, host: HostOpt = DEFAULT_HOST,
-              port: PortOpt = DEFAULT_PORT) -> None:
+def superlink(
+    home: HomeOpt = None, host: HostOpt = DEFAULT_HOST, port: PortOpt = DEFAULT_PORT
+) -> None:
     """Run the Flower SuperLink (TLS, SuperNode auth on) in the foreground; Ctrl-C stops it."""
     spec = _spec(home, host, port)
     try:
@@ -90,10 +94,14 @@ def train(
     clip_norm: Annotated[float, typer.Option("--clip-norm")] = 1.0,
     round_timeout: Annotated[float, typer.Option("--round-timeout")] = DEFAULT_ROUND_TIMEOUT_S,
     timeout: Annotated[float, typer.Option("--timeout", help="Give up after (s).")] = 1800.0,
-    evaluation_set: Annotated[Path | None, typer.Option(
-        "--evaluation-set",
-        help="Synthetic evaluation set (`gcdt-node evaluation-set`) to evaluate and publish "
-             "the model on.")] = None,
+    evaluation_set: Annotated[
+        Path | None,
+        typer.Option(
+            "--evaluation-set",
+            help="Synthetic evaluation set (`gcdt-node evaluation-set`) to evaluate and publish "
+            "the model on.",
+        ),
+    ] = None,
     home: HomeOpt = None,
     host: HostOpt = DEFAULT_HOST,
     port: PortOpt = DEFAULT_PORT,
@@ -104,8 +112,13 @@ def train(
     started: subprocess.Popen[bytes] | None = None
     try:
         config = FederationConfig(
-            coordinator_home=spec.home, rounds=rounds, quorum=quorum, min_nodes=min_nodes,
-            t=t, clip_norm=clip_norm, round_timeout_s=round_timeout,
+            coordinator_home=spec.home,
+            rounds=rounds,
+            quorum=quorum,
+            min_nodes=min_nodes,
+            t=t,
+            clip_norm=clip_norm,
+            round_timeout_s=round_timeout,
             evaluation_set=evaluation_set.resolve() if evaluation_set else None,
         )
         if config.evaluation_set is not None:
@@ -131,14 +144,17 @@ def train(
         for m in published
     ]
     if as_json:
-        typer.echo(json.dumps({"run_id": run_id, "status": status, "published": models},
-                              indent=2))
+        typer.echo(json.dumps({"run_id": run_id, "status": status, "published": models}, indent=2))
     elif models:
         m = models[0]
-        typer.echo(f"run {run_id} {status}: published {m['model_id']} {m['version']} "
-                   f"({m['content_hash']}, log entry {m['log_index']})")
+        typer.echo(
+            f"run {run_id} {status}: published {m['model_id']} {m['version']} "
+            f"({m['content_hash']}, log entry {m['log_index']})"
+        )
     else:
-        typer.echo(f"run {run_id} {status}: no model published (no round reached quorum "
-                   "and t attestations; see the transparency log)")
+        typer.echo(
+            f"run {run_id} {status}: no model published (no round reached quorum "
+            "and t attestations; see the transparency log)"
+        )
     if not published or status != "finished:completed":
         raise typer.Exit(code=1)

@@ -49,7 +49,11 @@ def run(
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
     config = DemoConfig(
-        workdir=workdir, nodes=nodes, rounds=rounds, records=records, seed=seed,
+        workdir=workdir,
+        nodes=nodes,
+        rounds=rounds,
+        records=records,
+        seed=seed,
         portal_port=portal_port,
     )
     federation = Federation(config)
@@ -62,23 +66,29 @@ def run(
     signal.signal(signal.SIGTERM, interrupt)
     steps = [
         ("Trust root, node keys and enrolment", federation.set_up_parties),
-        ("Demo data: nodes ingest, SMEs upload through the hosted node's API",
-         federation.load_data),
+        (
+            "Demo data: nodes ingest, SMEs upload through the hosted node's API",
+            federation.load_data,
+        ),
         ("Coordinator trust server (gRPC, mutual TLS)", federation.start_trust_server),
         ("CKKS key ceremony; key holders fetch their keys", federation.key_ceremony),
-        (f"Federated DP training, {rounds} round(s), CKKS-encrypted updates",
-         federation.train),
+        (f"Federated DP training, {rounds} round(s), CKKS-encrypted updates", federation.train),
         ("Encrypted sector statistics round", federation.statistics_round),
         ("Transparency log exported and verified", federation.export_and_verify_log),
         ("Transparency portal", federation.start_portal),
-        ("Published model verified against the portal (gcdt-audit verify-model, "
-         "reproduce-eval)", federation.verify_model),
+        (
+            "Published model verified against the portal (gcdt-audit verify-model, reproduce-eval)",
+            federation.verify_model,
+        ),
     ]
     started = time.monotonic()
     try:
         with Progress(
-            SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-            TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
             console=console,
         ) as progress:
             task = progress.add_task("starting", total=len(steps))
@@ -112,8 +122,10 @@ def _where_to_look(federation: Federation, summary: Path, elapsed: float) -> Non
         console.print(f"  portal (models, benchmarks, nodes, rounds, log): {s.portal_url}")
     if s.published_model:
         model = s.published_model
-        console.print(f"  published model: {model['model_id']} version {model['version']}"
-                      f" ({model['content_hash']})")
+        console.print(
+            f"  published model: {model['model_id']} version {model['version']}"
+            f" ({model['content_hash']})"
+        )
         if s.portal_url:
             console.print(f"    model card: {federation.model_card_url()}")
     if s.benchmark:

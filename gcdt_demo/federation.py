@@ -90,8 +90,12 @@ class Federation:
             config=config,
             coordinator=config.workdir / "coordinator",
             nodes=[
-                NodeInfo(node_id, code, config.workdir / "nodes" / node_id,
-                         hosted=node_id == config.hosted_node)
+                NodeInfo(
+                    node_id,
+                    code,
+                    config.workdir / "nodes" / node_id,
+                    hosted=node_id == config.hosted_node,
+                )
                 for node_id, code in zip(config.node_ids, codes, strict=True)
             ],
         )
@@ -121,15 +125,25 @@ class Federation:
 
         def join(node: NodeInfo) -> None:
             self.runner.run_json(
-                node.node_id, "gcdt-node", "init", "--home", str(node.home),
-                "--node-id", node.node_id, "--jurisdiction", node.jurisdiction,
+                node.node_id,
+                "gcdt-node",
+                "init",
+                "--home",
+                str(node.home),
+                "--node-id",
+                node.node_id,
+                "--jurisdiction",
+                node.jurisdiction,
             )
 
         self._each_node(join)
         for node in self.state.nodes:  # one approver: the coordinator's store is SQLite
             self._coord_json(
-                "enrol", str(node.home / "enrolment" / "request.json"), "--key-holder",
-                "--out", str(node.home / "response.json"),
+                "enrol",
+                str(node.home / "enrolment" / "request.json"),
+                "--key-holder",
+                "--out",
+                str(node.home / "response.json"),
             )
         self._each_node(lambda n: self._node(n, "enrol", str(n.home / "response.json")))
 
@@ -140,9 +154,16 @@ class Federation:
         def load(node: NodeInfo) -> None:
             data = node.home / "records.csv"
             self.runner.run(
-                node.node_id, "gcdt-node", "generate", str(data), "--jurisdictions",
-                node.jurisdiction, "--records", str(self.config.records),
-                "--seed", str(self.config.seed),
+                node.node_id,
+                "gcdt-node",
+                "generate",
+                str(data),
+                "--jurisdictions",
+                node.jurisdiction,
+                "--records",
+                str(self.config.records),
+                "--seed",
+                str(self.config.seed),
             )
             if node.hosted:
                 self._load_tenants(node, data)
@@ -157,8 +178,15 @@ class Federation:
 
         port = free_port()
         api = self.services.start(
-            f"{node.node_id}-api", "gcdt-node", "serve", "--home", str(node.home),
-            "--host", "127.0.0.1", "--port", str(port),
+            f"{node.node_id}-api",
+            "gcdt-node",
+            "serve",
+            "--home",
+            str(node.home),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
         )
         base = f"http://127.0.0.1:{port}"
         _wait_http(f"{base}/health", api)
@@ -172,7 +200,8 @@ class Federation:
             headers = {"Authorization": f"Bearer {added['token']}"}
             with httpx.Client(base_url=base, headers=headers, timeout=120) as sme:
                 upload = sme.post(
-                    "/v1/records", params={"name": f"{tenant}.csv"},
+                    "/v1/records",
+                    params={"name": f"{tenant}.csv"},
                     content=part.to_csv(index=False).encode(),
                     headers={"Content-Type": "text/csv"},
                 )
@@ -185,8 +214,13 @@ class Federation:
 
     def start_trust_server(self) -> None:
         server = self.services.start(
-            "coordinator-server", "gcdt-coordinator", "serve",
-            "--home", str(self.state.coordinator), "--port", "0",
+            "coordinator-server",
+            "gcdt-coordinator",
+            "serve",
+            "--home",
+            str(self.state.coordinator),
+            "--port",
+            "0",
         )
         match = server.wait_for(r"trust server listening on [\d.]+:(\d+)", timeout=180)
         self.state.address = f"localhost:{match.group(1)}"
@@ -194,13 +228,23 @@ class Federation:
     def key_ceremony(self) -> None:
         first = self.state.nodes[0]
         self.runner.run_json(
-            first.node_id, "gcdt-node", "key-ceremony", "--home", str(first.home),
-            "--address", self.state.address,
+            first.node_id,
+            "gcdt-node",
+            "key-ceremony",
+            "--home",
+            str(first.home),
+            "--address",
+            self.state.address,
         )
         self._each_node(
             lambda n: self.runner.run_json(
-                n.node_id, "gcdt-node", "fetch-keys", "--home", str(n.home),
-                "--address", self.state.address,
+                n.node_id,
+                "gcdt-node",
+                "fetch-keys",
+                "--home",
+                str(n.home),
+                "--address",
+                self.state.address,
             )
         )
 
@@ -210,33 +254,75 @@ class Federation:
         port = free_port()
         coordinator = ["--home", str(self.state.coordinator)]
         self.services.start(
-            "superlink", "gcdt-coordinator", "superlink", *coordinator,
-            "--host", "127.0.0.1", "--port", str(port),
+            "superlink",
+            "gcdt-coordinator",
+            "superlink",
+            *coordinator,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
         )
         _wait_tcp(port, self.services.services[-1])
         for node in self.state.nodes:
             key = self._node(node, "supernode", "--superlink", f"127.0.0.1:{port}", "--print-key")
-            self._coord("register-supernode", key.strip().splitlines()[-1], "--name",
-                        node.node_id, "--port", str(port))
+            self._coord(
+                "register-supernode",
+                key.strip().splitlines()[-1],
+                "--name",
+                node.node_id,
+                "--port",
+                str(port),
+            )
         for node in self.state.nodes:
             self.services.start(
-                f"{node.node_id}-supernode", "gcdt-node", "supernode", "--home", str(node.home),
-                "--superlink", f"127.0.0.1:{port}", "--port", str(free_port()),
+                f"{node.node_id}-supernode",
+                "gcdt-node",
+                "supernode",
+                "--home",
+                str(node.home),
+                "--superlink",
+                f"127.0.0.1:{port}",
+                "--port",
+                str(free_port()),
             )
         holders = len(self.state.nodes)
         # The published evaluation set: synthetic, from a seed no node used for its data.
         evaluation = self.state.coordinator / "evaluation_set.json"
         self.runner.run(
-            "coordinator", "gcdt-node", "evaluation-set", str(evaluation), "--jurisdictions",
+            "coordinator",
+            "gcdt-node",
+            "evaluation-set",
+            str(evaluation),
+            "--jurisdictions",
             ",".join(n.jurisdiction for n in self.state.nodes),
-            "--records", str(EVALUATION_RECORDS), "--seed", str(self.config.seed + 9001),
+            "--records",
+            str(EVALUATION_RECORDS),
+            "--seed",
+            str(self.config.seed + 9001),
         )
         result = self.runner.run_json(
-            "coordinator-train", "gcdt-coordinator", "train", *coordinator,
-            "--evaluation-set", str(evaluation),
-            "--port", str(port), "--rounds", str(self.config.rounds),
-            "--quorum", str(holders - 1), "--min-nodes", str(holders), "--t", "2",
-            "--round-timeout", "180", "--timeout", "900", timeout=960,
+            "coordinator-train",
+            "gcdt-coordinator",
+            "train",
+            *coordinator,
+            "--evaluation-set",
+            str(evaluation),
+            "--port",
+            str(port),
+            "--rounds",
+            str(self.config.rounds),
+            "--quorum",
+            str(holders - 1),
+            "--min-nodes",
+            str(holders),
+            "--t",
+            "2",
+            "--round-timeout",
+            "180",
+            "--timeout",
+            "900",
+            timeout=960,
         )
         published = result.get("published") or []
         if not published:
@@ -253,8 +339,16 @@ class Federation:
         round_id = str(terms["round_id"])
         workers = [
             self.services.start(
-                f"{n.node_id}-statistics", "gcdt-node", "submit-statistics",
-                "--home", str(n.home), "--address", self.state.address, "--wait", "240", "--json",
+                f"{n.node_id}-statistics",
+                "gcdt-node",
+                "submit-statistics",
+                "--home",
+                str(n.home),
+                "--address",
+                self.state.address,
+                "--wait",
+                "240",
+                "--json",
             )
             for n in self.state.nodes
         ]
@@ -282,16 +376,27 @@ class Federation:
         self.runner.run_json("auditor", "gcdt-audit", "verify-log", str(bundle))
         if self.state.benchmark:
             self.runner.run_json(
-                "auditor", "gcdt-audit", "verify-benchmark",
-                str(self.state.benchmark["benchmark_id"]), "--bundle", str(bundle),
+                "auditor",
+                "gcdt-audit",
+                "verify-benchmark",
+                str(self.state.benchmark["benchmark_id"]),
+                "--bundle",
+                str(bundle),
             )
         self.state.bundle = bundle
 
     def start_portal(self) -> None:
         port = _port_or_free(self.config.portal_port)
         portal = self.services.start(
-            "portal", "gcdt-coordinator", "portal", "--home", str(self.state.coordinator),
-            "--host", "127.0.0.1", "--port", str(port),
+            "portal",
+            "gcdt-coordinator",
+            "portal",
+            "--home",
+            str(self.state.coordinator),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
         )
         base = f"http://127.0.0.1:{port}"
         _wait_http(f"{base}/", portal)
@@ -307,8 +412,16 @@ class Federation:
         portal = self.state.portal_url.rstrip("/")
         for verb, extra in (("verify-model", ("--strict",)), ("reproduce-eval", ())):
             self.runner.run_json(
-                "auditor", "gcdt-audit", verb, str(model["model_id"]), "--portal", portal,
-                "--version", str(model["version"]), *extra, timeout=300,
+                "auditor",
+                "gcdt-audit",
+                verb,
+                str(model["model_id"]),
+                "--portal",
+                portal,
+                "--version",
+                str(model["version"]),
+                *extra,
+                timeout=300,
             )
 
     def model_card_url(self) -> str | None:

@@ -65,16 +65,19 @@ class Runner:
             err.flush()
             try:
                 result = subprocess.run(  # noqa: S603 - our own console scripts
-                    command, env=self.env, stdout=subprocess.PIPE, stderr=err,
-                    text=True, timeout=timeout, check=False,
+                    command,
+                    env=self.env,
+                    stdout=subprocess.PIPE,
+                    stderr=err,
+                    text=True,
+                    timeout=timeout,
+                    check=False,
                 )
             except subprocess.TimeoutExpired as exc:
                 raise DemoError(f"{name}: no answer within {timeout:.0f} s (log: {log})") from exc
             err.write(result.stdout)
         if result.returncode != 0:
-            raise DemoError(
-                f"{name} failed (exit {result.returncode}); log: {log}\n{_tail(log)}"
-            )
+            raise DemoError(f"{name} failed (exit {result.returncode}); log: {log}\n{_tail(log)}")
         return result.stdout
 
     def run_json(self, name: str, *args: str, timeout: float = 300) -> Any:
@@ -129,8 +132,12 @@ class ServiceGroup:
         handle.write(f"$ {' '.join(command)}\n")
         handle.flush()
         process = subprocess.Popen(  # noqa: S603 - our own console scripts
-            command, env={**self.env, **(env or {})}, stdout=subprocess.PIPE, stderr=handle,
-            text=True, start_new_session=True,
+            command,
+            env={**self.env, **(env or {})},
+            stdout=subprocess.PIPE,
+            stderr=handle,
+            text=True,
+            start_new_session=True,
         )
         service = Service(name, process, log)
 

@@ -47,9 +47,7 @@ class Settings(BaseSettings):
         return home
 
 
-def load_settings(
-    home: Path | str | None = None, database_url: str | None = None
-) -> Settings:
+def load_settings(home: Path | str | None = None, database_url: str | None = None) -> Settings:
     """Settings from the environment, with explicit CLI values taking precedence."""
     settings = Settings()
     updates: dict[str, object] = {}

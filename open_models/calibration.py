@@ -31,19 +31,26 @@ from open_models.training import labelled
 SCALE_GRID: Final = tuple(round(0.5 + 0.05 * i, 2) for i in range(71))  # 0.5 .. 4.0
 
 
-def _scores(weights: Mapping[str, np.ndarray], spec: FeatureSpec, records: pd.DataFrame
-            ) -> np.ndarray:
+def _scores(
+    weights: Mapping[str, np.ndarray], spec: FeatureSpec, records: pd.DataFrame
+) -> np.ndarray:
     rows = labelled(records)
     if rows.empty:
         raise TrainingError("calibration needs records with verified_direct_tco2e")
     raw = raw_outputs(weights, spec, rows)
-    target = np.log1p(np.maximum(rows["verified_direct_tco2e"].to_numpy(float)
-                                 / rows["production_t"].to_numpy(float), 0.0))
+    target = np.log1p(
+        np.maximum(
+            rows["verified_direct_tco2e"].to_numpy(float) / rows["production_t"].to_numpy(float),
+            0.0,
+        )
+    )
     return np.abs(target - raw.mean) / raw.sd
 
 
 def conformal_scale(
-    weights: Mapping[str, np.ndarray], spec: FeatureSpec, records: pd.DataFrame,
+    weights: Mapping[str, np.ndarray],
+    spec: FeatureSpec,
+    records: pd.DataFrame,
     nominal: float = NOMINAL_COVERAGE,
 ) -> float:
     scores = np.sort(_scores(weights, spec, records))
@@ -53,17 +60,23 @@ def conformal_scale(
 
 
 def covered_counts(
-    weights: Mapping[str, np.ndarray], spec: FeatureSpec, records: pd.DataFrame,
-    scales: Sequence[float] = SCALE_GRID, nominal: float = NOMINAL_COVERAGE,
+    weights: Mapping[str, np.ndarray],
+    spec: FeatureSpec,
+    records: pd.DataFrame,
+    scales: Sequence[float] = SCALE_GRID,
+    nominal: float = NOMINAL_COVERAGE,
 ) -> tuple[np.ndarray, int]:
     scores = _scores(weights, spec, records)
     z = z_for(nominal)
     return np.array([(scores <= z * s).sum() for s in scales], dtype=float), len(scores)
 
 
-def scale_from_counts(counts: np.ndarray, total: float,
-                      scales: Sequence[float] = SCALE_GRID,
-                      nominal: float = NOMINAL_COVERAGE) -> float:
+def scale_from_counts(
+    counts: np.ndarray,
+    total: float,
+    scales: Sequence[float] = SCALE_GRID,
+    nominal: float = NOMINAL_COVERAGE,
+) -> float:
     ok = np.flatnonzero(np.asarray(counts) >= nominal * total)
     return float(scales[int(ok[0])]) if ok.size else float(scales[-1])
 

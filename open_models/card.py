@@ -62,7 +62,8 @@ def build_card(
         "measured_nodes": len(measured),
         "unmeasured": [
             {"country": f.get("country_iso_code"), "reason": f.get("reason")}
-            for f in footprints if f.get("energy_kwh") is None
+            for f in footprints
+            if f.get("energy_kwh") is None
         ],
     }
     return {
@@ -98,16 +99,26 @@ def _fmt(value: Any, digits: int = 3) -> str:
 
 def render_markdown(card: Mapping[str, Any]) -> str:
     m = card["model"]
-    lines = [f"# Model card: {m['model_id']} {m['version']}", "",
-             f"{m['parameters']} parameters; features {m['feature_spec_version']} "
-             f"(jurisdiction features: {'on' if m['jurisdiction_features'] else 'off'}).",
-             f"Target: {m['target']}. Outputs: {m['outputs']}.", "", "## Data scope", ""]
+    lines = [
+        f"# Model card: {m['model_id']} {m['version']}",
+        "",
+        f"{m['parameters']} parameters; features {m['feature_spec_version']} "
+        f"(jurisdiction features: {'on' if m['jurisdiction_features'] else 'off'}).",
+        f"Target: {m['target']}. Outputs: {m['outputs']}.",
+        "",
+        "## Data scope",
+        "",
+    ]
     for key, value in card["data_scope"].items():
         lines.append(f"- {key}: {value}")
     fed = card["federation"]
-    lines += ["", f"## Nodes and rounds ({fed['rounds']} rounds)", "",
-              "| node | jurisdiction | labelled records | epsilon spent | budget | delta |",
-              "|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        f"## Nodes and rounds ({fed['rounds']} rounds)",
+        "",
+        "| node | jurisdiction | labelled records | epsilon spent | budget | delta |",
+        "|---|---|---|---|---|---|",
+    ]
     for n in fed["nodes"]:
         lines.append(
             f"| {n.get('node_id')} | {n.get('jurisdiction')} | {n.get('labelled_records')} | "
@@ -120,9 +131,13 @@ def render_markdown(card: Mapping[str, Any]) -> str:
     lines += [f"- {k}: {_fmt(v)}" for k, v in card["interval"].items()]
     ev = card["evaluation"]
     if ev:
-        lines += ["", "## Evaluation (MAE and MAPE of direct intensity, tCO2e/t)", "",
-                  "| method | records | MAE | MAPE | common records | common MAE | common MAPE |",
-                  "|---|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "## Evaluation (MAE and MAPE of direct intensity, tCO2e/t)",
+            "",
+            "| method | records | MAE | MAPE | common records | common MAE | common MAPE |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for name, row in ev.get("overall", {}).items():
             lines.append(
                 f"| {name} | {row['records']} | {_fmt(row['mae_tco2e_per_t'])} | "
@@ -131,10 +146,15 @@ def render_markdown(card: Mapping[str, Any]) -> str:
             )
         if "interval_coverage" in ev:
             lines += ["", f"Interval coverage (held out): {_fmt(ev['interval_coverage'])}"]
-        lines += ["", "### Per jurisdiction and route", "",
-                  f"Worst/best MAE ratio: {_fmt(ev.get('jurisdiction_route_worst_best_ratio'))}",
-                  "", "| jurisdiction | route | records | MAE | MAPE | coverage |",
-                  "|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "### Per jurisdiction and route",
+            "",
+            f"Worst/best MAE ratio: {_fmt(ev.get('jurisdiction_route_worst_best_ratio'))}",
+            "",
+            "| jurisdiction | route | records | MAE | MAPE | coverage |",
+            "|---|---|---|---|---|---|",
+        ]
         for g in ev.get("by_jurisdiction_route", []):
             lines.append(
                 f"| {g['jurisdiction']} | {g['route']} | {g['records']} | "
@@ -142,10 +162,14 @@ def render_markdown(card: Mapping[str, Any]) -> str:
                 f"{_fmt(g.get('interval_coverage'))} |"
             )
     fp = card["compute_footprint"]
-    lines += ["", "## Compute footprint of training (codecarbon, offline)", "",
-              f"Total: {_fmt(fp['total']['energy_kwh'], 6)} kWh, "
-              f"{_fmt(fp['total']['co2_kg'], 6)} kg CO2e "
-              f"({fp['total']['measured_nodes']} node(s) measured)."]
+    lines += [
+        "",
+        "## Compute footprint of training (codecarbon, offline)",
+        "",
+        f"Total: {_fmt(fp['total']['energy_kwh'], 6)} kWh, "
+        f"{_fmt(fp['total']['co2_kg'], 6)} kg CO2e "
+        f"({fp['total']['measured_nodes']} node(s) measured).",
+    ]
     for u in fp["total"]["unmeasured"]:
         lines.append(f"- not measured ({u['country']}): {u['reason']}")
     lines += ["", "## Intended use", "", card["intended_use"], "", "## Limits", ""]

@@ -63,8 +63,10 @@ def _integer_order_epsilon(history: list[HistoryEntry], delta: float) -> float:
     rdp = np.zeros(len(PLAN_ORDERS))
     for entry in history:
         rdp = rdp + compute_rdp(
-            q=entry.sample_rate, noise_multiplier=entry.noise_multiplier,
-            steps=entry.steps, orders=list(PLAN_ORDERS),
+            q=entry.sample_rate,
+            noise_multiplier=entry.noise_multiplier,
+            steps=entry.steps,
+            orders=list(PLAN_ORDERS),
         )
     eps, _ = get_privacy_spent(orders=list(PLAN_ORDERS), rdp=rdp, delta=delta)
     return float(eps)
@@ -163,8 +165,9 @@ class DpTrainer:
         optimizer: torch.optim.Optimizer,
         loader: DataLoader[tuple[torch.Tensor, ...]],
         epochs: int,
-        train: Callable[[nn.Module, torch.optim.Optimizer, DataLoader[tuple[torch.Tensor, ...]],
-                         int], T],
+        train: Callable[
+            [nn.Module, torch.optim.Optimizer, DataLoader[tuple[torch.Tensor, ...]], int], T
+        ],
         *,
         reason: str,
     ) -> tuple[T, DpRound]:
@@ -211,12 +214,14 @@ class DpTrainer:
 
 def with_dp(
     spec: DpSpec,
-    train: Callable[[nn.Module, torch.optim.Optimizer, DataLoader[tuple[torch.Tensor, ...]], int],
-                    T],
+    train: Callable[
+        [nn.Module, torch.optim.Optimizer, DataLoader[tuple[torch.Tensor, ...]], int], T
+    ],
     *,
     reason: str = "federated training round",
-) -> Callable[[nn.Module, torch.optim.Optimizer, DataLoader[tuple[torch.Tensor, ...]], int],
-              tuple[T, DpRound]]:
+) -> Callable[
+    [nn.Module, torch.optim.Optimizer, DataLoader[tuple[torch.Tensor, ...]], int], tuple[T, DpRound]
+]:
     """``train`` with the same signature, run under DP and charged to ``spec``'s account."""
     trainer = DpTrainer(spec)
 

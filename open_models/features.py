@@ -39,8 +39,15 @@ YEAR_SCALE: Final = 10.0
 #: GJ per TJ (fuel columns are TJ; per-tonne fuel features are GJ/t).
 GJ_PER_TJ: Final = 1000.0
 
-REQUIRED_FOR_ENCODING: Final = ("record_id", "jurisdiction", "year", "sector", "product",
-                                "route", "production_t")
+REQUIRED_FOR_ENCODING: Final = (
+    "record_id",
+    "jurisdiction",
+    "year",
+    "sector",
+    "product",
+    "route",
+    "production_t",
+)
 
 
 @dataclass(frozen=True)
@@ -124,8 +131,9 @@ def _numeric(frame: pd.DataFrame, name: str, absent: float) -> np.ndarray:
         raise FeatureEncodingError(f"column {name!r} must be numeric: {exc}") from exc
 
 
-def _one_hot(frame: pd.DataFrame, column: str, vocabulary: tuple[str, ...],
-             strict: bool = True) -> np.ndarray:
+def _one_hot(
+    frame: pd.DataFrame, column: str, vocabulary: tuple[str, ...], strict: bool = True
+) -> np.ndarray:
     values = frame[column].astype(str).to_numpy()
     index = pd.Index(vocabulary).get_indexer(values)
     if strict and (index < 0).any():

@@ -100,8 +100,10 @@ def get_weights(net: nn.Module) -> dict[str, np.ndarray]:
 def set_weights(net: nn.Module, weights: Mapping[str, np.ndarray], layout: Layout) -> None:
     check_weights(weights, layout)
     net.load_state_dict(
-        {name: torch.as_tensor(np.asarray(weights[name]), dtype=torch.float32)
-         for name, _ in layout}
+        {
+            name: torch.as_tensor(np.asarray(weights[name]), dtype=torch.float32)
+            for name, _ in layout
+        }
     )
 
 
@@ -122,8 +124,9 @@ def check_weights(weights: Mapping[str, np.ndarray], layout: Layout) -> None:
 def flatten(weights: Mapping[str, np.ndarray], layout: Layout) -> np.ndarray:
     """One float64 vector in layout order (what a round encrypts)."""
     check_weights(weights, layout)
-    return np.concatenate([np.asarray(weights[name], dtype=np.float64).ravel()
-                           for name, _ in layout])
+    return np.concatenate(
+        [np.asarray(weights[name], dtype=np.float64).ravel() for name, _ in layout]
+    )
 
 
 def unflatten(vector: np.ndarray, layout: Layout) -> dict[str, np.ndarray]:

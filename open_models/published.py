@@ -48,8 +48,9 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def content_hash(metadata: Mapping[str, Any], weights: Mapping[str, np.ndarray],
-                 layout: Layout) -> str:
+def content_hash(
+    metadata: Mapping[str, Any], weights: Mapping[str, np.ndarray], layout: Layout
+) -> str:
     tensors = []
     for name, shape in layout:
         data = np.ascontiguousarray(np.asarray(weights[name], dtype="<f8"))
@@ -125,8 +126,10 @@ class PublishedModel:
     def save(self, directory: Path | str) -> Path:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        save_file({k: np.ascontiguousarray(v) for k, v in self.weights.items()},
-                  str(directory / WEIGHTS_FILE))
+        save_file(
+            {k: np.ascontiguousarray(v) for k, v in self.weights.items()},
+            str(directory / WEIGHTS_FILE),
+        )
         document = {**self.metadata(), "content_hash": self.content_hash}
         (directory / METADATA_FILE).write_text(
             json.dumps(document, indent=2, sort_keys=True, allow_nan=False) + "\n"

@@ -82,8 +82,9 @@ class LocalResult:
     update_norm: float  # L2 norm before clipping
     clipped: bool
 
-    def weights(self, global_weights: Mapping[str, np.ndarray], layout: Layout
-                ) -> dict[str, np.ndarray]:
+    def weights(
+        self, global_weights: Mapping[str, np.ndarray], layout: Layout
+    ) -> dict[str, np.ndarray]:
         return unflatten(flatten(global_weights, layout) + self.update, layout)
 
 
@@ -111,8 +112,13 @@ def training_tensors(records: pd.DataFrame, spec: FeatureSpec) -> TensorDataset:
     )
 
 
-def loss_terms(out: torch.Tensor, target: torch.Tensor, correction: torch.Tensor,
-               mask: torch.Tensor, bias_weight: float) -> torch.Tensor:
+def loss_terms(
+    out: torch.Tensor,
+    target: torch.Tensor,
+    correction: torch.Tensor,
+    mask: torch.Tensor,
+    bias_weight: float,
+) -> torch.Tensor:
     """Per-record loss: Gaussian NLL of log1p intensity + masked squared correction error."""
     mean, logvar, predicted = out[:, 0], out[:, 1], out[:, 2]
     nll = 0.5 * (logvar + (target - mean) ** 2 * torch.exp(-logvar))
@@ -180,8 +186,12 @@ def train_local(
         data, batch_size=batch, shuffle=True, generator=_seeded(config.seed)
     )
 
-    def plain(module: nn.Module, opt: torch.optim.Optimizer,
-              dl: DataLoader[tuple[torch.Tensor, ...]], epochs: int) -> dict[str, float]:
+    def plain(
+        module: nn.Module,
+        opt: torch.optim.Optimizer,
+        dl: DataLoader[tuple[torch.Tensor, ...]],
+        epochs: int,
+    ) -> dict[str, float]:
         return train_epochs(module, opt, dl, epochs, config.bias_loss_weight)
 
     started = time.perf_counter()
@@ -192,9 +202,12 @@ def train_local(
     else:
         metrics, dp_round = with_dp(privacy, plain)(net, optimizer, loader, config.epochs)
         epsilon = dp_round.epsilon_after
-    metrics = {**metrics, "train_seconds": time.perf_counter() - started,
-               "labelled_records": float(len(data)),
-               "bias_records": float(data.tensors[3].sum())}
+    metrics = {
+        **metrics,
+        "train_seconds": time.perf_counter() - started,
+        "labelled_records": float(len(data)),
+        "bias_records": float(data.tensors[3].sum()),
+    }
     local = flatten(get_weights(net), layout)
     update, norm, clipped = _clip(local - flatten(start_weights, layout), config.update_clip_norm)
     return LocalResult(update, len(data), epsilon, metrics, dp_round, norm, clipped)
@@ -219,9 +232,13 @@ def train_centralised(records: pd.DataFrame, config: TrainConfig) -> dict[str, n
     """Non-DP training on pooled records: the ceiling a federation is compared with."""
     spec = config.feature_spec
     clip_off = TrainConfig(
-        epochs=config.epochs, batch_size=config.batch_size,
-        learning_rate=config.learning_rate, bias_loss_weight=config.bias_loss_weight,
-        update_clip_norm=1e12, feature_spec=spec, seed=config.seed,
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        learning_rate=config.learning_rate,
+        bias_loss_weight=config.bias_loss_weight,
+        update_clip_norm=1e12,
+        feature_spec=spec,
+        seed=config.seed,
     )
     result = train_local(None, records, clip_off, None)
     return result.weights(initial_weights(spec), weight_layout(spec))

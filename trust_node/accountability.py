@@ -25,7 +25,13 @@ from trust_node.tenants import chain
 from trust_node.tenants.tables import accountability_register as table
 
 HASHED_FIELDS: Final = (
-    "asked_at", "asked_by", "model_id", "model_version", "model_hash", "input_hash", "output",
+    "asked_at",
+    "asked_by",
+    "model_id",
+    "model_version",
+    "model_hash",
+    "input_hash",
+    "output",
 )
 
 
@@ -47,14 +53,25 @@ class AccountabilityRegister:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def record(self, model: ModelRef, model_input: Any, output: Any, *, asked_by: str,
-               at: datetime | None = None) -> dict[str, Any]:
+    def record(
+        self,
+        model: ModelRef,
+        model_input: Any,
+        output: Any,
+        *,
+        asked_by: str,
+        at: datetime | None = None,
+    ) -> dict[str, Any]:
         when = chain.utc(at or datetime.now(UTC))
         output_text = rfc8785.dumps(output).decode("utf-8")
         fields = {
-            "asked_at": when, "asked_by": asked_by, "model_id": model.model_id,
-            "model_version": model.version, "model_hash": model.content_hash,
-            "input_hash": canonical_hash(model_input), "output": output_text,
+            "asked_at": when,
+            "asked_by": asked_by,
+            "model_id": model.model_id,
+            "model_version": model.version,
+            "model_hash": model.content_hash,
+            "input_hash": canonical_hash(model_input),
+            "output": output_text,
         }
         hashed = {**fields, "asked_at": chain.iso(when)}
         row = chain.append(self.engine, table, fields, hashed)
@@ -75,11 +92,16 @@ class AccountabilityRegister:
 
 def _json(row: dict[str, Any]) -> dict[str, Any]:
     return {
-        "seq": int(row["seq"]), "asked_at": chain.iso(row["asked_at"]),
-        "asked_by": row["asked_by"], "model_id": row["model_id"],
-        "model_version": row["model_version"], "model_hash": row["model_hash"],
-        "input_hash": row["input_hash"], "output": row["output"],
-        "prev_hash": row["prev_hash"], "entry_hash": row["entry_hash"],
+        "seq": int(row["seq"]),
+        "asked_at": chain.iso(row["asked_at"]),
+        "asked_by": row["asked_by"],
+        "model_id": row["model_id"],
+        "model_version": row["model_version"],
+        "model_hash": row["model_hash"],
+        "input_hash": row["input_hash"],
+        "output": row["output"],
+        "prev_hash": row["prev_hash"],
+        "entry_hash": row["entry_hash"],
     }
 
 

@@ -39,14 +39,13 @@ HomeOpt = Annotated[
 DbOpt = Annotated[
     str | None,
     typer.Option(
-        "--database-url", envvar="GCDT_DATABASE_URL",
+        "--database-url",
+        envvar="GCDT_DATABASE_URL",
         help="SQLAlchemy URL of the store (default: SQLite file inside GCDT_HOME).",
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-TenantOpt = Annotated[
-    str, typer.Option("--tenant", help="Tenant the records belong to.")
-]
+TenantOpt = Annotated[str, typer.Option("--tenant", help="Tenant the records belong to.")]
 
 T = TypeVar("T")
 
@@ -177,14 +176,24 @@ def tier1(
 
 
 RECORD_VIEW = {
-    "record_id": "record", "year": "year", "route": "route", "production_t": "production t",
-    "tier1_method": "method", "tier1_direct_tco2e": "direct", "indirect_tco2e": "indirect",
+    "record_id": "record",
+    "year": "year",
+    "route": "route",
+    "production_t": "production t",
+    "tier1_method": "method",
+    "tier1_direct_tco2e": "direct",
+    "indirect_tco2e": "indirect",
     "specific_embedded_tco2e_per_t": "embedded t/t",
     "cbam_default_direct_tco2e_per_t": "CBAM default direct t/t",
 }
 CELL_VIEW = {
-    "product": "product", "route": "route", "year": "year", "records": "records",
-    "production_t": "production t", "direct_tco2e": "direct", "indirect_tco2e": "indirect",
+    "product": "product",
+    "route": "route",
+    "year": "year",
+    "records": "records",
+    "production_t": "production t",
+    "direct_tco2e": "direct",
+    "indirect_tco2e": "indirect",
     "specific_embedded_tco2e_per_t": "embedded t/t",
     "cbam_default_direct_tco2e_per_t_mean": "CBAM default direct t/t",
 }
@@ -225,7 +234,8 @@ def generate(
     from trust_node.generate import write_records
 
     spec: int | list[str] = (
-        int(jurisdictions) if jurisdictions.isdigit()
+        int(jurisdictions)
+        if jurisdictions.isdigit()
         else [j.strip() for j in jurisdictions.split(",") if j.strip()]
     )
     data = make(spec, records=records, seed=seed)
@@ -243,8 +253,9 @@ def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
 def _print_frame(frame: pd.DataFrame, title: str) -> None:
     table = Table(*[str(c) for c in frame.columns], title=title)
     for row in frame.itertuples(index=False):
-        table.add_row(*["" if pd.isna(v) else f"{v:,.3f}" if isinstance(v, float) else str(v)
-                        for v in row])
+        table.add_row(
+            *["" if pd.isna(v) else f"{v:,.3f}" if isinstance(v, float) else str(v) for v in row]
+        )
     out.print(table)
 
 

@@ -25,9 +25,17 @@ err = Console(stderr=True, soft_wrap=True)
 
 #: Keys of ``gcdt-node estimate --json`` objects (issue 5), plus the model version/hash.
 ESTIMATE_KEYS = (
-    "record_id", "tier1_direct_tco2e", "estimate_direct_tco2e", "estimate_low_tco2e",
-    "estimate_high_tco2e", "corrected_direct_tco2e", "cbam_default_direct_tco2e",
-    "cbam_default_direct_tco2e_per_t", "model_id", "model_version", "model_hash",
+    "record_id",
+    "tier1_direct_tco2e",
+    "estimate_direct_tco2e",
+    "estimate_low_tco2e",
+    "estimate_high_tco2e",
+    "corrected_direct_tco2e",
+    "cbam_default_direct_tco2e",
+    "cbam_default_direct_tco2e_per_t",
+    "model_id",
+    "model_version",
+    "model_hash",
 )
 
 
@@ -38,10 +46,18 @@ def _fail(message: str) -> None:
 
 def supernode(
     superlink: Annotated[str, typer.Option("--superlink", help="host:port of the SuperLink.")],
-    port: Annotated[int, typer.Option("--port", help="This SuperNode's own ClientAppIo "
-                                      "port (one per node on a machine).")] = 9094,
-    print_key: Annotated[bool, typer.Option("--print-key", help="Only create/print the "
-                                            "SuperNode auth public key path and exit.")] = False,
+    port: Annotated[
+        int,
+        typer.Option(
+            "--port", help="This SuperNode's own ClientAppIo port (one per node on a machine)."
+        ),
+    ] = 9094,
+    print_key: Annotated[
+        bool,
+        typer.Option(
+            "--print-key", help="Only create/print the SuperNode auth public key path and exit."
+        ),
+    ] = False,
     home: HomeOpt = None,
 ) -> None:
     """Run this node's Flower SuperNode in the foreground (Ctrl-C stops it)."""
@@ -75,8 +91,9 @@ def _number(value: Any) -> float | None:
 def estimate(
     file: Annotated[Path, typer.Argument(help="A contract-valid CSV, Parquet or JSON file.")],
     home: HomeOpt = None,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON array, one object "
-                                          "per record.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON array, one object per record.")
+    ] = False,
 ) -> None:
     """Tier-1, the current model's estimate with interval, corrected figure, CBAM default.
 
@@ -91,14 +108,17 @@ def estimate(
 
     settings = load_settings(home=home)
     try:
-        frame = validate_records(read_table(file, detect_format(file.name), str(file)),
-                                 str(file))
+        frame = validate_records(read_table(file, detect_format(file.name), str(file)), str(file))
         frame["version"] = None  # not stored, so no store version
         repository = SqlRecordRepository.from_url(settings.database_url)
-        rows = as_dicts(estimate_records(
-            frame, load_current_model(settings),
-            register=AccountabilityRegister(repository.engine), asked_by="cli:operator",
-        ))
+        rows = as_dicts(
+            estimate_records(
+                frame,
+                load_current_model(settings),
+                register=AccountabilityRegister(repository.engine),
+                asked_by="cli:operator",
+            )
+        )
     except IngestError as exc:
         if as_json:
             sys.stdout.write(json.dumps({"error": type(exc).__name__, "message": str(exc)}) + "\n")
@@ -108,8 +128,9 @@ def estimate(
     except NodeError as exc:
         _fail(str(exc))
         return
-    production = {str(r): float(p) for r, p in zip(frame["record_id"], frame["production_t"],
-                                                   strict=True)}
+    production = {
+        str(r): float(p) for r, p in zip(frame["record_id"], frame["production_t"], strict=True)
+    }
     result = []
     for row in rows:
         per_t = _number(row.get("cbam_default_direct_tco2e_per_t"))
@@ -117,24 +138,38 @@ def estimate(
         item["cbam_default_direct_tco2e"] = (
             None if per_t is None else per_t * production[str(row["record_id"])]
         )
-        for key in ("tier1_direct_tco2e", "estimate_direct_tco2e", "estimate_low_tco2e",
-                    "estimate_high_tco2e", "corrected_direct_tco2e"):
+        for key in (
+            "tier1_direct_tco2e",
+            "estimate_direct_tco2e",
+            "estimate_low_tco2e",
+            "estimate_high_tco2e",
+            "corrected_direct_tco2e",
+        ):
             item[key] = _number(item[key])
         result.append(item)
     if as_json:
         sys.stdout.write(json.dumps(result, indent=2, allow_nan=False) + "\n")
         return
     model = next((r["model_id"] for r in result if r["model_id"]), None)
-    table = Table("record", "Tier-1 direct", "estimate [low, high]", "corrected",
-                  "CBAM default direct", "model",
-                  title=f"Estimates (tCO2e) from {model or 'no published model yet'}")
+    table = Table(
+        "record",
+        "Tier-1 direct",
+        "estimate [low, high]",
+        "corrected",
+        "CBAM default direct",
+        "model",
+        title=f"Estimates (tCO2e) from {model or 'no published model yet'}",
+    )
     for r in result:
         est = r["estimate_direct_tco2e"]
         table.add_row(
-            str(r["record_id"]), _fmt(r["tier1_direct_tco2e"]),
-            "" if est is None else
-            f"{est:,.1f} [{_fmt(r['estimate_low_tco2e'])}, {_fmt(r['estimate_high_tco2e'])}]",
-            _fmt(r["corrected_direct_tco2e"]), _fmt(r["cbam_default_direct_tco2e"]),
+            str(r["record_id"]),
+            _fmt(r["tier1_direct_tco2e"]),
+            ""
+            if est is None
+            else f"{est:,.1f} [{_fmt(r['estimate_low_tco2e'])}, {_fmt(r['estimate_high_tco2e'])}]",
+            _fmt(r["corrected_direct_tco2e"]),
+            _fmt(r["cbam_default_direct_tco2e"]),
             f"{r['model_id']} {r['model_version']}" if r["model_id"] else "-",
         )
     out.print(table)
@@ -163,8 +198,9 @@ def evaluation_set_cmd(
 
     codes = [j.strip() for j in jurisdictions.split(",") if j.strip()]
     try:
-        path = write_evaluation_set(output, codes, records=records, seed=seed,
-                                    years=(start_year, end_year))
+        path = write_evaluation_set(
+            output, codes, records=records, seed=seed, years=(start_year, end_year)
+        )
     except (GenerateError, OSError) as exc:
         _fail(str(exc))
         return

@@ -58,14 +58,18 @@ def _token_out(name: str, token: str, as_json: bool, verb: str) -> None:
 
 
 def _info(t: TenantInfo) -> dict[str, object]:
-    return {"tenant_id": t.tenant_id, "created_at": t.created_at.isoformat(),
-            "revoked_at": t.revoked_at.isoformat() if t.revoked_at else None,
-            "active": t.active}
+    return {
+        "tenant_id": t.tenant_id,
+        "created_at": t.created_at.isoformat(),
+        "revoked_at": t.revoked_at.isoformat() if t.revoked_at else None,
+        "active": t.active,
+    }
 
 
 @tenant_app.command("add")
-def tenant_add(name: str, home: HomeOpt = None, database_url: DbOpt = None,
-               as_json: JsonOpt = False) -> None:
+def tenant_add(
+    name: str, home: HomeOpt = None, database_url: DbOpt = None, as_json: JsonOpt = False
+) -> None:
     """Create a tenant and print its API token (once)."""
     try:
         issued = _registry(home, database_url).add(name)
@@ -75,8 +79,9 @@ def tenant_add(name: str, home: HomeOpt = None, database_url: DbOpt = None,
 
 
 @tenant_app.command("rotate")
-def tenant_rotate(name: str, home: HomeOpt = None, database_url: DbOpt = None,
-                  as_json: JsonOpt = False) -> None:
+def tenant_rotate(
+    name: str, home: HomeOpt = None, database_url: DbOpt = None, as_json: JsonOpt = False
+) -> None:
     """Issue a new token; the old one is refused from now on."""
     try:
         issued = _registry(home, database_url).rotate(name)
@@ -86,8 +91,9 @@ def tenant_rotate(name: str, home: HomeOpt = None, database_url: DbOpt = None,
 
 
 @tenant_app.command("revoke")
-def tenant_revoke(name: str, home: HomeOpt = None, database_url: DbOpt = None,
-                  as_json: JsonOpt = False) -> None:
+def tenant_revoke(
+    name: str, home: HomeOpt = None, database_url: DbOpt = None, as_json: JsonOpt = False
+) -> None:
     """Revoke a tenant: its token is refused; its records stay stored."""
     try:
         info = _registry(home, database_url).revoke(name)
@@ -100,8 +106,7 @@ def tenant_revoke(name: str, home: HomeOpt = None, database_url: DbOpt = None,
 
 
 @tenant_app.command("list")
-def tenant_list(home: HomeOpt = None, database_url: DbOpt = None,
-                as_json: JsonOpt = False) -> None:
+def tenant_list(home: HomeOpt = None, database_url: DbOpt = None, as_json: JsonOpt = False) -> None:
     """List tenants (never their tokens)."""
     tenants = [_info(t) for t in _registry(home, database_url).list()]
     if as_json:
@@ -112,8 +117,9 @@ def tenant_list(home: HomeOpt = None, database_url: DbOpt = None,
         out.print(f"{t['tenant_id']}\t{state}\tcreated {t['created_at']}")
 
 
-def operator_token(home: HomeOpt = None, database_url: DbOpt = None,
-                   as_json: JsonOpt = False) -> None:
+def operator_token(
+    home: HomeOpt = None, database_url: DbOpt = None, as_json: JsonOpt = False
+) -> None:
     """Issue a new operator API token (replaces the previous one); printed once."""
     token = _registry(home, database_url).issue_operator_token().token
     if as_json:
@@ -134,8 +140,7 @@ def serve(
 
     from trust_node.api import create_app, load_api_settings
 
-    settings = load_api_settings(home=home, database_url=database_url, api_host=host,
-                                 api_port=port)
+    settings = load_api_settings(home=home, database_url=database_url, api_host=host, api_port=port)
     settings.ensure_home()
     app = create_app(settings)
     registry: TenantRegistry = app.state.services.registry

@@ -40,25 +40,51 @@ from trust_node.store import SqlRecordRepository
 
 MODEL_SUBDIR: Final = Path("models") / "current"
 PREDICT_COLUMNS: Final = (
-    "estimate_direct_tco2e", "estimate_low_tco2e", "estimate_high_tco2e",
+    "estimate_direct_tco2e",
+    "estimate_low_tco2e",
+    "estimate_high_tco2e",
     "corrected_direct_tco2e",
 )
 NO_MODEL_REASON: Final = "no model published on this node yet (GCDT_HOME/models/current is absent)"
 
 #: Columns of an estimate answer, in order (also the API schema's fields).
 ESTIMATE_COLUMNS: Final = (
-    "record_id", "version", "facility_id", "jurisdiction", "year", "sector", "product", "route",
+    "record_id",
+    "version",
+    "facility_id",
+    "jurisdiction",
+    "year",
+    "sector",
+    "product",
+    "route",
     "production_t",
-    "tier1_method", "tier1_direct_tco2e", "tier1_direct_complete",
-    "grid_factor_tco2e_per_mwh", "indirect_tco2e",
-    "model_id", "model_version", "model_hash", "model_reason",
-    "estimate_direct_tco2e", "estimate_low_tco2e", "estimate_high_tco2e",
-    "reported_direct_tco2e", "verified_direct_tco2e", "verification", "corrected_direct_tco2e",
-    "direct_basis", "direct_tco2e", "embedded_tco2e",
-    "specific_direct_tco2e_per_t", "specific_embedded_tco2e_per_t",
+    "tier1_method",
+    "tier1_direct_tco2e",
+    "tier1_direct_complete",
+    "grid_factor_tco2e_per_mwh",
+    "indirect_tco2e",
+    "model_id",
+    "model_version",
+    "model_hash",
+    "model_reason",
+    "estimate_direct_tco2e",
+    "estimate_low_tco2e",
+    "estimate_high_tco2e",
+    "reported_direct_tco2e",
+    "verified_direct_tco2e",
+    "verification",
+    "corrected_direct_tco2e",
+    "direct_basis",
+    "direct_tco2e",
+    "embedded_tco2e",
+    "specific_direct_tco2e_per_t",
+    "specific_embedded_tco2e_per_t",
     "tier1_specific_embedded_tco2e_per_t",
-    "cbam_default_direct_tco2e_per_t", "cbam_default_total_tco2e_per_t", "cbam_note",
-    "difference_direct_tco2e_per_t", "difference_total_tco2e_per_t",
+    "cbam_default_direct_tco2e_per_t",
+    "cbam_default_total_tco2e_per_t",
+    "cbam_note",
+    "difference_direct_tco2e_per_t",
+    "difference_total_tco2e_per_t",
 )
 
 
@@ -96,8 +122,7 @@ def _plain(frame: pd.DataFrame) -> list[dict[str, Any]]:
     clean = frame.astype(object).where(frame.notna(), None)
     out = []
     for row in clean.to_dict(orient="records"):
-        out.append({str(k): (v.item() if isinstance(v, np.generic) else v)
-                    for k, v in row.items()})
+        out.append({str(k): (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()})
     return out
 
 
@@ -117,10 +142,16 @@ def estimate_records(
     frame = records.reset_index(drop=True)
     tier1 = compute_tier1(frame)
     out = frame[[col for col in ESTIMATE_COLUMNS if col in frame.columns]].copy()
-    for col in ("tier1_method", "tier1_direct_tco2e", "tier1_direct_complete",
-                "grid_factor_tco2e_per_mwh", "indirect_tco2e",
-                "cbam_default_direct_tco2e_per_t", "cbam_default_total_tco2e_per_t",
-                "cbam_note"):
+    for col in (
+        "tier1_method",
+        "tier1_direct_tco2e",
+        "tier1_direct_complete",
+        "grid_factor_tco2e_per_mwh",
+        "indirect_tco2e",
+        "cbam_default_direct_tco2e_per_t",
+        "cbam_default_total_tco2e_per_t",
+        "cbam_note",
+    ):
         out[col] = tier1[col].to_numpy()
     out["tier1_specific_embedded_tco2e_per_t"] = tier1["specific_embedded_tco2e_per_t"].to_numpy()
     predicted = _predict(frame, current, register, asked_by)
@@ -137,8 +168,12 @@ def estimate_records(
     return out[list(ESTIMATE_COLUMNS)]
 
 
-def _predict(frame: pd.DataFrame, current: CurrentModel,
-             register: AccountabilityRegister | None, asked_by: str) -> pd.DataFrame:
+def _predict(
+    frame: pd.DataFrame,
+    current: CurrentModel,
+    register: AccountabilityRegister | None,
+    asked_by: str,
+) -> pd.DataFrame:
     if current.model is None or current.ref is None:
         return pd.DataFrame(np.nan, index=frame.index, columns=list(PREDICT_COLUMNS))
     if register is None:
@@ -157,9 +192,9 @@ def _predict(frame: pd.DataFrame, current: CurrentModel,
             f"{len(predicted)} rows for {len(frame)} records"
         )
     predicted = predicted.reset_index(drop=True)
-    output = dict(zip(
-        frame["record_id"].astype(str), _plain(predicted[list(PREDICT_COLUMNS)]), strict=True
-    ))
+    output = dict(
+        zip(frame["record_id"].astype(str), _plain(predicted[list(PREDICT_COLUMNS)]), strict=True)
+    )
     register.record(current.ref, _plain(model_input), output, asked_by=asked_by)
     return predicted
 
@@ -204,14 +239,16 @@ class EstimateService:
     def current_model(self) -> CurrentModel:
         return load_current_model(self.settings)
 
-    def for_tenant(self, tenant_id: str, *, asked_by: str,
-                   record_ids: list[str] | None = None) -> pd.DataFrame:
+    def for_tenant(
+        self, tenant_id: str, *, asked_by: str, record_ids: list[str] | None = None
+    ) -> pd.DataFrame:
         """Estimates for a tenant's latest records (or just ``record_ids`` of them)."""
         records = self.repository.latest(tenant_id)
         if record_ids is not None:
             records = records[records["record_id"].isin(record_ids)]
-        return estimate_records(records, self.current_model(), register=self.register,
-                                asked_by=asked_by)
+        return estimate_records(
+            records, self.current_model(), register=self.register, asked_by=asked_by
+        )
 
     def for_record(self, tenant_id: str, record_id: str, *, asked_by: str) -> dict[str, Any]:
         """One record's answer; a record of another tenant is simply not found."""
@@ -219,8 +256,9 @@ class EstimateService:
         frame = pd.DataFrame([record]).drop(columns=["ingest_id"], errors="ignore")
         for name in c.FLOAT_COLUMNS:
             frame[name] = frame[name].astype("float64")
-        rows = _plain(estimate_records(frame, self.current_model(), register=self.register,
-                                       asked_by=asked_by))
+        rows = _plain(
+            estimate_records(frame, self.current_model(), register=self.register, asked_by=asked_by)
+        )
         if not rows:
             raise RecordNotFoundError(f"record {record_id!r} not found")
         return rows[0]

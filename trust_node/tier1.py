@@ -14,9 +14,19 @@ from trust_node.errors import NodeError
 from trust_node.store import RecordRepository
 
 RECORD_COLUMNS = (
-    "record_id", "jurisdiction", "year", "sector", "product", "route", "production_t",
-    "tier1_method", "tier1_direct_tco2e", "indirect_tco2e", "embedded_tco2e",
-    "specific_embedded_tco2e_per_t", "cbam_default_direct_tco2e_per_t",
+    "record_id",
+    "jurisdiction",
+    "year",
+    "sector",
+    "product",
+    "route",
+    "production_t",
+    "tier1_method",
+    "tier1_direct_tco2e",
+    "indirect_tco2e",
+    "embedded_tco2e",
+    "specific_embedded_tco2e_per_t",
+    "cbam_default_direct_tco2e_per_t",
 )
 
 
@@ -34,8 +44,9 @@ def tier1_report(repository: RecordRepository, tenant_id: str | None = None) -> 
         raise NodeError("the store holds no records yet: run 'gcdt-node ingest FILE' first")
     result = compute_tier1(records)
     cells = summarise_cells(result, records)
-    merged = records[["record_id", "jurisdiction", "year", "sector", "product", "route",
-                      "production_t"]].join(result.drop(columns=["record_id"]))
+    merged = records[
+        ["record_id", "jurisdiction", "year", "sector", "product", "route", "production_t"]
+    ].join(result.drop(columns=["record_id"]))
     return Tier1Report(records=merged[[c for c in RECORD_COLUMNS if c in merged]], cells=cells)
 
 

@@ -71,7 +71,8 @@ class FederationConfig:
             model_id=get("model-id", str, base.model_id),
             seed=get("seed", int, base.seed),
             evaluation_set=Path(run_config["evaluation-set"])
-            if run_config.get("evaluation-set") else None,
+            if run_config.get("evaluation-set")
+            else None,
         )
 
     def to_run_config(self) -> dict[str, Any]:

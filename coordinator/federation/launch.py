@@ -97,14 +97,20 @@ class SuperLinkSpec:
                 raise LaunchError(f"{path} is missing: run `gcdt-coordinator init` first")
         return [
             _bin("flower-superlink"),
-            "--ssl-certfile", str(layout.tls_cert),
-            "--ssl-keyfile", str(layout.tls_key),
-            "--ssl-ca-certfile", str(layout.ca_cert),
+            "--ssl-certfile",
+            str(layout.tls_cert),
+            "--ssl-keyfile",
+            str(layout.tls_key),
+            "--ssl-ca-certfile",
+            str(layout.ca_cert),
             "--enable-supernode-auth",
             "--disable-runtime-dependency-installation",
-            "--database", str(self.database),
-            "--host", self.host,
-            "--port", str(self.port),
+            "--database",
+            str(self.database),
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
         ]
 
 
@@ -116,14 +122,20 @@ def is_listening(host: str, port: int, timeout: float = 0.5) -> bool:
         return False
 
 
-def start_superlink(spec: SuperLinkSpec, *, log_path: Path | None = None,
-                    ready_timeout_s: float = 30.0) -> subprocess.Popen[bytes]:
+def start_superlink(
+    spec: SuperLinkSpec, *, log_path: Path | None = None, ready_timeout_s: float = 30.0
+) -> subprocess.Popen[bytes]:
     """Start the SuperLink in the background; return once its port accepts connections."""
     env = flower_env(spec.home)
     log_path = log_path or spec.home / FLOWER_DIR / "superlink.log"
     log = log_path.open("ab")
-    proc = subprocess.Popen(spec.command(), env=env, stdout=log,  # noqa: S603 (our argv)
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(  # noqa: S603 (our argv)
+        spec.command(),
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + ready_timeout_s
     while not is_listening(spec.host, spec.port):
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -203,8 +215,12 @@ def write_app_dir(directory: Path, config: FederationConfig) -> Path:
 def _flwr(args: list[str], spec: SuperLinkSpec, timeout_s: float = 60.0) -> str:
     try:
         done = subprocess.run(  # noqa: S603 (argv built here, no shell)
-            [_bin("flwr"), *args], env=flower_env(spec.home), capture_output=True,
-            text=True, timeout=timeout_s, cwd=spec.home / FLOWER_DIR,
+            [_bin("flwr"), *args],
+            env=flower_env(spec.home),
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            cwd=spec.home / FLOWER_DIR,
         )
     except subprocess.TimeoutExpired as exc:
         raise LaunchError(f"flwr {' '.join(args[:2])} timed out after {timeout_s} s") from exc
@@ -241,24 +257,21 @@ def submit_run(spec: SuperLinkSpec, config: FederationConfig) -> int:
     write_connection(spec)
     with tempfile.TemporaryDirectory(prefix="gcdt-app-") as tmp:
         write_app_dir(Path(tmp), config)
-        body = _json_out(_flwr(["run", tmp, CONNECTION, "--format", "json"], spec,
-                               timeout_s=120.0))
+        body = _json_out(_flwr(["run", tmp, CONNECTION, "--format", "json"], spec, timeout_s=120.0))
     if not body.get("success") or body.get("run-id") is None:
         raise LaunchError(f"the SuperLink did not start the run: {body}")
     return int(body["run-id"])
 
 
 def run_status(spec: SuperLinkSpec, run_id: int) -> str:
-    body = _json_out(_flwr(["list", CONNECTION, "--run-id", str(run_id), "--format", "json"],
-                           spec))
+    body = _json_out(_flwr(["list", CONNECTION, "--run-id", str(run_id), "--format", "json"], spec))
     runs = body.get("runs") or []
     if not runs:
         raise LaunchError(f"the SuperLink does not know run {run_id}")
     return str(runs[0].get("status", ""))
 
 
-def wait_for_run(spec: SuperLinkSpec, run_id: int, timeout_s: float,
-                 poll_s: float = 10.0) -> str:
+def wait_for_run(spec: SuperLinkSpec, run_id: int, timeout_s: float, poll_s: float = 10.0) -> str:
     """Poll until the run finishes; return its final status (``finished:completed`` ...).
 
     Each poll starts a ``flwr`` process (seconds of CPU), so it polls sparingly.
@@ -270,6 +283,8 @@ def wait_for_run(spec: SuperLinkSpec, run_id: int, timeout_s: float,
             return status
         if time.monotonic() > deadline:
             _flwr(["stop", str(run_id), CONNECTION], spec)
-            raise LaunchError(f"run {run_id} did not finish within {timeout_s} s "
-                              f"(last status {status!r}); stopped it")
+            raise LaunchError(
+                f"run {run_id} did not finish within {timeout_s} s "
+                f"(last status {status!r}); stopped it"
+            )
         time.sleep(poll_s)

@@ -84,7 +84,7 @@ class EvaluationSet:
             "generator": self.generator,
             "method": MODEL_METHOD,
             "description": "synthetic facilities from the node data generator, never node "
-                           "data; regenerate from the seed to check the bytes",
+            "data; regenerate from the seed to check the bytes",
         }
 
 
@@ -103,31 +103,40 @@ def evaluation_section(model: PublishedModel, evaluation_set: EvaluationSet) -> 
     """The card's evaluation, exactly as ``gcdt-audit reproduce-eval`` recomputes it."""
     records, truth = read_evaluation_set(evaluation_set.data)
     predicted = model.predict(records)
-    estimates = {MODEL_METHOD: predicted["estimate_direct_tco2e"].to_numpy(dtype=float),
-                 **baseline_estimates(records)}
-    interval = (predicted["estimate_low_tco2e"].to_numpy(dtype=float),
-                predicted["estimate_high_tco2e"].to_numpy(dtype=float))
+    estimates = {
+        MODEL_METHOD: predicted["estimate_direct_tco2e"].to_numpy(dtype=float),
+        **baseline_estimates(records),
+    }
+    interval = (
+        predicted["estimate_low_tco2e"].to_numpy(dtype=float),
+        predicted["estimate_high_tco2e"].to_numpy(dtype=float),
+    )
     result = evaluate(records, truth, estimates, model=MODEL_METHOD, interval=interval)
     return {**result, "dataset": evaluation_set.dataset()}
 
 
 def round_claims(result: TrainingResult) -> list[dict[str, Any]]:
     return [
-        {"round": r.round, "status": r.status, "contributors": sorted(r.contributors),
-         "aggregate_sha256": r.aggregate_digest, "log_index": r.log_index}
+        {
+            "round": r.round,
+            "status": r.status,
+            "contributors": sorted(r.contributors),
+            "aggregate_sha256": r.aggregate_digest,
+            "log_index": r.log_index,
+        }
         for r in result.rounds
     ]
 
 
-def node_entries(result: TrainingResult, jurisdictions: Mapping[str, str]
-                 ) -> list[dict[str, Any]]:
+def node_entries(result: TrainingResult, jurisdictions: Mapping[str, str]) -> list[dict[str, Any]]:
     """One card entry per contributor of an accepted round, with its last signed report.
 
     The spend is the last one the node reported in any round of the run (a skipped round
     still spent privacy), which is also the last ``epsilon_spent`` the log holds for it.
     """
-    contributors = sorted({n for r in result.rounds if r.status == "accepted"
-                           for n in r.contributors})
+    contributors = sorted(
+        {n for r in result.rounds if r.status == "accepted" for n in r.contributors}
+    )
     last: dict[str, dict[str, float]] = {}
     for r in result.rounds:
         for node, report in r.reports.items():
@@ -139,33 +148,38 @@ def node_entries(result: TrainingResult, jurisdictions: Mapping[str, str]
             "epsilon_spent": last.get(node, {}).get(wire.EPSILON_SPENT),
             "epsilon_budget": last.get(node, {}).get(wire.EPSILON_BUDGET),
             "delta": last.get(node, {}).get(wire.DP_DELTA),
-            "rounds_contributed": sum(1 for r in result.rounds if r.status == "accepted"
-                                      and node in r.contributors),
+            "rounds_contributed": sum(
+                1 for r in result.rounds if r.status == "accepted" and node in r.contributors
+            ),
         }
         for node in contributors
     ]
 
 
-def footprints(result: TrainingResult, jurisdictions: Mapping[str, str]
-               ) -> list[dict[str, Any]]:
+def footprints(result: TrainingResult, jurisdictions: Mapping[str, str]) -> list[dict[str, Any]]:
     """Each node's training footprint summed over the rounds it reported one for."""
     nodes = sorted({n for r in result.rounds for n in r.reports})
     out = []
     for node in nodes:
         reports = [r.reports[node] for r in result.rounds if node in r.reports]
         measured = [p for p in reports if wire.ENERGY_KWH in p and wire.CO2_KG in p]
-        out.append({
-            "node_id": node,
-            "country_iso_code": jurisdictions.get(node),
-            "energy_kwh": sum(p[wire.ENERGY_KWH] for p in measured) if measured else None,
-            "co2_kg": sum(p[wire.CO2_KG] for p in measured) if measured else None,
-            "rounds_measured": len(measured),
-            "rounds_trained": len(reports),
-            "tool": FOOTPRINT_TOOL,
-            "reason": None if measured else
-            "the node reported no measurement (codecarbon unavailable, or its policy keeps "
-            "energy_kwh/co2_kg home)",
-        })
+        out.append(
+            {
+                "node_id": node,
+                "country_iso_code": jurisdictions.get(node),
+                "energy_kwh": sum(p[wire.ENERGY_KWH] for p in measured) if measured else None,
+                "co2_kg": sum(p[wire.CO2_KG] for p in measured) if measured else None,
+                "rounds_measured": len(measured),
+                "rounds_trained": len(reports),
+                "tool": FOOTPRINT_TOOL,
+                "reason": None
+                if measured
+                else (
+                    "the node reported no measurement (codecarbon unavailable, "
+                    "or its policy keeps energy_kwh/co2_kg home)"
+                ),
+            }
+        )
     return out
 
 
@@ -195,7 +209,7 @@ def build_model_card(
             "engine": "Flower deployment engine; coordinator-side round loop",
             "dp": "Opacus DP-SGD on every node, charged to its privacy ledger before training",
             "aggregation": "CKKS-encrypted weighted updates summed with the public context; "
-                           f"decrypted and signed by key holders, accepted at t = {config.t}",
+            f"decrypted and signed by key holders, accepted at t = {config.t}",
             "update_clip_norm": config.clip_norm,
             "quorum": config.quorum,
             "accepted_rounds": len(accepted),
@@ -203,15 +217,18 @@ def build_model_card(
             "seed": config.seed,
         },
         evaluation=evaluation,
-        interval={"nominal": NOMINAL_COVERAGE, "scale": 1.0,
-                  "method": "the network's variance head, not recalibrated (see evaluation "
-                            "coverage)"},
+        interval={
+            "nominal": NOMINAL_COVERAGE,
+            "scale": 1.0,
+            "method": "the network's variance head, not recalibrated (see evaluation coverage)",
+        },
         footprints=footprints(result, jurisdictions),
         data_scope={
             "records": "facility records of tenants whose current consent includes training, "
-                       "on the contributing nodes",
-            "jurisdictions": sorted({j for n, j in jurisdictions.items()
-                                     if any(n in r.contributors for r in accepted)}),
+            "on the contributing nodes",
+            "jurisdictions": sorted(
+                {j for n, j in jurisdictions.items() if any(n in r.contributors for r in accepted)}
+            ),
         },
     )
     if evaluation is None:
@@ -225,8 +242,9 @@ def build_model_card(
     }
 
 
-def publication_payload(config: FederationConfig, run_name: str, model: PublishedModel,
-                        result: TrainingResult) -> dict[str, Any]:
+def publication_payload(
+    config: FederationConfig, run_name: str, model: PublishedModel, result: TrainingResult
+) -> dict[str, Any]:
     """The ``publication`` log entry: hash, run, ``t`` and the signed attestations."""
     return {
         "model_id": model.model_id,
@@ -234,13 +252,15 @@ def publication_payload(config: FederationConfig, run_name: str, model: Publishe
         "content_hash": model.content_hash,
         "run": run_name,
         "t": config.t,
-        "attestations": {str(r.round): list(r.attestations) for r in result.rounds
-                         if r.status == "accepted"},
+        "attestations": {
+            str(r.round): list(r.attestations) for r in result.rounds if r.status == "accepted"
+        },
     }
 
 
-def model_files(model: PublishedModel, directory: Path,
-                evaluation_set: EvaluationSet | None) -> dict[str, bytes]:
+def model_files(
+    model: PublishedModel, directory: Path, evaluation_set: EvaluationSet | None
+) -> dict[str, bytes]:
     model.save(directory)
     if evaluation_set is not None:
         (directory / EVALUATION_SET_FILE).write_bytes(evaluation_set.data)
@@ -248,6 +268,12 @@ def model_files(model: PublishedModel, directory: Path,
 
 
 __all__: Sequence[str] = [
-    "EvaluationSet", "build_model_card", "evaluation_section", "footprints", "model_files",
-    "node_entries", "publication_payload", "round_claims",
+    "EvaluationSet",
+    "build_model_card",
+    "evaluation_section",
+    "footprints",
+    "model_files",
+    "node_entries",
+    "publication_payload",
+    "round_claims",
 ]

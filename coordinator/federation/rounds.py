@@ -48,6 +48,7 @@ EGRESS = "egress"  # field of a node reply holding what its egress guard release
 UPDATE_METHOD = "model_update"
 REFUSAL_METHOD = "round_refused"
 
+
 @dataclass
 class RoundOutcome:
     round: int
@@ -168,8 +169,7 @@ class FederatedTraining:
             if wire.REFUSAL in content.config_records:
                 body = _released(content.config_records[wire.REFUSAL])
                 try:
-                    who, _ = self._open(body, round_no, REFUSAL_METHOD, "metadata", (),
-                                        signers)
+                    who, _ = self._open(body, round_no, REFUSAL_METHOD, "metadata", (), signers)
                 except SubmissionRejectedError as exc:
                     outcome.rejected.append((f"flower:{src}", str(exc)))
                     continue
@@ -191,8 +191,14 @@ class FederatedTraining:
                 continue
             try:
                 submission = self.summer.check(claimed, src, data)
-                node, metadata = self._open(body, round_no, UPDATE_METHOD,
-                                            "ciphertext_update", (submission.vector,), signers)
+                node, metadata = self._open(
+                    body,
+                    round_no,
+                    UPDATE_METHOD,
+                    "ciphertext_update",
+                    (submission.vector,),
+                    signers,
+                )
             except SubmissionRejectedError as exc:
                 outcome.rejected.append((claimed, str(exc)))
                 continue
@@ -217,26 +223,42 @@ class FederatedTraining:
         for node, reason in outcome.rejected:
             self.log.append(
                 "refusal",
-                {"event": "submission_rejected", "run": self.run_name, "round": round_no,
-                 "node_id": node, "reason": reason},
+                {
+                    "event": "submission_rejected",
+                    "run": self.run_name,
+                    "round": round_no,
+                    "node_id": node,
+                    "reason": reason,
+                },
             )
         for node, reason in outcome.refused:
             self.log.append(
                 "refusal",
-                {"event": "node_refused_round", "run": self.run_name, "round": round_no,
-                 "node_id": node, "reason": reason},
+                {
+                    "event": "node_refused_round",
+                    "run": self.run_name,
+                    "round": round_no,
+                    "node_id": node,
+                    "reason": reason,
+                },
             )
         outcome.contributors = [s.node for s in submissions]
         if len(submissions) < self.config.quorum:
             entry = self.log.append(
                 "round",
-                {"event": "round_skipped", "run": self.run_name, "round": round_no,
-                 "valid_updates": len(submissions), "quorum": self.config.quorum,
-                 "nodes_asked": len(nodes)},
+                {
+                    "event": "round_skipped",
+                    "run": self.run_name,
+                    "round": round_no,
+                    "valid_updates": len(submissions),
+                    "quorum": self.config.quorum,
+                    "nodes_asked": len(nodes),
+                },
             )
             outcome.log_index = entry.index
-            logger.warning("round %d skipped: %d < quorum %d", round_no, len(submissions),
-                           self.config.quorum)
+            logger.warning(
+                "round %d skipped: %d < quorum %d", round_no, len(submissions), self.config.quorum
+            )
             return outcome
 
         total = self.summer.sum(submissions)
@@ -248,8 +270,13 @@ class FederatedTraining:
             outcome.status = "not_attested"
             entry = self.log.append(
                 "round",
-                {"event": "round_not_attested", "run": self.run_name, "round": round_no,
-                 "aggregate_sha256": outcome.aggregate_digest, "reason": str(exc)},
+                {
+                    "event": "round_not_attested",
+                    "run": self.run_name,
+                    "round": round_no,
+                    "aggregate_sha256": outcome.aggregate_digest,
+                    "reason": str(exc),
+                },
             )
             outcome.log_index = entry.index
             return outcome
@@ -259,9 +286,13 @@ class FederatedTraining:
             outcome.status = "not_attested"
             entry = self.log.append(
                 "round",
-                {"event": "round_not_attested", "run": self.run_name, "round": round_no,
-                 "aggregate_sha256": outcome.aggregate_digest,
-                 "reason": f"attested total weight {weight} is not positive"},
+                {
+                    "event": "round_not_attested",
+                    "run": self.run_name,
+                    "round": round_no,
+                    "aggregate_sha256": outcome.aggregate_digest,
+                    "reason": f"attested total weight {weight} is not positive",
+                },
             )
             outcome.log_index = entry.index
             return outcome
@@ -300,8 +331,12 @@ class FederatedTraining:
             }
         )
         messages = [
-            Message(RecordDict({wire.SUM: cfg}), dst_node_id=node, message_type=wire.ATTEST,
-                    group_id=group)
+            Message(
+                RecordDict({wire.SUM: cfg}),
+                dst_node_id=node,
+                message_type=wire.ATTEST,
+                group_id=group,
+            )
             for node in nodes
         ]
         replies = self.grid.send_and_receive(messages, timeout=self.config.attest_timeout_s)
@@ -372,11 +407,22 @@ class FederatedTraining:
             )
         if vectors and metadata.get("key_id") != self.summer.key.key_id:
             raise SubmissionRejectedError(f"envelope of {who!r} names another key")
-        summary = summarize(method=method, outbound_kind=kind, round_id=round_no,
-                            ciphertexts=vectors, metadata=metadata)
+        summary = summarize(
+            method=method,
+            outbound_kind=kind,
+            round_id=round_no,
+            ciphertexts=vectors,
+            metadata=metadata,
+        )
         try:
-            open_request(envelope, summary, signers, nonce_store=self.nonces,
-                         expected_signer_id=who, current_round=round_no)
+            open_request(
+                envelope,
+                summary,
+                signers,
+                nonce_store=self.nonces,
+                expected_signer_id=who,
+                current_round=round_no,
+            )
         except GovernanceError as exc:
             raise SubmissionRejectedError(f"envelope of {who!r} refused: {exc}") from exc
         return who, dict(metadata)

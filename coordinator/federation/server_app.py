@@ -46,8 +46,9 @@ from open_models.published import PublishedModel
 def run_training(grid: Grid, config: FederationConfig, run_name: str) -> TrainingResult:
     home = config.coordinator_home
     # read before training: a bad evaluation set must not cost a run
-    evaluation_set = (EvaluationSet.read(config.evaluation_set)
-                      if config.evaluation_set is not None else None)
+    evaluation_set = (
+        EvaluationSet.read(config.evaluation_set) if config.evaluation_set is not None else None
+    )
     engine = open_engine(load_settings(home=home))
     store = CoordinatorStore(engine)
     keys = load_trust_keys(store)
@@ -72,25 +73,59 @@ def run_training(grid: Grid, config: FederationConfig, run_name: str) -> Trainin
     accepted = [r for r in result.rounds if r.status == "accepted"]
     if accepted:
         jurisdictions = {n.node_id: n.jurisdiction for n in store.nodes(status=None)}
-        publish(grid, config, log, ModelRegistry(engine), run_name, version, spec,
-                unflatten(result.weights, layout), result, jurisdictions, evaluation_set)
+        publish(
+            grid,
+            config,
+            log,
+            ModelRegistry(engine),
+            run_name,
+            version,
+            spec,
+            unflatten(result.weights, layout),
+            result,
+            jurisdictions,
+            evaluation_set,
+        )
     engine.dispose()
     return result
 
 
-def publish(grid: Grid, config: FederationConfig, log: TransparencyLog,
-            registry: ModelRegistry, run_name: str, version: str, spec: FeatureSpec,
-            weights: dict[str, np.ndarray], result: TrainingResult,
-            jurisdictions: dict[str, str], evaluation_set: EvaluationSet | None) -> None:
-    card = build_model_card(config=config, run_name=run_name, version=version, spec=spec,
-                            weights=weights, result=result, jurisdictions=jurisdictions,
-                            evaluation_set=evaluation_set)
+def publish(
+    grid: Grid,
+    config: FederationConfig,
+    log: TransparencyLog,
+    registry: ModelRegistry,
+    run_name: str,
+    version: str,
+    spec: FeatureSpec,
+    weights: dict[str, np.ndarray],
+    result: TrainingResult,
+    jurisdictions: dict[str, str],
+    evaluation_set: EvaluationSet | None,
+) -> None:
+    card = build_model_card(
+        config=config,
+        run_name=run_name,
+        version=version,
+        spec=spec,
+        weights=weights,
+        result=result,
+        jurisdictions=jurisdictions,
+        evaluation_set=evaluation_set,
+    )
     model = PublishedModel(config.model_id, version, weights, feature_spec=spec, card=card)
     with tempfile.TemporaryDirectory() as tmp:
         files = model_files(model, Path(tmp), evaluation_set)
     entry = log.append("publication", publication_payload(config, run_name, model, result))
-    registry.register(model_id=model.model_id, version=version, content_hash=model.content_hash,
-                      log_index=entry.index, run=run_name, card=card, files=files)
+    registry.register(
+        model_id=model.model_id,
+        version=version,
+        content_hash=model.content_hash,
+        log_index=entry.index,
+        run=run_name,
+        card=card,
+        files=files,
+    )
     log.tree_head()
     files.pop(EVALUATION_SET_FILE, None)  # nodes get the model; the set is for auditors
     record = ConfigRecord(
@@ -104,8 +139,7 @@ def publish(grid: Grid, config: FederationConfig, log: TransparencyLog,
         }
     )
     messages = [
-        Message(RecordDict({wire.PUBLISHED: record}), dst_node_id=node,
-                message_type=wire.PUBLISH)
+        Message(RecordDict({wire.PUBLISHED: record}), dst_node_id=node, message_type=wire.PUBLISH)
         for node in sorted(grid.get_node_ids())
     ]
     grid.send_and_receive(messages, timeout=config.attest_timeout_s)

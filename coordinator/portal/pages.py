@@ -104,9 +104,7 @@ def model(request: Request, model_id: str, version: str, svc: Service) -> HTMLRe
         card.get("compute_footprint") if isinstance(card.get("compute_footprint"), dict) else {}
     )
     others = {k: v for k, v in card.items() if k not in CARD_SECTIONS}
-    files = [
-        name for name in sorted(m.files) if name in MODEL_FILES or name.endswith(".json")
-    ]
+    files = [name for name in sorted(m.files) if name in MODEL_FILES or name.endswith(".json")]
     return _render(
         request,
         "model.html",
@@ -150,9 +148,7 @@ def benchmark(request: Request, benchmark_id: str, svc: Service) -> HTMLResponse
         {k for c in b.get("cells") or [] for k in c if k[:1] == "p" and k[1:].isdigit()},
         key=lambda k: int(k[1:]),
     )
-    return _render(
-        request, "benchmark.html", b=b, percentiles=percentiles, plot=benchmark_plot(b)
-    )
+    return _render(request, "benchmark.html", b=b, percentiles=percentiles, plot=benchmark_plot(b))
 
 
 @router.get("/nodes", response_class=HTMLResponse)
@@ -200,9 +196,7 @@ def rounds(request: Request, svc: Service) -> HTMLResponse:
 
 
 @router.get("/log", response_class=HTMLResponse)
-def log(
-    request: Request, svc: Service, start: Annotated[int, Query(ge=0)] = 0
-) -> HTMLResponse:
+def log(request: Request, svc: Service, start: Annotated[int, Query(ge=0)] = 0) -> HTMLResponse:
     size = svc.size()
     heads = svc.tree_heads()
     consistency = None

@@ -146,8 +146,11 @@ class TransparencyService:
             payload = json.loads(r.payload)
             payload["cells"] = [_with_cbam(c) for c in payload.get("cells") or []]
             out.append(
-                {**payload, "log_index": int(r.log_index),
-                 "published_at": r.published_at.isoformat()}
+                {
+                    **payload,
+                    "log_index": int(r.log_index),
+                    "published_at": r.published_at.isoformat(),
+                }
             )
         return out
 
@@ -291,8 +294,13 @@ class TransparencyService:
                 for name, data in sorted(model.files.items()):
                     zf.writestr(f"{base}/{name}", data)
                 manifest["models"].append(
-                    {"model_id": m.model_id, "version": m.version, "path": base,
-                     "content_hash": m.content_hash, "log_index": m.log_index}
+                    {
+                        "model_id": m.model_id,
+                        "version": m.version,
+                        "path": base,
+                        "content_hash": m.content_hash,
+                        "log_index": m.log_index,
+                    }
                 )
             for b in self.benchmarks():
                 path = f"benchmarks/{b['benchmark_id']}.json"

@@ -82,15 +82,28 @@ class ModelRegistry:
         card: dict[str, Any],
         files: dict[str, bytes],
     ) -> RegisteredModel:
-        row = RegisteredModel(model_id, version, content_hash, log_index, run,
-                              dt.datetime.now(dt.UTC), dict(card), dict(files))
+        row = RegisteredModel(
+            model_id,
+            version,
+            content_hash,
+            log_index,
+            run,
+            dt.datetime.now(dt.UTC),
+            dict(card),
+            dict(files),
+        )
         try:
             with self.engine.begin() as conn:
                 conn.execute(
                     published_models.insert().values(
-                        model_id=model_id, version=version, content_hash=content_hash,
-                        log_index=log_index, run=run, published_at=row.published_at,
-                        card=json.dumps(card, sort_keys=True), files=_pack(files),
+                        model_id=model_id,
+                        version=version,
+                        content_hash=content_hash,
+                        log_index=log_index,
+                        run=run,
+                        published_at=row.published_at,
+                        card=json.dumps(card, sort_keys=True),
+                        files=_pack(files),
                     )
                 )
         except IntegrityError as exc:
@@ -108,18 +121,29 @@ class ModelRegistry:
         with self.engine.connect() as conn:
             row = conn.execute(query).first()
         if row is None:
-            raise RegistryError(f"no published model {model_id!r}"
-                                + (f" version {version!r}" if version else ""))
-        return RegisteredModel(row.model_id, row.version, row.content_hash, row.log_index,
-                               row.run, row.published_at, json.loads(row.card),
-                               _unpack(row.files))
+            raise RegistryError(
+                f"no published model {model_id!r}" + (f" version {version!r}" if version else "")
+            )
+        return RegisteredModel(
+            row.model_id,
+            row.version,
+            row.content_hash,
+            row.log_index,
+            row.run,
+            row.published_at,
+            json.loads(row.card),
+            _unpack(row.files),
+        )
 
     def list(self) -> list[tuple[str, str, str, int]]:
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(published_models.c.model_id, published_models.c.version,
-                       published_models.c.content_hash, published_models.c.log_index)
-                .order_by(published_models.c.published_at)
+                select(
+                    published_models.c.model_id,
+                    published_models.c.version,
+                    published_models.c.content_hash,
+                    published_models.c.log_index,
+                ).order_by(published_models.c.published_at)
             ).all()
         return [(r[0], r[1], r[2], int(r[3])) for r in rows]
 

@@ -14,10 +14,14 @@ from governance.audit_models.report import ModelReport
 from governance.audit_models.sources import entry_payload
 
 
-def check_card(entries: list[dict[str, Any]], card: dict[str, Any],
-               run_rounds: Mapping[int, list[dict[str, Any]]],
-               accepted: Mapping[int, dict[str, Any]], jurisdictions: Mapping[str, str],
-               report: ModelReport) -> None:
+def check_card(
+    entries: list[dict[str, Any]],
+    card: dict[str, Any],
+    run_rounds: Mapping[int, list[dict[str, Any]]],
+    accepted: Mapping[int, dict[str, Any]],
+    jurisdictions: Mapping[str, str],
+    report: ModelReport,
+) -> None:
     """Compare the card's rounds, nodes and privacy spend with the log; failures into report."""
     contributors = {
         str(n) for e in accepted.values() for n in entry_payload(e).get("contributors") or []
@@ -39,11 +43,17 @@ def check_card(entries: list[dict[str, Any]], card: dict[str, Any],
                 report.fail("card-rounds", where, f"log_index {idx!r} is not an entry of the log")
                 continue
             p = entry_payload(entries[idx])
-            if entries[idx].get("kind") != "round" or p.get("round") != r or \
-                    p.get("event") != f"round_{status}":
-                report.fail("card-rounds", where,
-                            f"entry {idx} is not round {r} {status} "
-                            f"(it is {entries[idx].get('kind')} {p.get('event')})")
+            if (
+                entries[idx].get("kind") != "round"
+                or p.get("round") != r
+                or p.get("event") != f"round_{status}"
+            ):
+                report.fail(
+                    "card-rounds",
+                    where,
+                    f"entry {idx} is not round {r} {status} "
+                    f"(it is {entries[idx].get('kind')} {p.get('event')})",
+                )
                 continue
             if status == "accepted":
                 for key in ("contributors", "aggregate_sha256"):
@@ -51,49 +61,70 @@ def check_card(entries: list[dict[str, Any]], card: dict[str, Any],
                     if key == "contributors":
                         claimed, logged = sorted(claimed or []), sorted(logged or [])
                     if claimed != logged:
-                        report.fail("card-rounds", where,
-                                    f"{key}: card claims {claimed}, log entry {idx} has {logged}")
+                        report.fail(
+                            "card-rounds",
+                            where,
+                            f"{key}: card claims {claimed}, log entry {idx} has {logged}",
+                        )
         if claimed_accepted != set(accepted):
-            report.fail("card-rounds", "card.rounds",
-                        f"card claims accepted rounds {sorted(claimed_accepted)}, the log "
-                        f"accepted {sorted(accepted)}")
+            report.fail(
+                "card-rounds",
+                "card.rounds",
+                f"card claims accepted rounds {sorted(claimed_accepted)}, the log "
+                f"accepted {sorted(accepted)}",
+            )
     fed = card.get("federation")
     if not isinstance(fed, dict):
         if not isinstance(claims, list):
-            report.fail("card-unverifiable", "card",
-                        "the card states neither rounds nor federation nodes")
+            report.fail(
+                "card-unverifiable", "card", "the card states neither rounds nor federation nodes"
+            )
         return
     count = fed.get("rounds")
     if count is not None and count != len(run_rounds):
-        report.fail("card-rounds", "card.federation.rounds",
-                    f"card claims {count} rounds, the log has {len(run_rounds)} for this run")
+        report.fail(
+            "card-rounds",
+            "card.federation.rounds",
+            f"card claims {count} rounds, the log has {len(run_rounds)} for this run",
+        )
     nodes = [n for n in fed.get("nodes") or [] if isinstance(n, dict)]
     named = {str(n.get("node_id")) for n in nodes}
     if named != contributors:
-        report.fail("card-nodes", "card.federation.nodes",
-                    f"card names nodes {sorted(named)}, the log's accepted rounds had "
-                    f"contributors {sorted(contributors)}")
+        report.fail(
+            "card-nodes",
+            "card.federation.nodes",
+            f"card names nodes {sorted(named)}, the log's accepted rounds had "
+            f"contributors {sorted(contributors)}",
+        )
     for n in nodes:
         node = str(n.get("node_id"))
         where = f"card.federation.nodes[{node}]"
         enrolled = jurisdictions.get(node)
         if enrolled is not None and n.get("jurisdiction") != enrolled:
-            report.fail("card-nodes", where,
-                        f"jurisdiction {n.get('jurisdiction')!r}, enrolled as {enrolled!r}")
+            report.fail(
+                "card-nodes",
+                where,
+                f"jurisdiction {n.get('jurisdiction')!r}, enrolled as {enrolled!r}",
+            )
         spent, budget = n.get("epsilon_spent"), n.get("epsilon_budget")
         if not isinstance(spent, int | float) or isinstance(spent, bool) or spent <= 0:
-            report.fail("card-privacy", where,
-                        f"epsilon_spent {spent!r}: DP training must state a positive spend")
+            report.fail(
+                "card-privacy",
+                where,
+                f"epsilon_spent {spent!r}: DP training must state a positive spend",
+            )
         elif isinstance(budget, int | float) and spent > budget + 1e-9:
             report.fail("card-privacy", where, f"epsilon_spent {spent} exceeds budget {budget}")
         runs = {
             str(entry_payload(e)["run"]) for e in accepted.values() if entry_payload(e).get("run")
         }
         logged = _logged_spend(entries, node, runs)
-        if logged is not None and isinstance(spent, int | float) and \
-                not math.isclose(logged, float(spent), rel_tol=1e-9):
-            report.fail("card-privacy", where,
-                        f"epsilon_spent {spent}, the log records {logged}")
+        if (
+            logged is not None
+            and isinstance(spent, int | float)
+            and not math.isclose(logged, float(spent), rel_tol=1e-9)
+        ):
+            report.fail("card-privacy", where, f"epsilon_spent {spent}, the log records {logged}")
 
 
 def _logged_spend(entries: list[dict[str, Any]], node: str, runs: set[str]) -> float | None:

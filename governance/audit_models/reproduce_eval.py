@@ -93,8 +93,11 @@ def reproduce_evaluation(model_dir: Path, report: ModelReport) -> dict[str, Any]
     evaluation = model.card.get("evaluation")
     dataset = evaluation.get("dataset") if isinstance(evaluation, dict) else None
     if not isinstance(dataset, dict) or not isinstance(dataset.get("file"), str):
-        report.fail("no-evaluation-set", "card.evaluation.dataset",
-                    "the card names no published evaluation set")
+        report.fail(
+            "no-evaluation-set",
+            "card.evaluation.dataset",
+            "the card names no published evaluation set",
+        )
         return None
     name = dataset["file"]
     path = model_dir / name
@@ -104,20 +107,28 @@ def reproduce_evaluation(model_dir: Path, report: ModelReport) -> dict[str, Any]
     data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     if digest != dataset.get("sha256"):
-        report.fail("evaluation-set-hash", name,
-                    f"file hashes to {digest}, the card pins {dataset.get('sha256')}")
+        report.fail(
+            "evaluation-set-hash",
+            name,
+            f"file hashes to {digest}, the card pins {dataset.get('sha256')}",
+        )
         return None
     records, truth = read_evaluation_set(data)
     method = str(dataset.get("method") or "model")
     predicted = model.predict(records)
-    estimates = {method: predicted["estimate_direct_tco2e"].to_numpy(dtype=float),
-                 **baseline_estimates(records)}
-    interval = (predicted["estimate_low_tco2e"].to_numpy(dtype=float),
-                predicted["estimate_high_tco2e"].to_numpy(dtype=float))
+    estimates = {
+        method: predicted["estimate_direct_tco2e"].to_numpy(dtype=float),
+        **baseline_estimates(records),
+    }
+    interval = (
+        predicted["estimate_low_tco2e"].to_numpy(dtype=float),
+        predicted["estimate_high_tco2e"].to_numpy(dtype=float),
+    )
     recomputed = evaluate(records, truth, estimates, model=method, interval=interval)
     published = {k: v for k, v in evaluation.items() if k != "dataset"}
-    _compare(published, json.loads(json.dumps(recomputed, default=_plain_json)), "evaluation",
-             report)
+    _compare(
+        published, json.loads(json.dumps(recomputed, default=_plain_json)), "evaluation", report
+    )
     return recomputed
 
 
@@ -132,8 +143,11 @@ def _compare(published: Any, recomputed: Any, where: str, report: ModelReport) -
             return
         for key, value in published.items():
             if key not in recomputed:
-                report.fail("evaluation-unreproducible", f"{where}.{key}",
-                            "published but not produced by the evaluation")
+                report.fail(
+                    "evaluation-unreproducible",
+                    f"{where}.{key}",
+                    "published but not produced by the evaluation",
+                )
                 continue
             _compare(value, recomputed[key], f"{where}.{key}", report)
         return
@@ -147,16 +161,21 @@ def _compare(published: Any, recomputed: Any, where: str, report: ModelReport) -
     a, b = _as_number(published), _as_number(recomputed)
     if a is not None or b is not None:
         same = (a is None and b is None) or (
-            a is not None and b is not None
-            and ((math.isnan(a) and math.isnan(b))
-                 or math.isclose(a, b, rel_tol=EVAL_RTOL, abs_tol=EVAL_ATOL))
+            a is not None
+            and b is not None
+            and (
+                (math.isnan(a) and math.isnan(b))
+                or math.isclose(a, b, rel_tol=EVAL_RTOL, abs_tol=EVAL_ATOL)
+            )
         )
         if not same:
-            report.fail("evaluation-mismatch", where,
-                        f"published {published!r}, recomputed {recomputed!r}")
+            report.fail(
+                "evaluation-mismatch", where, f"published {published!r}, recomputed {recomputed!r}"
+            )
     elif published != recomputed:
-        report.fail("evaluation-mismatch", where,
-                    f"published {published!r}, recomputed {recomputed!r}")
+        report.fail(
+            "evaluation-mismatch", where, f"published {published!r}, recomputed {recomputed!r}"
+        )
 
 
 def _as_number(value: Any) -> float | None:

@@ -79,11 +79,13 @@ def load_export(directory: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     return out[0], out[1]
 
 
-def model_directory(directory: Path, manifest: Mapping[str, Any], model_id: str,
-                    version: str | None) -> tuple[Path, str]:
+def model_directory(
+    directory: Path, manifest: Mapping[str, Any], model_id: str, version: str | None
+) -> tuple[Path, str]:
     """(directory, version) of the model in the export; the latest version if none given."""
     found = [
-        m for m in manifest.get("models") or []
+        m
+        for m in manifest.get("models") or []
         if m.get("model_id") == model_id and (version is None or m.get("version") == version)
     ]
     if not found:

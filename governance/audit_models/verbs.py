@@ -37,9 +37,17 @@ VersionOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 
-def _run(model_id: str, export: Path | None, portal: str | None, version: str | None,
-         as_json: bool, title: str, body: Any, strict: bool = False,
-         reproduced: bool = False) -> None:
+def _run(
+    model_id: str,
+    export: Path | None,
+    portal: str | None,
+    version: str | None,
+    as_json: bool,
+    title: str,
+    body: Any,
+    strict: bool = False,
+    reproduced: bool = False,
+) -> None:
     from governance.audit_cli import _emit
 
     report = ModelReport(model_id, version)
@@ -50,8 +58,11 @@ def _run(model_id: str, export: Path | None, portal: str | None, version: str | 
             report = body(bundle, model_dir, version)
     except (ModelAuditInputError, BundleFormatError) as exc:
         problem = {"code": "input-unreadable", "where": "", "message": str(exc)}
-        _emit({"ok": False, "unreadable": True, "summary": str(exc), "problems": [problem]},
-              as_json=as_json, title=title)
+        _emit(
+            {"ok": False, "unreadable": True, "summary": str(exc), "problems": [problem]},
+            as_json=as_json,
+            title=title,
+        )
         return
     data = report.to_json(strict)
     if strict:
@@ -74,8 +85,10 @@ def _run(model_id: str, export: Path | None, portal: str | None, version: str | 
             data["summary"] += "; UNCHECKED: " + "; ".join(report.unchecked)
     else:
         first = data["problems"][0]
-        data["summary"] = (f"{len(data['problems'])} problem(s); first: {first['code']} at "
-                           f"{first['where']}: {first['message']}")
+        data["summary"] = (
+            f"{len(data['problems'])} problem(s); first: {first['code']} at "
+            f"{first['where']}: {first['message']}"
+        )
     _emit(data, as_json=as_json, title=title)
 
 
@@ -84,8 +97,10 @@ def verify_model_cmd(
     export: ExportOpt = None,
     portal: PortalOpt = None,
     version: VersionOpt = None,
-    strict: Annotated[bool, typer.Option(
-        "--strict", help="Fail when attestation signatures cannot be re-checked.")] = False,
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Fail when attestation signatures cannot be re-checked."),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Verify a published model: weights hash in the log, t attestations, card claims."""
@@ -121,12 +136,23 @@ def reproduce_eval_cmd(
             except OpenModelsError:
                 actual = None
             if actual is not None and actual != report.content_hash:
-                report.fail("hash-not-logged", f"entry {pub['index']}",
-                            f"the files hash to {actual}, the log published {report.content_hash}")
+                report.fail(
+                    "hash-not-logged",
+                    f"entry {pub['index']}",
+                    f"the files hash to {actual}, the log published {report.content_hash}",
+                )
         return report
 
-    _run(model_id, export, portal, version, as_json, f"evaluation of {model_id}", body,
-         reproduced=True)
+    _run(
+        model_id,
+        export,
+        portal,
+        version,
+        as_json,
+        f"evaluation of {model_id}",
+        body,
+        reproduced=True,
+    )
 
 
 def register(app: typer.Typer) -> None:

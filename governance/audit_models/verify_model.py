@@ -24,8 +24,9 @@ from governance.translog import LogEntry, verify_bundle
 from governance.translog.records import canonical
 
 
-def _key_holders(entries: list[dict[str, Any]], before: int) -> tuple[dict[str, bytes],
-                                                                      dict[str, str]]:
+def _key_holders(
+    entries: list[dict[str, Any]], before: int
+) -> tuple[dict[str, bytes], dict[str, str]]:
     """(key holder -> identity key, node -> jurisdiction) as enrolled before ``before``."""
     holders: dict[str, bytes] = {}
     jurisdictions: dict[str, str] = {}
@@ -55,8 +56,13 @@ def _included(entries: list[dict[str, Any]], bundle: Mapping[str, Any], index: i
         return f"entry {index} is not covered by the latest signed tree head (size {size})"
     try:
         leaves = [
-            LogEntry(int(e["index"]), str(e["kind"]), int(e["timestamp_ms"]),
-                     canonical(e.get("payload"), "payload"), b"").computed_leaf_hash()
+            LogEntry(
+                int(e["index"]),
+                str(e["kind"]),
+                int(e["timestamp_ms"]),
+                canonical(e.get("payload"), "payload"),
+                b"",
+            ).computed_leaf_hash()
             for e in entries[:size]
         ]
     except (KeyError, TypeError, ValueError) as exc:
@@ -70,30 +76,38 @@ def _included(entries: list[dict[str, Any]], bundle: Mapping[str, Any], index: i
 
     try:
         proof = merkle.inclusion_proof(merkle.reader_from(perfect), index, size)
-        merkle.verify_inclusion(index, size, leaves[index], proof,
-                                bytes.fromhex(str(head.get("root_hash"))))
+        merkle.verify_inclusion(
+            index, size, leaves[index], proof, bytes.fromhex(str(head.get("root_hash")))
+        )
     except (merkle.MerkleError, ValueError) as exc:
         return f"inclusion proof of entry {index} fails: {exc}"
     return None
 
 
-def find_publication(entries: list[dict[str, Any]], report: ModelReport,
-                     version: str | None) -> dict[str, Any] | None:
+def find_publication(
+    entries: list[dict[str, Any]], report: ModelReport, version: str | None
+) -> dict[str, Any] | None:
     """The last ``publication`` entry for the report's model (and version), or a failure."""
     found = [
-        e for e in entries
-        if e.get("kind") == "publication" and entry_payload(e).get("model_id") == report.model_id
+        e
+        for e in entries
+        if e.get("kind") == "publication"
+        and entry_payload(e).get("model_id") == report.model_id
         and (version is None or entry_payload(e).get("version") == version)
     ]
     if not found:
-        report.fail("not-in-log", "log",
-                    f"no publication entry for model {report.model_id} version {version}")
+        report.fail(
+            "not-in-log",
+            "log",
+            f"no publication entry for model {report.model_id} version {version}",
+        )
         return None
     return found[-1]
 
 
-def verify_model(bundle: Mapping[str, Any], model_dir: Path, model_id: str,
-                 version: str | None = None) -> ModelReport:
+def verify_model(
+    bundle: Mapping[str, Any], model_dir: Path, model_id: str, version: str | None = None
+) -> ModelReport:
     report = ModelReport(model_id, version)
     log_report = verify_bundle(bundle)  # BundleFormatError: unreadable
     for p in log_report.problems:
@@ -109,13 +123,18 @@ def verify_model(bundle: Mapping[str, Any], model_dir: Path, model_id: str,
     report.content_hash = str(payload.get("content_hash"))
     if model is not None:
         if (model.model_id, model.version) != (model_id, report.version):
-            report.fail("model-identity", "model.json",
-                        f"files are {model.model_id} {model.version}, the log entry "
-                        f"{index} publishes {model_id} {report.version}")
+            report.fail(
+                "model-identity",
+                "model.json",
+                f"files are {model.model_id} {model.version}, the log entry "
+                f"{index} publishes {model_id} {report.version}",
+            )
         if model.content_hash != report.content_hash:
-            report.fail("hash-not-logged", f"entry {index}",
-                        f"the files hash to {model.content_hash}, the log published "
-                        f"{report.content_hash}")
+            report.fail(
+                "hash-not-logged",
+                f"entry {index}",
+                f"the files hash to {model.content_hash}, the log published {report.content_hash}",
+            )
     why = _included(entries, bundle, index)
     if why:
         report.fail("not-included", f"entry {index}", why)
@@ -124,24 +143,33 @@ def verify_model(bundle: Mapping[str, Any], model_dir: Path, model_id: str,
     return report
 
 
-def _check_rounds_and_attestations(entries: list[dict[str, Any]], payload: dict[str, Any],
-                                   pub_index: int, card: dict[str, Any],
-                                   report: ModelReport) -> None:
+def _check_rounds_and_attestations(
+    entries: list[dict[str, Any]],
+    payload: dict[str, Any],
+    pub_index: int,
+    card: dict[str, Any],
+    report: ModelReport,
+) -> None:
     run = payload.get("run") or card.get("run")
     holders, jurisdictions = _key_holders(entries, pub_index)
     t = payload.get("t", card.get("t", (card.get("federation") or {}).get("t")))
     if isinstance(t, int) and not isinstance(t, bool) and t >= 1:
         report.t = t
     else:
-        report.fail("t-unpublished", f"entry {pub_index}",
-                    "neither the publication nor the card states t (attestations required)")
+        report.fail(
+            "t-unpublished",
+            f"entry {pub_index}",
+            "neither the publication nor the card states t (attestations required)",
+        )
     run_rounds: dict[int, list[dict[str, Any]]] = {}
     for e in entries[:pub_index]:
         p = entry_payload(e)
         if e.get("kind") == "round" and p.get("run") == run and isinstance(p.get("round"), int):
             run_rounds.setdefault(p["round"], []).append(e)
     accepted = {
-        r: e for r, es in run_rounds.items() for e in es
+        r: e
+        for r, es in run_rounds.items()
+        for e in es
         if entry_payload(e).get("event") == "round_accepted"
     }
     report.rounds = sorted(accepted)
@@ -152,7 +180,12 @@ def _check_rounds_and_attestations(entries: list[dict[str, Any]], payload: dict[
     signers_all: set[str] = set()
     for round_no, entry in sorted(accepted.items()):
         signers = _check_round_attestations(
-            entries[:pub_index], entry, str(run), round_no, holders, report,
+            entries[:pub_index],
+            entry,
+            str(run),
+            round_no,
+            holders,
+            report,
             None if envelopes is None else envelopes.get(str(round_no)),
         )
         signers_all |= signers
@@ -160,35 +193,52 @@ def _check_rounds_and_attestations(entries: list[dict[str, Any]], payload: dict[
     check_card(entries, card, run_rounds, accepted, jurisdictions, report)
 
 
-def _check_round_attestations(entries: list[dict[str, Any]], round_entry: dict[str, Any],
-                              run: str, round_no: int, holders: Mapping[str, bytes],
-                              report: ModelReport, envelopes: Any) -> set[str]:
+def _check_round_attestations(
+    entries: list[dict[str, Any]],
+    round_entry: dict[str, Any],
+    run: str,
+    round_no: int,
+    holders: Mapping[str, bytes],
+    report: ModelReport,
+    envelopes: Any,
+) -> set[str]:
     rp = entry_payload(round_entry)
     where = f"round {round_no} (entry {round_entry['index']})"
     subject = f"model-update:{run}:{round_no}"
     digest = f"sha256:{rp.get('aggregate_sha256')}"
     logged = [
-        entry_payload(e) for e in entries
-        if e.get("kind") == "attestation" and entry_payload(e).get("subject_id") == subject
+        entry_payload(e)
+        for e in entries
+        if e.get("kind") == "attestation"
+        and entry_payload(e).get("subject_id") == subject
         and entry_payload(e).get("ciphertext_digest") == digest
     ]
     signers = {str(p.get("signer_id")) for p in logged}
     for outsider in sorted(signers - set(holders)):
-        report.fail("attestation-not-key-holder", where,
-                    f"{outsider} attested but is not a key holder enrolled in the log")
+        report.fail(
+            "attestation-not-key-holder",
+            where,
+            f"{outsider} attested but is not a key holder enrolled in the log",
+        )
     valid = signers & set(holders)
     if report.t is not None and len(valid) < report.t:
-        report.fail("attestations-below-t", where,
-                    f"{len(valid)} attestation(s) by enrolled key holders in the log, "
-                    f"t = {report.t}")
+        report.fail(
+            "attestations-below-t",
+            where,
+            f"{len(valid)} attestation(s) by enrolled key holders in the log, t = {report.t}",
+        )
     if sorted(str(s) for s in rp.get("attested_by") or []) != sorted(signers):
-        report.fail("attested-by-mismatch", where,
-                    f"the round names {sorted(rp.get('attested_by') or [])} as attesters, "
-                    f"the log's attestation entries {sorted(signers)}")
+        report.fail(
+            "attested-by-mismatch",
+            where,
+            f"the round names {sorted(rp.get('attested_by') or [])} as attesters, "
+            f"the log's attestation entries {sorted(signers)}",
+        )
     if envelopes is None:
         report.unchecked.append(
             f"{where}: attestation signatures not re-checkable (the publication carries no "
-            "signed envelopes)")
+            "signed envelopes)"
+        )
         return valid
     logged_sha = {(str(p.get("signer_id")), str(p.get("envelope_sha256"))) for p in logged}
     good: set[str] = set()
@@ -196,22 +246,36 @@ def _check_round_attestations(entries: list[dict[str, Any]], round_entry: dict[s
     for raw in envelopes if isinstance(envelopes, list) else []:
         try:
             env = Envelope.from_json(raw)
-            att = read_attestation(env, holders, nonce_store=None, subject_id=subject,
-                                   round_id=round_no, digest=digest, max_age=None)
+            att = read_attestation(
+                env,
+                holders,
+                nonce_store=None,
+                subject_id=subject,
+                round_id=round_no,
+                digest=digest,
+                max_age=None,
+            )
         except (EnvelopeError, AttestationError, ValueError) as exc:
             report.fail("attestation-invalid", where, f"a published attestation fails: {exc}")
             continue
         sha = hashlib.sha256(env.to_bytes()).hexdigest()
         if (att.signer_id, sha) not in logged_sha:
-            report.fail("attestation-not-logged", where,
-                        f"{att.signer_id}'s signed attestation is not the one logged")
+            report.fail(
+                "attestation-not-logged",
+                where,
+                f"{att.signer_id}'s signed attestation is not the one logged",
+            )
             continue
         good.add(att.signer_id)
         values.add(att.values)
     if len(values) > 1:
-        report.fail("attestations-disagree", where,
-                    "the signed attestations carry different values")
+        report.fail(
+            "attestations-disagree", where, "the signed attestations carry different values"
+        )
     if report.t is not None and len(good) < report.t:
-        report.fail("attestations-below-t", where,
-                    f"{len(good)} valid signed attestation(s) published, t = {report.t}")
+        report.fail(
+            "attestations-below-t",
+            where,
+            f"{len(good)} valid signed attestation(s) published, t = {report.t}",
+        )
     return good

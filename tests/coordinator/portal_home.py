@@ -74,37 +74,64 @@ def _enrol(store: CoordinatorStore, log: TransparencyLog, nodes: dict[str, Ident
     for i, (node_id, ident) in enumerate(nodes.items()):
         transport = Identity.generate(f"{node_id}-transport").public_key
         holder = node_id in KEY_HOLDERS
-        store.register_node(node_id=node_id, jurisdiction=NODES[node_id],
-                            identity_public_key=ident.public_key, transport_public_key=transport,
-                            cert_serial=0x100 + i, key_holder=holder)
-        log.append("enrolment", {
-            "node_id": node_id, "jurisdiction": NODES[node_id],
-            "identity_public_key": ident.public_key.hex(), "transport_public_key": transport.hex(),
-            "certificate_serial": f"{0x100 + i:x}", "key_holder": holder,
-        })
+        store.register_node(
+            node_id=node_id,
+            jurisdiction=NODES[node_id],
+            identity_public_key=ident.public_key,
+            transport_public_key=transport,
+            cert_serial=0x100 + i,
+            key_holder=holder,
+        )
+        log.append(
+            "enrolment",
+            {
+                "node_id": node_id,
+                "jurisdiction": NODES[node_id],
+                "identity_public_key": ident.public_key.hex(),
+                "transport_public_key": transport.hex(),
+                "certificate_serial": f"{0x100 + i:x}",
+                "key_holder": holder,
+            },
+        )
 
 
-def _statistics(store: CoordinatorStore, log: TransparencyLog, key: CkksKey,
-                nodes: dict[str, Identity], records: dict[str, pd.DataFrame]) -> str:
+def _statistics(
+    store: CoordinatorStore,
+    log: TransparencyLog,
+    key: CkksKey,
+    nodes: dict[str, Identity],
+    records: dict[str, pd.DataFrame],
+) -> str:
     service = StatisticsService(store, log, key.public(), PublicationThresholds(k=3, m=2, t=T))
     terms = service.open_round(years=(2022, 2023), epsilon=20.0, delta=DELTA)
     ledger = PrivacyLedger(InMemoryLedgerStore())
     for node_id, ident in nodes.items():
-        release = prepare_release(terms, key=key.public(), ledger=ledger, node_id=node_id,
-                                  period="2026", budget=(100.0, DELTA),
-                                  load_records=lambda n=node_id: records[n])
+        release = prepare_release(
+            terms,
+            key=key.public(),
+            ledger=ledger,
+            node_id=node_id,
+            period="2026",
+            budget=(100.0, DELTA),
+            load_records=lambda n=node_id: records[n],
+        )
         envelope = seal(ident, "statistics_submission", terms.round_id, {"n": node_id})
         service.accept_submission(terms.round_id, node_id, envelope, [release.vector])
     request = service.request_decryption(terms.round_id)
     for node_id in KEY_HOLDERS:
         service.accept_attestation(
-            request.request_id, attest_statistics(nodes[node_id], key, terms, request.vector))
+            request.request_id, attest_statistics(nodes[node_id], key, terms, request.vector)
+        )
     return str(service.publish(terms.round_id)["benchmark_id"])
 
 
-def _train(log: TransparencyLog, key: CkksKey, nodes: dict[str, Identity],
-           records: dict[str, pd.DataFrame], rounds: int
-           ) -> tuple[np.ndarray, list[dict[str, Any]], dict[str, list[Any]], dict[str, float]]:
+def _train(
+    log: TransparencyLog,
+    key: CkksKey,
+    nodes: dict[str, Identity],
+    records: dict[str, pd.DataFrame],
+    rounds: int,
+) -> tuple[np.ndarray, list[dict[str, Any]], dict[str, list[Any]], dict[str, float]]:
     spec = FeatureSpec()
     layout = weight_layout(spec)
     weights = flatten(initial_weights(spec, 0), layout)
@@ -114,58 +141,120 @@ def _train(log: TransparencyLog, key: CkksKey, nodes: dict[str, Identity],
     spent: dict[str, float] = {}
     holders = {n: nodes[n].public_key for n in KEY_HOLDERS}
     for round_no in range(1, rounds + 1):
-        log.append("round", {"event": "round_started", "run": RUN, "round": round_no,
-                             "model_id": MODEL_ID, "nodes_asked": len(nodes), "quorum": 2})
+        log.append(
+            "round",
+            {
+                "event": "round_started",
+                "run": RUN,
+                "round": round_no,
+                "model_id": MODEL_ID,
+                "nodes_asked": len(nodes),
+                "quorum": 2,
+            },
+        )
         vectors = []
         for i, node_id in enumerate(nodes):
-            privacy = DpSpec(ledger=ledger, node_id=node_id, period="2026",
-                             budget=Budget(EPSILON_BUDGET, DELTA),
-                             rounds_remaining=rounds - round_no + 1, noise_seed=i)
-            result = train_local(unflatten(weights, layout), records[node_id],
-                                 TrainConfig(epochs=1, seed=i), privacy)
+            privacy = DpSpec(
+                ledger=ledger,
+                node_id=node_id,
+                period="2026",
+                budget=Budget(EPSILON_BUDGET, DELTA),
+                rounds_remaining=rounds - round_no + 1,
+                noise_seed=i,
+            )
+            result = train_local(
+                unflatten(weights, layout), records[node_id], TrainConfig(epochs=1, seed=i), privacy
+            )
             spent[node_id] = result.epsilon_spent
             n = float(result.num_examples)
             vector = encrypt(key.public(), [*(result.update * n).tolist(), n])
             vectors.append(vector)
             digest = hashlib.sha256(vector.to_bytes()).hexdigest()
-            log.append("submission_digest", {"run": RUN, "round": round_no, "node_id": node_id,
-                                             "ciphertext_sha256": digest,
-                                             "key_id": vector.key_id, "length": vector.length})
+            log.append(
+                "submission_digest",
+                {
+                    "run": RUN,
+                    "round": round_no,
+                    "node_id": node_id,
+                    "ciphertext_sha256": digest,
+                    "key_id": vector.key_id,
+                    "length": vector.length,
+                },
+            )
         total = add_all(key.public(), vectors)
         aggregate = hashlib.sha256(total.to_bytes()).hexdigest()
         subject = f"model-update:{RUN}:{round_no}"
-        signed = [attest(nodes[h], key, total, subject_id=subject, round_id=round_no)
-                  for h in KEY_HOLDERS]
-        outcome = collect_matching(signed, holders, t=T, subject_id=subject, round_id=round_no,
-                                   key_id=total.key_id, digest="sha256:" + aggregate, log=log,
-                                   max_age=None)
+        signed = [
+            attest(nodes[h], key, total, subject_id=subject, round_id=round_no) for h in KEY_HOLDERS
+        ]
+        outcome = collect_matching(
+            signed,
+            holders,
+            t=T,
+            subject_id=subject,
+            round_id=round_no,
+            key_id=total.key_id,
+            digest="sha256:" + aggregate,
+            log=log,
+            max_age=None,
+        )
         values = np.asarray(outcome.floats())
         weights = weights + values[:-1] / values[-1]
-        entry = log.append("round", {
-            "event": "round_accepted", "run": RUN, "round": round_no,
-            "contributors": sorted(nodes), "aggregate_sha256": aggregate,
-            "attested_by": sorted(outcome.signer_ids()), "total_weight": float(values[-1]),
-        })
-        claims.append({"round": round_no, "status": "accepted", "contributors": sorted(nodes),
-                       "aggregate_sha256": aggregate, "log_index": entry.index})
+        entry = log.append(
+            "round",
+            {
+                "event": "round_accepted",
+                "run": RUN,
+                "round": round_no,
+                "contributors": sorted(nodes),
+                "aggregate_sha256": aggregate,
+                "attested_by": sorted(outcome.signer_ids()),
+                "total_weight": float(values[-1]),
+            },
+        )
+        claims.append(
+            {
+                "round": round_no,
+                "status": "accepted",
+                "contributors": sorted(nodes),
+                "aggregate_sha256": aggregate,
+                "log_index": entry.index,
+            }
+        )
         envelopes[str(round_no)] = [a.envelope.to_json() for a in outcome.agreeing]
     return weights, claims, envelopes, spent
 
 
-def evaluation_section(model: PublishedModel, eval_records: pd.DataFrame,
-                       truth: pd.DataFrame, dataset: dict[str, Any]) -> dict[str, Any]:
+def evaluation_section(
+    model: PublishedModel, eval_records: pd.DataFrame, truth: pd.DataFrame, dataset: dict[str, Any]
+) -> dict[str, Any]:
     predicted = model.predict(eval_records)
-    estimates = {"model": predicted["estimate_direct_tco2e"].to_numpy(dtype=float),
-                 **baseline_estimates(eval_records)}
-    result = evaluate(eval_records, truth, estimates, model="model",
-                      interval=(predicted["estimate_low_tco2e"].to_numpy(dtype=float),
-                                predicted["estimate_high_tco2e"].to_numpy(dtype=float)))
+    estimates = {
+        "model": predicted["estimate_direct_tco2e"].to_numpy(dtype=float),
+        **baseline_estimates(eval_records),
+    }
+    result = evaluate(
+        eval_records,
+        truth,
+        estimates,
+        model="model",
+        interval=(
+            predicted["estimate_low_tco2e"].to_numpy(dtype=float),
+            predicted["estimate_high_tco2e"].to_numpy(dtype=float),
+        ),
+    )
     return {**result, "dataset": dataset}
 
 
-def publish_model(world_log: TransparencyLog, registry: ModelRegistry, weights: np.ndarray,
-                  card: dict[str, Any], version: str, publication: dict[str, Any],
-                  eval_bytes: bytes) -> tuple[PublishedModel, dict[str, Any]]:
+def publish_model(
+    world_log: TransparencyLog,
+    registry: ModelRegistry,
+    weights: np.ndarray,
+    card: dict[str, Any],
+    version: str,
+    publication: dict[str, Any],
+    eval_bytes: bytes,
+) -> tuple[PublishedModel, dict[str, Any]]:
     """Publish like the ServerApp does, with the evaluation set beside the model files."""
     layout = weight_layout(FeatureSpec())
     bare = PublishedModel(MODEL_ID, version, unflatten(weights, layout), card={})
@@ -178,11 +267,23 @@ def publish_model(world_log: TransparencyLog, registry: ModelRegistry, weights: 
         model.save(Path(tmp))
         (Path(tmp) / EVALUATION_SET_FILE).write_bytes(eval_bytes)
         files = {p.name: p.read_bytes() for p in sorted(Path(tmp).iterdir())}
-    payload = {"model_id": MODEL_ID, "version": version, "content_hash": model.content_hash,
-               "run": RUN, **publication}
+    payload = {
+        "model_id": MODEL_ID,
+        "version": version,
+        "content_hash": model.content_hash,
+        "run": RUN,
+        **publication,
+    }
     entry = world_log.append("publication", payload)
-    registry.register(model_id=MODEL_ID, version=version, content_hash=model.content_hash,
-                      log_index=entry.index, run=RUN, card=dict(model.card), files=files)
+    registry.register(
+        model_id=MODEL_ID,
+        version=version,
+        content_hash=model.content_hash,
+        log_index=entry.index,
+        run=RUN,
+        card=dict(model.card),
+        files=files,
+    )
     world_log.tree_head()
     return model, payload
 
@@ -204,17 +305,21 @@ def make_portal_home(home: Path, *, rounds: int = 2) -> PortalWorld:
     nodes = {node_id: Identity.generate(node_id) for node_id in NODES}
     _enrol(store, log, nodes)
     key = CkksKey.create()
-    data = generate(list(NODES.values()), records=120, seed=5, start_year=2022,
-                    end_year=2023).records
+    data = generate(
+        list(NODES.values()), records=120, seed=5, start_year=2022, end_year=2023
+    ).records
     data.loc[data.index[0], "production_t"] = CANARY_PRODUCTION
     data["record_id"] = "private-" + data["record_id"]  # distinct from the evaluation set's
     records = {n: data[data["jurisdiction"] == j].copy() for n, j in NODES.items()}
     benchmark_id = _statistics(store, log, key, nodes, records)
     weights, claims, envelopes, spent = _train(log, key, nodes, records, rounds)
-    generated = generate(list(NODES.values()), records=30, seed=99, start_year=2023,
-                         end_year=2023)
-    eval_bytes = evaluation_set_bytes(generated.records, generated.truth, seed=99,
-                                      generator="trust_node.generate (seed 99, 30/jurisdiction)")
+    generated = generate(list(NODES.values()), records=30, seed=99, start_year=2023, end_year=2023)
+    eval_bytes = evaluation_set_bytes(
+        generated.records,
+        generated.truth,
+        seed=99,
+        generator="trust_node.generate (seed 99, 30/jurisdiction)",
+    )
     card = {
         "card_version": "gcdt-model-card/1",
         "model": {"model_id": MODEL_ID, "version": RUN, "parameters": int(weights.size)},
@@ -224,22 +329,45 @@ def make_portal_home(home: Path, *, rounds: int = 2) -> PortalWorld:
         "data_scope": {"records": "facility records of consenting tenants on the nodes"},
         "federation": {
             "rounds": rounds,
-            "nodes": [{"node_id": n, "jurisdiction": NODES[n],
-                       "labelled_records": int(records[n]["verified_direct_tco2e"].notna().sum()),
-                       "epsilon_spent": spent[n], "delta": DELTA,
-                       "epsilon_budget": EPSILON_BUDGET} for n in nodes],
+            "nodes": [
+                {
+                    "node_id": n,
+                    "jurisdiction": NODES[n],
+                    "labelled_records": int(records[n]["verified_direct_tco2e"].notna().sum()),
+                    "epsilon_spent": spent[n],
+                    "delta": DELTA,
+                    "epsilon_budget": EPSILON_BUDGET,
+                }
+                for n in nodes
+            ],
         },
-        "evaluation": {"dataset": {
-            "file": EVALUATION_SET_FILE, "sha256": hashlib.sha256(eval_bytes).hexdigest(),
-            "seed": 99, "generator": "trust_node.generate", "method": "model",
-            "description": "synthetic facilities from the demo-data generator"}},
-        "compute_footprint": {"per_node": [], "total": {"energy_kwh": None, "co2_kg": None,
-                                                        "measured_nodes": 0, "unmeasured": []}},
+        "evaluation": {
+            "dataset": {
+                "file": EVALUATION_SET_FILE,
+                "sha256": hashlib.sha256(eval_bytes).hexdigest(),
+                "seed": 99,
+                "generator": "trust_node.generate",
+                "method": "model",
+                "description": "synthetic facilities from the demo-data generator",
+            }
+        },
+        "compute_footprint": {
+            "per_node": [],
+            "total": {"energy_kwh": None, "co2_kg": None, "measured_nodes": 0, "unmeasured": []},
+        },
     }
-    model, payload = publish_model(log, ModelRegistry(engine), weights, card, RUN,
-                                   {"t": T, "attestations": envelopes}, eval_bytes)
-    return PortalWorld(home, settings, log, identity, nodes, key, model, RUN, benchmark_id,
-                       records, payload)
+    model, payload = publish_model(
+        log,
+        ModelRegistry(engine),
+        weights,
+        card,
+        RUN,
+        {"t": T, "attestations": envelopes},
+        eval_bytes,
+    )
+    return PortalWorld(
+        home, settings, log, identity, nodes, key, model, RUN, benchmark_id, records, payload
+    )
 
 
 _SHARED: dict[str, PortalWorld] = {}
@@ -275,8 +403,13 @@ class PortalServer:
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=self.port,
-                                log_level="warning", lifespan="off")
+        config = uvicorn.Config(
+            create_app(settings),
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            lifespan="off",
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

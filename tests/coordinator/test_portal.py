@@ -107,8 +107,14 @@ def test_node_registry_serves_ids_jurisdictions_public_keys_only(
     nodes = client.get("/api/nodes").json()
     assert {n["node_id"] for n in nodes} == set(world.nodes)
     for n in nodes:
-        assert set(n) == {"node_id", "jurisdiction", "identity_public_key",
-                          "transport_public_key", "key_holder", "status"}
+        assert set(n) == {
+            "node_id",
+            "jurisdiction",
+            "identity_public_key",
+            "transport_public_key",
+            "key_holder",
+            "status",
+        }
         assert n["identity_public_key"] == world.nodes[n["node_id"]].public_key.hex()
 
 
@@ -132,13 +138,23 @@ def test_log_proofs_and_bundle_verify(client: TestClient) -> None:
     head = log["latest_tree_head"]
     root = bytes.fromhex(head["root_hash"])
     proof = client.get("/api/log/proofs/inclusion", params={"index": 3}).json()
-    verify_inclusion(3, proof["tree_size"], bytes.fromhex(proof["leaf_hash"]),
-                     [bytes.fromhex(h) for h in proof["path"]], root)
+    verify_inclusion(
+        3,
+        proof["tree_size"],
+        bytes.fromhex(proof["leaf_hash"]),
+        [bytes.fromhex(h) for h in proof["path"]],
+        root,
+    )
     entry = client.get("/api/log/entries/3").json()
     assert entry["leaf_hash"] == proof["leaf_hash"]
     c = client.get("/api/log/proofs/consistency", params={"old_size": 2}).json()
-    verify_consistency(2, c["new_size"], bytes.fromhex(c["old_root_hash"]), root,
-                       [bytes.fromhex(h) for h in c["path"]])
+    verify_consistency(
+        2,
+        c["new_size"],
+        bytes.fromhex(c["old_root_hash"]),
+        root,
+        [bytes.fromhex(h) for h in c["path"]],
+    )
     assert verify_bundle(client.get("/api/log/bundle").json()).ok
     bad = client.get("/api/log/proofs/inclusion", params={"index": 10**6})
     assert bad.status_code == 400 and bad.json()["title"] == "Bad request"
@@ -150,8 +166,12 @@ def test_export_holds_bundle_manifest_models_and_benchmarks(
     with zipfile.ZipFile(io.BytesIO(client.get("/api/export").content)) as zf:
         names = set(zf.namelist())
         manifest = json.loads(zf.read("manifest.json"))
-    assert {"log-bundle.json", "nodes.json", f"benchmarks/{world.benchmark_id}.json",
-            f"models/{MODEL_ID}/{world.version}/weights.safetensors"} <= names
+    assert {
+        "log-bundle.json",
+        "nodes.json",
+        f"benchmarks/{world.benchmark_id}.json",
+        f"models/{MODEL_ID}/{world.version}/weights.safetensors",
+    } <= names
     assert any(m["content_hash"] == world.model.content_hash for m in manifest["models"])
 
 
@@ -160,8 +180,14 @@ def test_portal_is_read_only_and_serves_no_secret_or_record_value(
 ) -> None:
     size = client.get("/api/log").json()["size"]
     bodies = crawl(client)
-    for extra in ("/api/log/bundle", "/api/export", "/api/privacy", "/api/rounds",
-                  "/api/benchmarks", "/api/log/entries?start=0&limit=500"):
+    for extra in (
+        "/api/log/bundle",
+        "/api/export",
+        "/api/privacy",
+        "/api/rounds",
+        "/api/benchmarks",
+        "/api/log/entries?start=0&limit=500",
+    ):
         bodies[extra] = client.get(extra).content
     assert {"/", "/models", "/benchmarks", "/nodes", "/rounds", "/log"} <= set(bodies)
     # Zips are compressed: search their members too.
@@ -174,9 +200,11 @@ def test_portal_is_read_only_and_serves_no_secret_or_record_value(
         "coordinator key (base64 body)": b"".join(coordinator_key.splitlines()[1:2]),
     }
     for node_id, ident in world.nodes.items():
-        raw = ident.private_key.private_bytes(serialization.Encoding.Raw,
-                                              serialization.PrivateFormat.Raw,
-                                              serialization.NoEncryption())
+        raw = ident.private_key.private_bytes(
+            serialization.Encoding.Raw,
+            serialization.PrivateFormat.Raw,
+            serialization.NoEncryption(),
+        )
         secrets[f"{node_id} private key (hex)"] = raw.hex().encode()
         secrets[f"{node_id} private key (base64)"] = base64.b64encode(raw)
     canary = f"{CANARY_PRODUCTION}".encode()
@@ -196,7 +224,7 @@ def test_pages_have_headings_captions_and_text_alternatives(
 ) -> None:
     page = client.get(f"/models/{MODEL_ID}/{world.version}").text
     assert "<h1>" in page and page.count("<caption>") >= 3
-    assert 'role="img"' in page and "<title id=\"model-error-title\">" in page
+    assert 'role="img"' in page and '<title id="model-error-title">' in page
     # The chart's numbers are in the table beside it.
     mae = world.model.card["evaluation"]["overall"]["model"]["mae_tco2e_per_t"]
     assert f"{mae:.4g}" in page

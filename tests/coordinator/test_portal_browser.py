@@ -86,14 +86,25 @@ def test_every_link_resolves_and_plots_render(
                 assert status < 400, f"{target} (linked from {url}) -> {status}"
             else:
                 pages.append(target)
-    for path in ("/", "/models", "/benchmarks", "/nodes", "/rounds", "/log", "/api/export",
-                 f"/models/{MODEL_ID}/{world.version}", f"/benchmarks/{world.benchmark_id}",
-                 "/api/log/bundle"):
+    for path in (
+        "/",
+        "/models",
+        "/benchmarks",
+        "/nodes",
+        "/rounds",
+        "/log",
+        "/api/export",
+        f"/models/{MODEL_ID}/{world.version}",
+        f"/benchmarks/{world.benchmark_id}",
+        "/api/log/bundle",
+    ):
         assert server.url + path in visited, f"{path} is not linked from the portal"
 
-    for path, chart in ((f"/benchmarks/{world.benchmark_id}", "benchmark-intensity"),
-                        (f"/models/{MODEL_ID}/{world.version}", "model-error"),
-                        ("/rounds", "privacy-spend")):
+    for path, chart in (
+        (f"/benchmarks/{world.benchmark_id}", "benchmark-intensity"),
+        (f"/models/{MODEL_ID}/{world.version}", "model-error"),
+        ("/rounds", "privacy-spend"),
+    ):
         page.goto(server.url + path)
         svg = page.locator(f"svg#{chart}")
         assert svg.count() == 1, f"{path}: no {chart} chart"

@@ -29,19 +29,22 @@ class Federation:
     key_id: str
 
 
-def make_federation(tmp: Path, *, nodes: int = 3, records: int = 60,
-                    key_holders: int = 2, epsilon: float = 8.0) -> Federation:
+def make_federation(
+    tmp: Path, *, nodes: int = 3, records: int = 60, key_holders: int = 2, epsilon: float = 8.0
+) -> Federation:
     node_ids = [f"node-{i}" for i in range(nodes)]
     with running_trust(tmp, node_ids, node_ids[:key_holders]) as trust:
         key_id = ""
         for index, state in enumerate(trust.nodes.values()):
             policy = state.node_policy
             budget = policy.privacy_budget.model_copy(update={"epsilon": epsilon})
-            policy = policy.model_copy(update={"consent": Consent(default=("training",)),
-                                               "privacy_budget": budget})
+            policy = policy.model_copy(
+                update={"consent": Consent(default=("training",)), "privacy_budget": budget}
+            )
             write_policy(policy, state.layout.node_policy, state.identity)
-            data = generate([JURISDICTIONS[index % len(JURISDICTIONS)]], records=records,
-                            seed=index)
+            data = generate(
+                [JURISDICTIONS[index % len(JURISDICTIONS)]], records=records, seed=index
+            )
             repo = SqlRecordRepository.from_url(state.settings.database_url)
             repo.add_batch(OPERATOR_TENANT, data.records, source="test", sha256="0" * 64)
             repo.engine.dispose()

@@ -54,18 +54,55 @@ def test_two_rounds_over_superlink_and_supernodes(
     port = ["--port", str(spec.port)]
     for home in fed.node_homes:
         _, public = ensure_auth_key(home)
-        _cli("gcdt-coordinator", "register-supernode", str(public), "--name", home.name,
-             "--home", str(fed.coordinator_home), *port)
+        _cli(
+            "gcdt-coordinator",
+            "register-supernode",
+            str(public),
+            "--name",
+            home.name,
+            "--home",
+            str(fed.coordinator_home),
+            *port,
+        )
     for home in fed.node_homes:
         log = (home / "flower" / "supernode.log").open("ab")
-        argv = [_script("gcdt-node"), "supernode", "--superlink", spec.address,
-                "--port", str(free_port()), "--home", str(home)]
-        processes.append(subprocess.Popen(argv, env=_env(), stdout=log,
-                                          stderr=subprocess.STDOUT, start_new_session=True))
-    out = _cli("gcdt-coordinator", "train", "--rounds", "2", "--quorum", "2", "--t", "2",
-               "--min-nodes", "2", "--round-timeout", "90", "--timeout", str(RUN_TIMEOUT_S),
-               "--home", str(fed.coordinator_home), *port, "--json",
-               timeout=RUN_TIMEOUT_S + 60, logs=(fed.coordinator_home, fed.node_homes))
+        argv = [
+            _script("gcdt-node"),
+            "supernode",
+            "--superlink",
+            spec.address,
+            "--port",
+            str(free_port()),
+            "--home",
+            str(home),
+        ]
+        processes.append(
+            subprocess.Popen(
+                argv, env=_env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        )
+    out = _cli(
+        "gcdt-coordinator",
+        "train",
+        "--rounds",
+        "2",
+        "--quorum",
+        "2",
+        "--t",
+        "2",
+        "--min-nodes",
+        "2",
+        "--round-timeout",
+        "90",
+        "--timeout",
+        str(RUN_TIMEOUT_S),
+        "--home",
+        str(fed.coordinator_home),
+        *port,
+        "--json",
+        timeout=RUN_TIMEOUT_S + 60,
+        logs=(fed.coordinator_home, fed.node_homes),
+    )
     result = json.loads(out)
     assert result["status"] == "finished:completed"
     run_id = result["run_id"]
@@ -73,8 +110,14 @@ def test_two_rounds_over_superlink_and_supernodes(
     engine = open_engine(load_settings(home=fed.coordinator_home))
     [(model_id, version, content_hash, log_index)] = ModelRegistry(engine).list()
     assert version == f"run-{run_id}"
-    assert result["published"] == [{"model_id": model_id, "version": version,
-                                    "content_hash": content_hash, "log_index": log_index}]
+    assert result["published"] == [
+        {
+            "model_id": model_id,
+            "version": version,
+            "content_hash": content_hash,
+            "log_index": log_index,
+        }
+    ]
     for home in fed.node_homes:
         installed = PublishedModel.load(home / "models" / "current")
         assert (installed.model_id, installed.content_hash) == (model_id, content_hash)
@@ -95,10 +138,17 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _cli(name: str, *args: str, timeout: float = 60.0,
-         logs: tuple[Path, list[Path]] | None = None) -> str:
-    done = subprocess.run([_script(name), *args], env=_env(), capture_output=True, text=True,
-                          timeout=timeout, check=False)
+def _cli(
+    name: str, *args: str, timeout: float = 60.0, logs: tuple[Path, list[Path]] | None = None
+) -> str:
+    done = subprocess.run(
+        [_script(name), *args],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
     detail = _logs(*logs) if logs else ""
     assert done.returncode == 0, f"{name} {args[0]}: {done.stdout}{done.stderr}\n{detail}"
     return done.stdout
@@ -106,8 +156,10 @@ def _cli(name: str, *args: str, timeout: float = 60.0,
 
 def _logs(coordinator: Path, nodes: list[Path]) -> str:
     parts = []
-    for path in [coordinator / "flower" / "superlink.log",
-                 *(n / "flower" / "supernode.log" for n in nodes)]:
+    for path in [
+        coordinator / "flower" / "superlink.log",
+        *(n / "flower" / "supernode.log" for n in nodes),
+    ]:
         if path.exists():
             parts.append(f"--- {path}\n{path.read_text()[-4000:]}")
     return "\n".join(parts)

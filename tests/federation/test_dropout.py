@@ -46,9 +46,15 @@ def stall_mod(message: Message, context: Context, call_next: ClientAppCallable) 
 @pytest.mark.slow
 def test_dropout_keeps_quorum_and_skips_below_it(tmp_path: Path) -> None:
     fed = make_federation(tmp_path, nodes=3, key_holders=2, records=40)
-    config = FederationConfig(coordinator_home=fed.coordinator_home, rounds=3, quorum=2,
-                              min_nodes=3, t=2, round_timeout_s=ROUND_TIMEOUT_S,
-                              attest_timeout_s=60)
+    config = FederationConfig(
+        coordinator_home=fed.coordinator_home,
+        rounds=3,
+        quorum=2,
+        min_nodes=3,
+        t=2,
+        round_timeout_s=ROUND_TIMEOUT_S,
+        attest_timeout_s=60,
+    )
     # outermost: a stalled node sends nothing at all
     client = build_client_app([str(h) for h in fed.node_homes], outer_mods=[stall_mod])
     flwr_sim.run_simulation(
@@ -61,7 +67,8 @@ def test_dropout_keeps_quorum_and_skips_below_it(tmp_path: Path) -> None:
     log = TransparencyLog(engine, Identity.load(HomeLayout(fed.coordinator_home).identity_dir))
     rounds = {
         (e.payload["round"], e.payload["event"]): e.payload
-        for e in log.iter_entries() if e.kind == "round"
+        for e in log.iter_entries()
+        if e.kind == "round"
     }
     assert rounds[(1, "round_accepted")]["contributors"] == ["node-0", "node-1", "node-2"]
     assert rounds[(2, "round_accepted")]["contributors"] == ["node-0", "node-1"]

@@ -13,9 +13,16 @@ from open_models.published import PublishedModel
 from trust_node.cli import app
 from trust_node.generate import generate, write_records
 
-KEYS = {"record_id", "tier1_direct_tco2e", "estimate_direct_tco2e", "estimate_low_tco2e",
-        "estimate_high_tco2e", "corrected_direct_tco2e", "cbam_default_direct_tco2e",
-        "model_id"}
+KEYS = {
+    "record_id",
+    "tier1_direct_tco2e",
+    "estimate_direct_tco2e",
+    "estimate_low_tco2e",
+    "estimate_high_tco2e",
+    "corrected_direct_tco2e",
+    "cbam_default_direct_tco2e",
+    "model_id",
+}
 
 
 def _home(tmp_path: Path, with_model: bool) -> tuple[Path, Path]:
@@ -23,8 +30,9 @@ def _home(tmp_path: Path, with_model: bool) -> tuple[Path, Path]:
     home.mkdir()
     if with_model:
         spec = FeatureSpec()
-        PublishedModel("gcdt-emission-factor", "run-7", initial_weights(spec, 0),
-                       feature_spec=spec, card={}).save(home / "models" / "current")
+        PublishedModel(
+            "gcdt-emission-factor", "run-7", initial_weights(spec, 0), feature_spec=spec, card={}
+        ).save(home / "models" / "current")
     data = generate(["IN"], records=6, seed=3)  # non-EU: CBAM defaults apply
     path = tmp_path / "records.csv"
     write_records(data.records, path)
@@ -32,8 +40,9 @@ def _home(tmp_path: Path, with_model: bool) -> tuple[Path, Path]:
 
 
 def _run(home: Path, *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, ["estimate", *args, "--home", str(home)],
-                                env={"GCDT_DATABASE_URL": ""})
+    result = CliRunner().invoke(
+        app, ["estimate", *args, "--home", str(home)], env={"GCDT_DATABASE_URL": ""}
+    )
     return result.exit_code, result.stdout
 
 
@@ -46,8 +55,9 @@ def test_estimate_json_names_the_model_and_carries_every_key(tmp_path: Path) -> 
     for row in rows:
         assert row.keys() >= KEYS
         assert row["model_id"] == "gcdt-emission-factor"
-        assert row["estimate_low_tco2e"] <= row["estimate_direct_tco2e"] <= \
-            row["estimate_high_tco2e"]
+        assert (
+            row["estimate_low_tco2e"] <= row["estimate_direct_tco2e"] <= row["estimate_high_tco2e"]
+        )
         assert row["cbam_default_direct_tco2e"] is None or row["cbam_default_direct_tco2e"] > 0
         # corrected only where a self-declared figure is present (null otherwise)
         assert row["corrected_direct_tco2e"] is None or row["corrected_direct_tco2e"] >= 0

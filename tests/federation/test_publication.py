@@ -35,21 +35,45 @@ from trust_node.federation.training import LocalUpdate, report_fields
 
 
 def _result() -> TrainingResult:
-    r1 = RoundOutcome(1, "accepted", contributors=["a", "b"], aggregate_digest="d1",
-                      log_index=5, attestations=[{"sig": 1}],
-                      reports={"a": {"epsilon_spent": 1.0, "epsilon_budget": 5.0,
-                                     "dp_delta": 1e-5, "energy_kwh": 0.5, "co2_kg": 0.2},
-                               "b": {"epsilon_spent": 2.0}})
-    r2 = RoundOutcome(2, "skipped", contributors=["a"], log_index=9,
-                      reports={"a": {"epsilon_spent": 1.5, "energy_kwh": 0.25,
-                                     "co2_kg": 0.1}})
+    r1 = RoundOutcome(
+        1,
+        "accepted",
+        contributors=["a", "b"],
+        aggregate_digest="d1",
+        log_index=5,
+        attestations=[{"sig": 1}],
+        reports={
+            "a": {
+                "epsilon_spent": 1.0,
+                "epsilon_budget": 5.0,
+                "dp_delta": 1e-5,
+                "energy_kwh": 0.5,
+                "co2_kg": 0.2,
+            },
+            "b": {"epsilon_spent": 2.0},
+        },
+    )
+    r2 = RoundOutcome(
+        2,
+        "skipped",
+        contributors=["a"],
+        log_index=9,
+        reports={"a": {"epsilon_spent": 1.5, "energy_kwh": 0.25, "co2_kg": 0.1}},
+    )
     return TrainingResult(np.zeros(3), [r1, r2])
 
 
 def test_training_report_keeps_only_finite_non_negative_decimals() -> None:
-    report = training_report({"epsilon_spent": "1.25", "epsilon_budget": "nan",
-                              "dp_delta": "-1", "energy_kwh": 3, "co2_kg": "x",
-                              "other": "2"})
+    report = training_report(
+        {
+            "epsilon_spent": "1.25",
+            "epsilon_budget": "nan",
+            "dp_delta": "-1",
+            "energy_kwh": 3,
+            "co2_kg": "x",
+            "other": "2",
+        }
+    )
     assert report == {"epsilon_spent": 1.25}
 
 
@@ -82,8 +106,9 @@ def test_publication_carries_t_and_envelopes_of_accepted_rounds() -> None:
 
 
 def test_node_report_fields_are_strings_and_omit_an_unmeasured_footprint() -> None:
-    update = LocalUpdate(np.zeros(2), 1, 0.75, 8.0, 1e-5,
-                         Footprint("DE", energy_kwh=1e-7, co2_kg=4e-8))
+    update = LocalUpdate(
+        np.zeros(2), 1, 0.75, 8.0, 1e-5, Footprint("DE", energy_kwh=1e-7, co2_kg=4e-8)
+    )
     fields = report_fields(update)
     assert set(fields) == set(wire.REPORT_FIELDS)
     assert all(isinstance(v, str) for v in fields.values())
@@ -96,8 +121,19 @@ def test_evaluation_set_verb_is_deterministic_and_read_back(tmp_path: Path) -> N
     runner = CliRunner()
     paths = [tmp_path / "a.json", tmp_path / "b.json"]
     for path in paths:
-        result = runner.invoke(node_app, ["evaluation-set", str(path), "--jurisdictions",
-                                          "DE,IN", "--records", "5", "--seed", "3"])
+        result = runner.invoke(
+            node_app,
+            [
+                "evaluation-set",
+                str(path),
+                "--jurisdictions",
+                "DE,IN",
+                "--records",
+                "5",
+                "--seed",
+                "3",
+            ],
+        )
         assert result.exit_code == 0, result.output
     assert paths[0].read_bytes() == paths[1].read_bytes()
     records, truth = read_evaluation_set(paths[0].read_bytes())

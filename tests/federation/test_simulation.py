@@ -51,9 +51,16 @@ def simulated(tmp_path_factory: pytest.TempPathFactory) -> Simulated:
     tmp = tmp_path_factory.mktemp("simulation")
     fed = make_federation(tmp, nodes=3, key_holders=2)
     evaluation = write_evaluation_set(tmp / "evaluation_set.json", JURISDICTIONS, records=20)
-    config = FederationConfig(coordinator_home=fed.coordinator_home, rounds=3, quorum=2,
-                              min_nodes=3, t=2, round_timeout_s=300, attest_timeout_s=120,
-                              evaluation_set=evaluation)
+    config = FederationConfig(
+        coordinator_home=fed.coordinator_home,
+        rounds=3,
+        quorum=2,
+        min_nodes=3,
+        t=2,
+        round_timeout_s=300,
+        attest_timeout_s=120,
+        evaluation_set=evaluation,
+    )
     flwr_sim.run_simulation(
         server_app=build_server_app(config),
         client_app=build_client_app([str(h) for h in fed.node_homes]),
@@ -79,8 +86,7 @@ def test_three_encrypted_dp_rounds(simulated: Simulated) -> None:
     expected = flatten(initial_weights(spec, 0), layout)
     run = version
     for round_no in (1, 2, 3):
-        parts = [np.load(h / "federation" / run / f"round-{round_no}.npz")
-                 for h in fed.node_homes]
+        parts = [np.load(h / "federation" / run / f"round-{round_no}.npz") for h in fed.node_homes]
         n = np.array([float(p["num_examples"]) for p in parts])
         deltas = np.stack([p["delta"] for p in parts])
         expected = expected + (deltas * n[:, None]).sum(axis=0) / n.sum()
@@ -100,11 +106,15 @@ def test_three_encrypted_dp_rounds(simulated: Simulated) -> None:
         runtime = NodeRuntime.open(home)
         policy = runtime.policy
         charges = PrivacyLedger(runtime.engine).charges(
-            runtime.node_id, "training", policy.privacy_budget.accounting_period)
+            runtime.node_id, "training", policy.privacy_budget.accounting_period
+        )
         assert len(charges) == 3
-        spent = runtime.ledger.spent(runtime.node_id, "training",
-                                     policy.privacy_budget.accounting_period,
-                                     policy.privacy_budget.delta)
+        spent = runtime.ledger.spent(
+            runtime.node_id,
+            "training",
+            policy.privacy_budget.accounting_period,
+            policy.privacy_budget.delta,
+        )
         assert spent == pytest.approx(charges[-1].epsilon_after)
         assert 0 < spent <= policy.privacy_budget.epsilon
 
@@ -158,7 +168,8 @@ def test_published_model_verifies_and_reproduces(simulated: Simulated) -> None:
     measured = [f for f in footprint["per_node"] if f["energy_kwh"] is not None]
     if measured:  # codecarbon measured on this machine
         assert footprint["total"]["energy_kwh"] == pytest.approx(
-            sum(f["energy_kwh"] for f in measured))
+            sum(f["energy_kwh"] for f in measured)
+        )
     assert set(card["evaluation"]["overall"]) == {"model", "tier1", "cbam_default"}
     assert card["evaluation"]["jurisdiction_route_worst_best_ratio"] is not None
     assert card["evaluation"]["dataset"]["file"] == EVALUATION_SET_FILE

@@ -23,8 +23,12 @@ BIN = Path(sys.executable).parent
 def _run(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GCDT_", "FLWR_"))}
     return subprocess.run(
-        [str(BIN / args[0]), *args[1:]], env=env, capture_output=True, text=True,
-        timeout=timeout, check=False,
+        [str(BIN / args[0]), *args[1:]],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 
@@ -32,13 +36,28 @@ def _run(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     workdir = tmp_path_factory.mktemp("demo") / "run"
     done = _run(
-        "gcdt-demo", "--workdir", str(workdir), "--nodes", "3", "--rounds", "1",
-        "--records", "80", "--no-serve", "--portal-port", "0", timeout=900,
+        "gcdt-demo",
+        "--workdir",
+        str(workdir),
+        "--nodes",
+        "3",
+        "--rounds",
+        "1",
+        "--records",
+        "80",
+        "--no-serve",
+        "--portal-port",
+        "0",
+        timeout=900,
     )
-    logs = "\n".join(
-        f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}"
-        for p in sorted((workdir / "logs").glob("*.log"))
-    ) if (workdir / "logs").exists() else ""
+    logs = (
+        "\n".join(
+            f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}"
+            for p in sorted((workdir / "logs").glob("*.log"))
+        )
+        if (workdir / "logs").exists()
+        else ""
+    )
     assert done.returncode == 0, f"{done.stdout}\n{done.stderr}\n{logs}"
     assert "Where to look" in done.stdout
     return workdir
@@ -75,8 +94,12 @@ def test_coordinator_holds_no_record_value_and_no_secret_key(demo: Path) -> None
     )
     # Long identifiers and full-precision values are unique enough to be canaries.
     canaries = {r for r in records["record_id"] if len(r) > 12}
-    canaries |= {v for col in ("production_t", "coal_tj", "electricity_mwh")
-                 for v in records[col] if len(v) >= 7}
+    canaries |= {
+        v
+        for col in ("production_t", "coal_tj", "electricity_mwh")
+        for v in records[col]
+        if len(v) >= 7
+    }
     assert len(canaries) > 100
     leaked = {c for c in canaries for blob in blobs if c.encode() in blob}
     assert not leaked, f"raw record values in the coordinator's state: {sorted(leaked)[:5]}"
@@ -104,6 +127,9 @@ def _blobs(home: Path) -> list[tuple[str, bytes]]:
             tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
             for table in tables:
                 for row in db.execute(f'SELECT * FROM "{table}"'):
-                    found += [(f"{path}:{table}", v) for v in row
-                              if isinstance(v, bytes) and len(v) > 1000]
+                    found += [
+                        (f"{path}:{table}", v)
+                        for v in row
+                        if isinstance(v, bytes) and len(v) > 1000
+                    ]
     return found

@@ -55,8 +55,9 @@ def codes(report: dict[str, Any]) -> set[str]:
     return {p["code"] for p in report["problems"]}
 
 
-def republish(world: PortalWorld, version: str, card: dict[str, Any],
-              publication: dict[str, Any]) -> None:
+def republish(
+    world: PortalWorld, version: str, card: dict[str, Any], publication: dict[str, Any]
+) -> None:
     """What a dishonest coordinator could do: publish (and log) a model it altered."""
     engine = open_engine(world.settings)
     registry = ModelRegistry(engine)
@@ -64,8 +65,9 @@ def republish(world: PortalWorld, version: str, card: dict[str, Any],
     from open_models.network import flatten
 
     weights = flatten(world.model.weights, world.model.layout)
-    publish_model(world.log, registry, weights, card, version, publication,
-                  files["evaluation_set.json"])
+    publish_model(
+        world.log, registry, weights, card, version, publication, files["evaluation_set.json"]
+    )
     engine.dispose()
 
 
@@ -77,13 +79,15 @@ def test_published_model_verifies_and_its_evaluation_reproduces(
     world: PortalWorld, tmp_path: Path
 ) -> None:
     root = export(world, tmp_path / "export")
-    code, report = audit("verify-model", MODEL_ID, "--export", str(root),
-                         "--version", world.version, "--strict")
+    code, report = audit(
+        "verify-model", MODEL_ID, "--export", str(root), "--version", world.version, "--strict"
+    )
     assert code == 0, report
     assert report["rounds"] == [1, 2] and report["signers"] == ["node-0", "node-1"]
     assert report["content_hash"] == world.model.content_hash and not report["unchecked"]
-    code, report = audit("reproduce-eval", MODEL_ID, "--export", str(root),
-                         "--version", world.version)
+    code, report = audit(
+        "reproduce-eval", MODEL_ID, "--export", str(root), "--version", world.version
+    )
     assert code == 0, report
 
 
@@ -93,11 +97,13 @@ def test_flipped_weight_byte_fails(world: PortalWorld, tmp_path: Path) -> None:
     data = bytearray(weights.read_bytes())
     data[-5] ^= 0x01
     weights.write_bytes(bytes(data))
-    code, report = audit("verify-model", MODEL_ID, "--export", str(root),
-                         "--version", world.version)
+    code, report = audit(
+        "verify-model", MODEL_ID, "--export", str(root), "--version", world.version
+    )
     assert code == 1 and "weights-hash" in codes(report), report
-    code, report = audit("reproduce-eval", MODEL_ID, "--export", str(root),
-                         "--version", world.version)
+    code, report = audit(
+        "reproduce-eval", MODEL_ID, "--export", str(root), "--version", world.version
+    )
     assert code == 1 and "weights-hash" in codes(report)
 
 
@@ -109,15 +115,16 @@ def test_altered_card_claim_fails_even_with_a_recomputed_hash(
     document = json.loads((directory / "model.json").read_text())
     document["card"]["federation"]["nodes"][0]["epsilon_spent"] = 0.5
     (directory / "model.json").write_text(json.dumps(document))
-    code, report = audit("verify-model", MODEL_ID, "--export", str(root),
-                         "--version", world.version)
+    code, report = audit(
+        "verify-model", MODEL_ID, "--export", str(root), "--version", world.version
+    )
     assert code == 1 and "weights-hash" in codes(report), report
     # A forger who rewrites the files consistently still cannot match the logged hash.
-    forged = PublishedModel(MODEL_ID, world.version, world.model.weights,
-                            card=document["card"])
+    forged = PublishedModel(MODEL_ID, world.version, world.model.weights, card=document["card"])
     forged.save(directory)
-    code, report = audit("verify-model", MODEL_ID, "--export", str(root),
-                         "--version", world.version)
+    code, report = audit(
+        "verify-model", MODEL_ID, "--export", str(root), "--version", world.version
+    )
     assert code == 1 and codes(report) == {"hash-not-logged"}, report
 
 
@@ -142,8 +149,7 @@ def test_publication_with_a_dropped_attestation_fails(world: PortalWorld, tmp_pa
     envelopes["1"] = envelopes["1"][:1]
     republish(world, "lie-attest", dict(world.model.card), {"t": 2, "attestations": envelopes})
     root = export(world, tmp_path / "export")
-    code, report = audit("verify-model", MODEL_ID, "--export", str(root),
-                         "--version", "lie-attest")
+    code, report = audit("verify-model", MODEL_ID, "--export", str(root), "--version", "lie-attest")
     assert code == 1 and codes(report) == {"attestations-below-t"}, report
     assert report["problems"][0]["where"].startswith("round 1")
 
@@ -165,26 +171,28 @@ def test_evaluation_tampering_fails(world: PortalWorld, tmp_path: Path) -> None:
     card["evaluation"]["overall"]["model"]["mae_tco2e_per_t"] *= 0.5  # a flattering claim
     republish(world, "lie-eval", card, {"t": 2, "attestations": world.publication["attestations"]})
     root = export(world, tmp_path / "export")
-    code, report = audit("reproduce-eval", MODEL_ID, "--export", str(root),
-                         "--version", "lie-eval")
+    code, report = audit("reproduce-eval", MODEL_ID, "--export", str(root), "--version", "lie-eval")
     assert code == 1 and codes(report) == {"evaluation-mismatch"}, report
     assert report["problems"][0]["where"] == "evaluation.overall.model.mae_tco2e_per_t"
 
     evaluation_set = model_dir(root, world.version) / "evaluation_set.json"
     evaluation_set.write_bytes(evaluation_set.read_bytes().replace(b'"year":2023', b'"year":2022'))
-    code, report = audit("reproduce-eval", MODEL_ID, "--export", str(root),
-                         "--version", world.version)
+    code, report = audit(
+        "reproduce-eval", MODEL_ID, "--export", str(root), "--version", world.version
+    )
     assert code == 1 and codes(report) == {"evaluation-set-hash"}, report
 
 
 def test_verify_against_a_running_portal(world: PortalWorld) -> None:
     server = PortalServer(world.settings).start()
     try:
-        code, report = audit("verify-model", MODEL_ID, "--portal", server.url,
-                             "--version", world.version)
+        code, report = audit(
+            "verify-model", MODEL_ID, "--portal", server.url, "--version", world.version
+        )
         assert code == 0, report
-        code, report = audit("reproduce-eval", MODEL_ID, "--portal", server.url,
-                             "--version", world.version)
+        code, report = audit(
+            "reproduce-eval", MODEL_ID, "--portal", server.url, "--version", world.version
+        )
         assert code == 0, report
     finally:
         server.stop()

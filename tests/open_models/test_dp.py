@@ -27,8 +27,9 @@ def records() -> pd.DataFrame:
 
 
 def _spec(ledger: PrivacyLedger, **kw: object) -> DpSpec:
-    return DpSpec(ledger=ledger, node_id="node-de", period="2026", budget=BUDGET,
-                  noise_seed=1, **kw)  # type: ignore[arg-type]
+    return DpSpec(
+        ledger=ledger, node_id="node-de", period="2026", budget=BUDGET, noise_seed=1, **kw
+    )  # type: ignore[arg-type]
 
 
 def test_epsilon_spent_equals_accountant(records: pd.DataFrame) -> None:
@@ -54,8 +55,9 @@ def test_epsilon_spent_equals_accountant(records: pd.DataFrame) -> None:
         last = train_local(None, records, config, _spec(ledger, rounds_remaining=remaining))
     assert BUDGET.epsilon - 0.2 <= last.epsilon_spent <= BUDGET.epsilon  # planning bound
     with pytest.raises(BudgetExceededError):
-        train_local(None, records, config,
-                    _spec(ledger, rounds_remaining=1, max_noise_multiplier=2.0))
+        train_local(
+            None, records, config, _spec(ledger, rounds_remaining=1, max_noise_multiplier=2.0)
+        )
     assert len(ledger.refusals("node-de", "facility_records", "2026")) == 1
 
 
@@ -75,12 +77,11 @@ def test_refused_before_any_work(records: pd.DataFrame) -> None:
     net = torch.nn.Linear(2, 1)
     loader = DataLoader(TensorDataset(torch.zeros(10, 2)), batch_size=5)
     with pytest.raises(BudgetExceededError):
-        DpTrainer(_spec(ledger)).run(net, torch.optim.SGD(net.parameters(), lr=0.1), loader, 1,
-                                     work, reason="round 9")
+        DpTrainer(_spec(ledger)).run(
+            net, torch.optim.SGD(net.parameters(), lr=0.1), loader, 1, work, reason="round 9"
+        )
     assert calls == []
-    assert [r.reason for r in ledger.refusals("node-de", "facility_records", "2026")] == [
-        "round 9"
-    ]
+    assert [r.reason for r in ledger.refusals("node-de", "facility_records", "2026")] == ["round 9"]
     assert ledger.spent("node-de", "facility_records", "2026", BUDGET.delta) == spent
 
 
@@ -89,8 +90,14 @@ def test_noise_seed_reproducible_and_update_clipped(records: pd.DataFrame) -> No
 
     def run(seed: int) -> np.ndarray:
         ledger = PrivacyLedger(InMemoryLedgerStore())
-        spec = DpSpec(ledger=ledger, node_id="n", period="2026", budget=BUDGET,
-                      rounds_remaining=5, noise_seed=seed)
+        spec = DpSpec(
+            ledger=ledger,
+            node_id="n",
+            period="2026",
+            budget=BUDGET,
+            rounds_remaining=5,
+            noise_seed=seed,
+        )
         result = train_local(None, records, config, spec)
         assert result.clipped and result.update_norm > 0.05
         assert np.linalg.norm(result.update) == pytest.approx(0.05)

@@ -22,18 +22,25 @@ def test_metrics_by_hand() -> None:
 
 
 def test_evaluate_groups_and_worst_best_ratio() -> None:
-    records = pd.DataFrame({
-        "record_id": [f"r{i}" for i in range(12)],
-        "jurisdiction": ["AA"] * 6 + ["BB"] * 6,
-        "sector": ["cement"] * 12,
-        "route": ["dry_kiln"] * 12,
-        "production_t": [10.0] * 12,
-    })
+    records = pd.DataFrame(
+        {
+            "record_id": [f"r{i}" for i in range(12)],
+            "jurisdiction": ["AA"] * 6 + ["BB"] * 6,
+            "sector": ["cement"] * 12,
+            "route": ["dry_kiln"] * 12,
+            "production_t": [10.0] * 12,
+        }
+    )
     truth = pd.DataFrame({"record_id": records["record_id"], "true_direct_tco2e": [10.0] * 12})
     model = np.array([11.0] * 6 + [14.0] * 6)  # intensity error 0.1 in AA, 0.4 in BB
     other = np.array([np.nan] * 6 + [10.0] * 6)
-    ev = evaluate(records, truth, {"model": model, "other": other}, model="model",
-                  interval=(model - 2, model + 2))
+    ev = evaluate(
+        records,
+        truth,
+        {"model": model, "other": other},
+        model="model",
+        interval=(model - 2, model + 2),
+    )
     assert ev["overall"]["model"]["mae_tco2e_per_t"] == pytest.approx(0.25)
     assert ev["overall"]["model"]["common_records"] == 6
     assert ev["overall"]["model"]["common_mae_tco2e_per_t"] == pytest.approx(0.4)
@@ -54,11 +61,24 @@ def test_card_renders() -> None:
     with measure_footprint("DE") as fp:
         sum(i * i for i in range(10_000))
     card = build_card(
-        model_id="m", version="1", spec=FeatureSpec(),
-        nodes=[{"node_id": "n1", "jurisdiction": "DE", "labelled_records": 5,
-                "epsilon_spent": 1.5, "epsilon_budget": 5.0, "delta": 1e-5}],
-        rounds=3, training={"batch_size": 32}, evaluation=None,
-        interval={"nominal": 0.9, "scale": 1.1}, footprints=[fp.to_dict()],
+        model_id="m",
+        version="1",
+        spec=FeatureSpec(),
+        nodes=[
+            {
+                "node_id": "n1",
+                "jurisdiction": "DE",
+                "labelled_records": 5,
+                "epsilon_spent": 1.5,
+                "epsilon_budget": 5.0,
+                "delta": 1e-5,
+            }
+        ],
+        rounds=3,
+        training={"batch_size": 32},
+        evaluation=None,
+        interval={"nominal": 0.9, "scale": 1.1},
+        footprints=[fp.to_dict()],
         data_scope={"jurisdictions": ["DE"]},
     )
     text = render_markdown(card)

@@ -22,8 +22,12 @@ def split() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     rng = np.random.default_rng(0)
     facilities = data.records["facility_id"].unique()
     u = data.records["facility_id"].map(pd.Series(rng.random(len(facilities)), facilities))
-    return data.records[u >= 0.45], data.records[(u >= 0.25) & (u < 0.45)], \
-        data.records[u < 0.25], data.truth
+    return (
+        data.records[u >= 0.45],
+        data.records[(u >= 0.25) & (u < 0.45)],
+        data.records[u < 0.25],
+        data.truth,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +40,9 @@ def _truth(frame: pd.DataFrame, truth: pd.DataFrame) -> np.ndarray:
     return frame[["record_id"]].merge(truth, on="record_id")["true_direct_tco2e"].to_numpy()
 
 
-def test_calibrated_interval_covers_nominal(split: tuple[pd.DataFrame, ...],
-                                           weights: dict[str, np.ndarray]) -> None:
+def test_calibrated_interval_covers_nominal(
+    split: tuple[pd.DataFrame, ...], weights: dict[str, np.ndarray]
+) -> None:
     _, calib, test, truth = split
     scale = conformal_scale(weights, SPEC, calib)
     out = predict_frame(weights, SPEC, test, interval_scale=scale)
@@ -49,8 +54,9 @@ def test_calibrated_interval_covers_nominal(split: tuple[pd.DataFrame, ...],
     assert scale_from_counts(counts, n) == pytest.approx(scale, abs=0.1)
 
 
-def test_no_fuel_records_get_wider_intervals(split: tuple[pd.DataFrame, ...],
-                                             weights: dict[str, np.ndarray]) -> None:
+def test_no_fuel_records_get_wider_intervals(
+    split: tuple[pd.DataFrame, ...], weights: dict[str, np.ndarray]
+) -> None:
     test = split[2]
     known = test[test["coal_tj"].notna()]
     blind = known.copy()
@@ -64,8 +70,9 @@ def test_no_fuel_records_get_wider_intervals(split: tuple[pd.DataFrame, ...],
     assert width["blind"] > width["known"]
 
 
-def test_bias_correction_reduces_error(split: tuple[pd.DataFrame, ...],
-                                       weights: dict[str, np.ndarray]) -> None:
+def test_bias_correction_reduces_error(
+    split: tuple[pd.DataFrame, ...], weights: dict[str, np.ndarray]
+) -> None:
     _, _, test, truth = split
     declared = test[test["reported_direct_tco2e"].notna()]
     y = _truth(declared, truth)
@@ -82,8 +89,7 @@ def test_fedavg_is_weighted_mean_of_updates() -> None:
     g = initial_weights(SPEC)
     size = flatten(g, layout).size
     rng = np.random.default_rng(1)
-    results = [LocalResult(rng.normal(size=size), n, 0.0, {}, None, 1.0, False)
-               for n in (10, 30)]
+    results = [LocalResult(rng.normal(size=size), n, 0.0, {}, None, 1.0, False) for n in (10, 30)]
     new = flatten(fedavg(g, results, layout), layout)
     expected = flatten(g, layout) + (10 * results[0].update + 30 * results[1].update) / 40
     np.testing.assert_allclose(new, expected)

@@ -20,13 +20,17 @@ from trust_node.generate import generate
 @pytest.fixture()
 def model() -> PublishedModel:
     return PublishedModel(
-        "gcdt-ef", "1", initial_weights(FeatureSpec(), seed=3), interval_scale=1.2,
+        "gcdt-ef",
+        "1",
+        initial_weights(FeatureSpec(), seed=3),
+        interval_scale=1.2,
         card={"note": "test", "nan_becomes_null": float("nan")},
     )
 
 
-def test_round_trip_without_pickle(model: PublishedModel, tmp_path: Path,
-                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_round_trip_without_pickle(
+    model: PublishedModel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     model.save(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == [METADATA_FILE, WEIGHTS_FILE]
 
@@ -48,7 +52,9 @@ def test_predict_columns(model: PublishedModel) -> None:
     records.index = records.index + 100
     out = model.predict(records)
     assert list(out.columns) == [
-        "estimate_direct_tco2e", "estimate_low_tco2e", "estimate_high_tco2e",
+        "estimate_direct_tco2e",
+        "estimate_low_tco2e",
+        "estimate_high_tco2e",
         "corrected_direct_tco2e",
     ]
     assert out.index.equals(records.index)

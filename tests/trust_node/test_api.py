@@ -32,19 +32,28 @@ def _csv(frame: pd.DataFrame) -> bytes:
 
 @pytest.fixture
 def node(tmp_path: Path, database_url: str) -> Iterator[Node]:
-    settings = load_api_settings(home=tmp_path / "home", database_url=database_url,
-                                 max_upload_bytes=200_000)
+    settings = load_api_settings(
+        home=tmp_path / "home", database_url=database_url, max_upload_bytes=200_000
+    )
     app = create_app(settings)
     svc = app.state.services
-    tokens = {"acme": svc.registry.add("acme").token, "beta": svc.registry.add("beta").token,
-              "operator": svc.registry.issue_operator_token().token}
-    records = {"acme": generate(["IN"], records=4, seed=1).records,
-               "beta": generate(["CN"], records=3, seed=2).records}
+    tokens = {
+        "acme": svc.registry.add("acme").token,
+        "beta": svc.registry.add("beta").token,
+        "operator": svc.registry.issue_operator_token().token,
+    }
+    records = {
+        "acme": generate(["IN"], records=4, seed=1).records,
+        "beta": generate(["CN"], records=3, seed=2).records,
+    }
     with TestClient(app) as client:
         n = Node(client, tokens, records)
         for who, frame in records.items():
-            r = client.post("/v1/records?name=mine.csv", content=_csv(frame),
-                            headers={**n.h(who), "Content-Type": "text/csv"})
+            r = client.post(
+                "/v1/records?name=mine.csv",
+                content=_csv(frame),
+                headers={**n.h(who), "Content-Type": "text/csv"},
+            )
             assert r.status_code == 201, r.text
         yield n
 
@@ -58,28 +67,37 @@ def test_upload_receipt_and_listing_are_per_tenant(node: Node) -> None:
         assert {x["record_id"] for x in body["items"]} == set(frame["record_id"])
     # The same record id under two tenants stays two records.
     same = node.records["acme"].head(1)
-    r = node.client.post("/v1/records", content=_csv(same),
-                         headers={**node.h("beta"), "Content-Type": "text/csv"})
+    r = node.client.post(
+        "/v1/records", content=_csv(same), headers={**node.h("beta"), "Content-Type": "text/csv"}
+    )
     assert r.json()["new_records"] == 1
     assert node.client.get("/v1/records", headers=node.h("acme")).json()["count"] == len(
-        node.records["acme"])
+        node.records["acme"]
+    )
 
 
 def test_reupload_makes_a_version(node: Node) -> None:
     frame = node.records["acme"].head(1)
-    r = node.client.post("/v1/records", content=_csv(frame),
-                         headers={**node.h("acme"), "Content-Type": "text/csv"})
+    r = node.client.post(
+        "/v1/records", content=_csv(frame), headers={**node.h("acme"), "Content-Type": "text/csv"}
+    )
     assert (r.json()["new_records"], r.json()["new_versions"]) == (0, 1)
     rid = frame["record_id"].iloc[0]
-    assert node.client.get(f"/v1/records/{rid}/versions",
-                           headers=node.h("acme")).json()["versions"] == [1, 2]
-    assert node.client.get(f"/v1/records/{rid}?version=1",
-                           headers=node.h("acme")).json()["version"] == 1
+    assert node.client.get(f"/v1/records/{rid}/versions", headers=node.h("acme")).json()[
+        "versions"
+    ] == [1, 2]
+    assert (
+        node.client.get(f"/v1/records/{rid}?version=1", headers=node.h("acme")).json()["version"]
+        == 1
+    )
 
 
 TENANT_ROUTES = (
-    "/v1/records/{rid}", "/v1/records/{rid}?version=1", "/v1/records/{rid}/versions",
-    "/v1/records/{rid}/estimate", "/v1/records/{rid}/pact",
+    "/v1/records/{rid}",
+    "/v1/records/{rid}?version=1",
+    "/v1/records/{rid}/versions",
+    "/v1/records/{rid}/estimate",
+    "/v1/records/{rid}/pact",
 )
 
 
@@ -96,8 +114,7 @@ def test_foreign_record_answers_exactly_like_a_missing_one(node: Node) -> None:
         assert foreign.status_code == missing.status_code == 404, route
         assert foreign.headers["content-type"] == "application/problem+json"
         f, m = foreign.json(), missing.json()
-        assert f.pop("instance").replace(beta_id, "X") == m.pop("instance").replace(
-            missing_id, "X")
+        assert f.pop("instance").replace(beta_id, "X") == m.pop("instance").replace(missing_id, "X")
         assert f == m, route
 
 
@@ -138,18 +155,25 @@ def test_operator_and_tenant_routes_are_separate(node: Node) -> None:
     assert [t["tenant_id"] for t in tenants] == ["acme", "beta"]
     r = c.post("/operator/tenants", json={"name": "gamma"}, headers=node.h("operator"))
     assert r.status_code == 201
-    assert c.get("/v1/records", headers={"Authorization": f"Bearer {r.json()['token']}"}
-                 ).json()["count"] == 0
-    assert c.post("/operator/tenants", json={"name": "gamma"},
-                  headers=node.h("operator")).status_code == 409
+    assert (
+        c.get("/v1/records", headers={"Authorization": f"Bearer {r.json()['token']}"}).json()[
+            "count"
+        ]
+        == 0
+    )
+    assert (
+        c.post("/operator/tenants", json={"name": "gamma"}, headers=node.h("operator")).status_code
+        == 409
+    )
 
 
 def test_upload_errors_name_rows_and_columns(node: Node) -> None:
     frame = node.records["acme"].copy()
     frame.loc[1, "production_t"] = -5
     frame.loc[2, "sector"] = "textiles"
-    r = node.client.post("/v1/records", content=_csv(frame),
-                         headers={**node.h("acme"), "Content-Type": "text/csv"})
+    r = node.client.post(
+        "/v1/records", content=_csv(frame), headers={**node.h("acme"), "Content-Type": "text/csv"}
+    )
     assert r.status_code == 422
     assert r.headers["content-type"] == "application/problem+json"
     body = r.json()
@@ -158,29 +182,42 @@ def test_upload_errors_name_rows_and_columns(node: Node) -> None:
     assert (2, "production_t") in where and (3, "sector") in where
     # All or nothing: the versions did not move.
     rid = frame["record_id"].iloc[0]
-    assert node.client.get(f"/v1/records/{rid}/versions",
-                           headers=node.h("acme")).json()["versions"] == [1]
+    assert node.client.get(f"/v1/records/{rid}/versions", headers=node.h("acme")).json()[
+        "versions"
+    ] == [1]
 
 
 def test_json_and_parquet_uploads(node: Node) -> None:
     frame = generate(["DE"], records=2, seed=9).records
     as_json = frame.to_json(orient="records").encode()
-    r = node.client.post("/v1/records", content=as_json,
-                         headers={**node.h("acme"), "Content-Type": "application/json"})
+    r = node.client.post(
+        "/v1/records",
+        content=as_json,
+        headers={**node.h("acme"), "Content-Type": "application/json"},
+    )
     assert r.status_code == 201, r.text
     buf = io.BytesIO()
     frame.to_parquet(buf, index=False)
-    r = node.client.post("/v1/records", content=buf.getvalue(), headers={
-        **node.h("acme"), "Content-Type": "application/vnd.apache.parquet"})
+    r = node.client.post(
+        "/v1/records",
+        content=buf.getvalue(),
+        headers={**node.h("acme"), "Content-Type": "application/vnd.apache.parquet"},
+    )
     assert r.status_code == 201 and r.json()["new_versions"] == len(frame)
 
 
 def test_size_and_content_type_limits(node: Node) -> None:
-    r = node.client.post("/v1/records", content=b"x" * 200_001,
-                         headers={**node.h("acme"), "Content-Type": "text/csv"})
+    r = node.client.post(
+        "/v1/records",
+        content=b"x" * 200_001,
+        headers={**node.h("acme"), "Content-Type": "text/csv"},
+    )
     assert r.status_code == 413 and r.json()["limit_bytes"] == 200_000
-    r = node.client.post("/v1/records", content=b"a,b\n1,2\n",
-                         headers={**node.h("acme"), "Content-Type": "application/xml"})
+    r = node.client.post(
+        "/v1/records",
+        content=b"a,b\n1,2\n",
+        headers={**node.h("acme"), "Content-Type": "application/xml"},
+    )
     assert r.status_code == 415 and "text/csv" in r.json()["accepted"]
 
 

@@ -27,8 +27,10 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, dict[str, str]]:
     home: Path = tmp_path_factory.mktemp("schemathesis") / "home"
     app = create_app(load_api_settings(home=home, max_upload_bytes=100_000))
     svc = app.state.services
-    tokens = {"tenant": svc.registry.add("acme").token,
-              "operator": svc.registry.issue_operator_token().token}
+    tokens = {
+        "tenant": svc.registry.add("acme").token,
+        "operator": svc.registry.issue_operator_token().token,
+    }
     records = generate(["IN"], records=3, seed=5).records
     svc.repository.add_batch("acme", records, source="seed.csv", sha256="0" * 64)
     return schemathesis.openapi.from_asgi("/openapi.json", app), tokens
@@ -43,8 +45,12 @@ def _fuzz(schema: Any, token: str, prefix: str) -> list[str]:
         tried.append(f"{operation.method.upper()} {operation.path}")
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=EXAMPLES_PER_OPERATION,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
         def run(case: schemathesis.Case) -> None:
             response = case.call(headers={"Authorization": f"Bearer {token}"})
             case.validate_response(response, checks=[not_a_server_error])

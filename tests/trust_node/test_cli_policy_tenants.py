@@ -29,12 +29,15 @@ def test_policy_show_and_apply_a_new_version(tmp_path: Path) -> None:
     assert shown["version"] == 1 and shown["node_id"] == "node-x"
     edited = tmp_path / "node.toml"
     text = (home / "policies" / "node.toml").read_text()
-    edited.write_text(text.replace("version = 1", "version = 2").replace(
-        "epsilon = 8.0", "epsilon = 4.0"))
+    edited.write_text(
+        text.replace("version = 1", "version = 2").replace("epsilon = 8.0", "epsilon = 4.0")
+    )
     applied = runner.invoke(app, ["policy", "apply", str(edited), "--home", str(home), "--json"])
     assert applied.exit_code == 0, applied.output
     assert json.loads(applied.stdout) == {
-        "policy": str(home / "policies" / "node.toml"), "version": 2, "previous_version": 1
+        "policy": str(home / "policies" / "node.toml"),
+        "version": 2,
+        "previous_version": 1,
     }
     now = json.loads(runner.invoke(app, ["policy", "show", "--home", str(home), "--json"]).stdout)
     assert now["privacy_budget"]["epsilon"] == 4.0
@@ -49,8 +52,9 @@ def test_policy_apply_refuses_rollback_and_bad_fields(tmp_path: Path) -> None:
     rollback = runner.invoke(app, ["policy", "apply", str(same), "--home", str(home)])
     assert rollback.exit_code == 1 and "version must increase" in rollback.output
     bad = tmp_path / "bad.toml"
-    bad.write_text(current.replace("version = 1", "version = 2").replace(
-        "epsilon = 8.0", "epsilon = -1.0"))
+    bad.write_text(
+        current.replace("version = 1", "version = 2").replace("epsilon = 8.0", "epsilon = -1.0")
+    )
     refused = runner.invoke(app, ["policy", "apply", str(bad), "--home", str(home)])
     assert refused.exit_code == 1 and "privacy_budget.epsilon" in refused.output
     assert (home / "policies" / "node.toml").read_text() == current, "nothing installed"
@@ -69,8 +73,9 @@ def test_tenant_add_rotate_revoke_list(tmp_path: Path) -> None:
     home = tmp_path / "node"
     args = ["--home", str(home)]
     added = json.loads(runner.invoke(app, ["tenant", "add", "sme-1", *args, "--json"]).stdout)
-    registry = TenantRegistry(SqlRecordRepository.from_url(
-        f"sqlite:///{home / 'gcdt.sqlite'}").engine)
+    registry = TenantRegistry(
+        SqlRecordRepository.from_url(f"sqlite:///{home / 'gcdt.sqlite'}").engine
+    )
     assert registry.authenticate(added["token"]).tenant_id == "sme-1"
     rotated = json.loads(runner.invoke(app, ["tenant", "rotate", "sme-1", *args, "--json"]).stdout)
     assert rotated["token"] != added["token"]

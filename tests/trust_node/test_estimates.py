@@ -34,8 +34,9 @@ def setup(tmp_path: Path) -> tuple[Settings, SqlRecordRepository, pd.DataFrame]:
 
 def _publish(settings: Settings, records: pd.DataFrame) -> PublishedModel:
     weights = train_centralised(records, TrainConfig(epochs=1, batch_size=8, seed=0))
-    model = PublishedModel(model_id="gcdt-test", version="0.1.0", weights=weights,
-                           card={"purpose": "test"})
+    model = PublishedModel(
+        model_id="gcdt-test", version="0.1.0", weights=weights, card={"purpose": "test"}
+    )
     model.save(model_dir(settings))
     return model
 
@@ -55,15 +56,20 @@ def test_footprint_arithmetic(setup: tuple) -> None:
     settings, repo, _ = setup
     f = EstimateService(repo, settings).for_tenant("acme", asked_by="x")
     ok = f["direct_tco2e"].notna()
-    assert np.allclose(f.loc[ok, "embedded_tco2e"],
-                       f.loc[ok, "direct_tco2e"] + f.loc[ok, "indirect_tco2e"])
-    assert np.allclose(f.loc[ok, "specific_embedded_tco2e_per_t"],
-                       f.loc[ok, "embedded_tco2e"] / f.loc[ok, "production_t"])
+    assert np.allclose(
+        f.loc[ok, "embedded_tco2e"], f.loc[ok, "direct_tco2e"] + f.loc[ok, "indirect_tco2e"]
+    )
+    assert np.allclose(
+        f.loc[ok, "specific_embedded_tco2e_per_t"],
+        f.loc[ok, "embedded_tco2e"] / f.loc[ok, "production_t"],
+    )
     has_default = ok & f["cbam_default_total_tco2e_per_t"].notna()
     assert has_default.any()
-    assert np.allclose(f.loc[has_default, "difference_total_tco2e_per_t"],
-                       f.loc[has_default, "specific_embedded_tco2e_per_t"]
-                       - f.loc[has_default, "cbam_default_total_tco2e_per_t"])
+    assert np.allclose(
+        f.loc[has_default, "difference_total_tco2e_per_t"],
+        f.loc[has_default, "specific_embedded_tco2e_per_t"]
+        - f.loc[has_default, "cbam_default_total_tco2e_per_t"],
+    )
     verified = f["verified_direct_tco2e"].notna()
     assert (f.loc[verified, "direct_basis"] == "verified").all()
     assert np.allclose(f.loc[verified, "direct_tco2e"], f.loc[verified, "verified_direct_tco2e"])
@@ -108,9 +114,11 @@ def test_published_model_answers_and_every_call_is_registered(setup: tuple) -> N
 
     # An auditor detects an altered output.
     with repo.engine.begin() as conn:
-        conn.execute(update(accountability_register)
-                     .where(accountability_register.c.seq == entries[0]["seq"])
-                     .values(output="{}"))
+        conn.execute(
+            update(accountability_register)
+            .where(accountability_register.c.seq == entries[0]["seq"])
+            .values(output="{}")
+        )
     with pytest.raises(ChainError):
         verify_register(list(register.export_jsonl()))
 

@@ -23,9 +23,21 @@ URN = {"type": "string", "pattern": "^([uU][rR][nN]):"}
 DEC_POS = {"type": "string", "pattern": r"^[+]?\d+(\.\d+)?$"}
 PACT_V2_3 = {
     "type": "object",
-    "required": ["id", "specVersion", "version", "created", "status", "comment",
-                 "companyName", "companyIds", "productDescription", "productIds",
-                 "productCategoryCpc", "productNameCompany", "pcf"],
+    "required": [
+        "id",
+        "specVersion",
+        "version",
+        "created",
+        "status",
+        "comment",
+        "companyName",
+        "companyIds",
+        "productDescription",
+        "productIds",
+        "productCategoryCpc",
+        "productNameCompany",
+        "pcf",
+    ],
     "properties": {
         "id": {"type": "string", "format": "uuid"},
         "specVersion": {"type": "string", "pattern": r"^\d+\.\d+\.\d+(-\d{8})?$"},
@@ -40,26 +52,60 @@ PACT_V2_3 = {
         "productNameCompany": {"type": "string", "minLength": 1},
         "pcf": {
             "type": "object",
-            "required": ["declaredUnit", "unitaryProductAmount", "referencePeriodStart",
-                         "referencePeriodEnd", "pCfExcludingBiogenic", "fossilGhgEmissions",
-                         "fossilCarbonContent", "biogenicCarbonContent",
-                         "characterizationFactors", "ipccCharacterizationFactorsSources",
-                         "crossSectoralStandardsUsed", "boundaryProcessesDescription",
-                         "exemptedEmissionsPercent", "exemptedEmissionsDescription",
-                         "packagingEmissionsIncluded"],
+            "required": [
+                "declaredUnit",
+                "unitaryProductAmount",
+                "referencePeriodStart",
+                "referencePeriodEnd",
+                "pCfExcludingBiogenic",
+                "fossilGhgEmissions",
+                "fossilCarbonContent",
+                "biogenicCarbonContent",
+                "characterizationFactors",
+                "ipccCharacterizationFactorsSources",
+                "crossSectoralStandardsUsed",
+                "boundaryProcessesDescription",
+                "exemptedEmissionsPercent",
+                "exemptedEmissionsDescription",
+                "packagingEmissionsIncluded",
+            ],
             "properties": {
-                "declaredUnit": {"enum": ["liter", "kilogram", "cubic meter", "kilowatt hour",
-                                          "megajoule", "ton kilometer", "square meter"]},
-                "unitaryProductAmount": {"type": "string", "pattern":
-                                         r"^[+]?((\d*[1-9]\d*)(\.\d+)?|(0+\.\d*[1-9]\d*))$"},
-                "pCfExcludingBiogenic": DEC_POS, "fossilGhgEmissions": DEC_POS,
-                "fossilCarbonContent": DEC_POS, "biogenicCarbonContent": DEC_POS,
+                "declaredUnit": {
+                    "enum": [
+                        "liter",
+                        "kilogram",
+                        "cubic meter",
+                        "kilowatt hour",
+                        "megajoule",
+                        "ton kilometer",
+                        "square meter",
+                    ]
+                },
+                "unitaryProductAmount": {
+                    "type": "string",
+                    "pattern": r"^[+]?((\d*[1-9]\d*)(\.\d+)?|(0+\.\d*[1-9]\d*))$",
+                },
+                "pCfExcludingBiogenic": DEC_POS,
+                "fossilGhgEmissions": DEC_POS,
+                "fossilCarbonContent": DEC_POS,
+                "biogenicCarbonContent": DEC_POS,
                 "characterizationFactors": {"enum": ["AR6", "AR5"]},
                 "ipccCharacterizationFactorsSources": {
-                    "type": "array", "minItems": 1, "items": {"pattern": r"^AR\d+$"}},
-                "crossSectoralStandardsUsed": {"type": "array", "minItems": 1, "items": {
-                    "enum": ["GHG Protocol Product standard", "ISO Standard 14067",
-                             "ISO Standard 14044"]}},
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {"pattern": r"^AR\d+$"},
+                },
+                "crossSectoralStandardsUsed": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {
+                        "enum": [
+                            "GHG Protocol Product standard",
+                            "ISO Standard 14067",
+                            "ISO Standard 14044",
+                        ]
+                    },
+                },
                 "referencePeriodStart": {"type": "string", "format": "date-time"},
                 "referencePeriodEnd": {"type": "string", "format": "date-time"},
                 "geographyCountry": {"type": "string", "pattern": "^[A-Z]{2}$"},
@@ -76,8 +122,9 @@ def rows(tmp_path: Path) -> list[dict]:
     settings = load_settings(home=tmp_path / "home")
     settings.ensure_home()
     repo = SqlRecordRepository.from_url(settings.database_url)
-    repo.add_batch("acme", generate(["IN", "TR"], records=6, seed=8).records,
-                   source="a.csv", sha256="0" * 64)
+    repo.add_batch(
+        "acme", generate(["IN", "TR"], records=6, seed=8).records, source="a.csv", sha256="0" * 64
+    )
     return as_dicts(EstimateService(repo, settings).for_tenant("acme", asked_by="t"))
 
 
@@ -92,7 +139,8 @@ def test_pact_footprints_meet_the_v2_3_required_fields(rows: list[dict]) -> None
         assert uuid.UUID(fp["id"]).version == 5
         # kgCO2e per kg equals tCO2e per t.
         assert float(fp["pcf"]["pCfExcludingBiogenic"]) == pytest.approx(
-            row["specific_embedded_tco2e_per_t"], abs=1e-6)
+            row["specific_embedded_tco2e_per_t"], abs=1e-6
+        )
         assert fp["pcf"]["geographyCountry"] == row["jurisdiction"]
         assert fp["pcf"]["referencePeriodStart"].startswith(str(row["year"]))
 
@@ -115,10 +163,13 @@ def test_cbam_summary_columns_and_values(rows: list[dict]) -> None:
         if r["specific_embedded_tco2e_per_t"] is None:
             continue
         total = float(line["see_total_tco2e_per_t"])
-        assert total == pytest.approx(float(line["see_direct_tco2e_per_t"])
-                                      + float(line["see_indirect_tco2e_per_t"]), abs=2e-6)
+        assert total == pytest.approx(
+            float(line["see_direct_tco2e_per_t"]) + float(line["see_indirect_tco2e_per_t"]),
+            abs=2e-6,
+        )
         if line["default_value_tco2e_per_t"]:
             assert float(line["difference_tco2e_per_t"]) == pytest.approx(
-                total - float(line["default_value_tco2e_per_t"]), abs=2e-6)
+                total - float(line["default_value_tco2e_per_t"]), abs=2e-6
+            )
         assert line["cn_code"] and line["aggregated_goods_category"]
     assert [x["installation_id"] for x in table] == sorted(x["installation_id"] for x in table)

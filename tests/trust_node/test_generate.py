@@ -58,7 +58,10 @@ def test_jurisdiction_stream_does_not_depend_on_the_others() -> None:
 def test_exact_count_and_contract_columns(data: GeneratedData) -> None:
     assert list(data.records.columns) == list(c.ALL_COLUMNS)
     assert data.records.groupby("jurisdiction").size().to_dict() == {
-        "CN": 1500, "IN": 1500, "DE": 1500, "US": 1500,
+        "CN": 1500,
+        "IN": 1500,
+        "DE": 1500,
+        "US": 1500,
     }
     assert list(data.truth.columns) == list(TRUTH_COLUMNS)
     assert data.truth["record_id"].tolist() == data.records["record_id"].tolist()
@@ -97,9 +100,7 @@ def _assert_contract_valid(df: pd.DataFrame) -> None:
     # The verification level says where the best figure came from.
     assert df.loc[verified, "verification"].isin(["third_party", "measured"]).all()
     assert (df.loc[~verified, "verification"].isin(["self_declared", "none"])).all()
-    assert (
-        df.loc[df["verification"] == "self_declared", "reported_direct_tco2e"].notna().all()
-    )
+    assert df.loc[df["verification"] == "self_declared", "reported_direct_tco2e"].notna().all()
     none = df["verification"] == "none"
     assert df.loc[none, ["reported_direct_tco2e", "verified_direct_tco2e"]].isna().all().all()
 
@@ -203,8 +204,12 @@ def test_all_four_declaration_patterns_exist(data: GeneratedData) -> None:
     df = data.records
     reported = df["reported_direct_tco2e"].notna()
     verified = df["verified_direct_tco2e"].notna()
-    for pattern in (reported & verified, reported & ~verified, ~reported & verified,
-                    ~reported & ~verified):
+    for pattern in (
+        reported & verified,
+        reported & ~verified,
+        ~reported & verified,
+        ~reported & ~verified,
+    ):
         assert pattern.sum() > 20
 
 
@@ -258,7 +263,7 @@ def test_count_beyond_table_derives_real_codes(wide: GeneratedData) -> None:
     codes = [p.code for p in wide.profiles]
     assert len(set(codes)) == 13
     assert codes[: len(JURISDICTION_PROFILES)] == list(JURISDICTION_PROFILES)
-    derived = wide.profiles[len(JURISDICTION_PROFILES):]
+    derived = wide.profiles[len(JURISDICTION_PROFILES) :]
     assert all(not p.documented for p in derived)
     assert all(pycountry.countries.get(alpha_2=p.code) for p in derived)
     again = generate(13, records=10, seed=5)

@@ -20,8 +20,7 @@ HEADER = (
 GOOD_ROWS = [
     "CN-1,fac-1,CN,2022,cement,cement,dry_kiln,100000,300,,50,0,0,9000,0.72,,,62000,61000,"
     "third_party",
-    "IN-1,fac-2,IN,2022,iron_steel,crude_steel,bf_bof,500000,2000,5000,100,10,0,40000,,0.1,,"
-    ",,",
+    "IN-1,fac-2,IN,2022,iron_steel,crude_steel,bf_bof,500000,2000,5000,100,10,0,40000,,0.1,,,,",
     "DE-1,fac-3,DE,2023,aluminium,primary_aluminium,prebake,20000,0,0,300,0,0,290000,,,8600,"
     "34000,,self_declared",
 ]
@@ -162,7 +161,9 @@ def test_every_bad_row_is_listed_not_just_the_first(repo: SqlRecordRepository) -
     rows[199] = with_cell(rows[199], "production_t", "-1")
     error = rejected(repo, csv_bytes(rows))
     assert [(p.row, p.column) for p in error.problems] == [
-        (11, "year"), (151, "sector"), (200, "production_t")
+        (11, "year"),
+        (151, "sector"),
+        (200, "production_t"),
     ]
 
 

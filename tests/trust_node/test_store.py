@@ -42,8 +42,9 @@ class TestRecordStore:
 
     def test_reupload_keeps_old_version_and_reads_latest(self, repo: SqlRecordRepository) -> None:
         repo.add_batch("operator", frame(), source="v1.csv", sha256="1" * 64)
-        changed = CSV.replace(b"a,f1,CN,2021,cement,cement,dry_kiln,1000", b"a,f1,CN,2021,cement,"
-                              b"cement,dry_kiln,1234")
+        changed = CSV.replace(
+            b"a,f1,CN,2021,cement,cement,dry_kiln,1000", b"a,f1,CN,2021,cement,cement,dry_kiln,1234"
+        )
         receipt = repo.add_batch("operator", frame(changed), source="v2.csv", sha256="2" * 64)
         assert (receipt.new_records, receipt.new_versions) == (0, 3)
         assert repo.versions("operator", "a") == [1, 2]
@@ -84,7 +85,8 @@ class TestRecordStore:
         with repo.engine.connect() as conn:
             context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
             diff = [
-                d for d in compare_metadata(context, metadata)
+                d
+                for d in compare_metadata(context, metadata)
                 if not (isinstance(d, tuple) and getattr(d[1], "name", "") == VERSION_TABLE)
             ]
         assert diff == []

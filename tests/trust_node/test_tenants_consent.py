@@ -155,8 +155,11 @@ def test_consent_log_is_a_verifiable_chain(repo: SqlRecordRepository) -> None:
     assert exported[1]["scopes"] == "training,statistics"
     # An edit in the database (the operator quietly restoring consent) is detected.
     with repo.engine.begin() as conn:
-        conn.execute(update(consent_log).where(consent_log.c.seq == exported[2]["seq"])
-                     .values(scopes="training"))
+        conn.execute(
+            update(consent_log)
+            .where(consent_log.c.seq == exported[2]["seq"])
+            .values(scopes="training")
+        )
     with pytest.raises(ChainError) as info:
         verify_consent_log(log.export())
     assert info.value.index == 2

@@ -29,9 +29,16 @@ TYPE_BASE = "https://gcdt.invalid/problems/"  # not dereferenceable: a stable id
 
 
 class ApiProblem(Exception):
-    def __init__(self, status: int, title: str, detail: str, *,
-                 kind: str | None = None, headers: dict[str, str] | None = None,
-                 **extensions: Any) -> None:
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str,
+        *,
+        kind: str | None = None,
+        headers: dict[str, str] | None = None,
+        **extensions: Any,
+    ) -> None:
         super().__init__(detail)
         self.status = status
         self.title = title
@@ -50,8 +57,9 @@ def problem_response(request: Request, problem: ApiProblem) -> JSONResponse:
         "instance": request.url.path,
         **problem.extensions,
     }
-    return JSONResponse(body, status_code=problem.status, media_type=MEDIA_TYPE,
-                        headers=problem.headers)
+    return JSONResponse(
+        body, status_code=problem.status, media_type=MEDIA_TYPE, headers=problem.headers
+    )
 
 
 def not_found(what: str) -> ApiProblem:
@@ -59,16 +67,23 @@ def not_found(what: str) -> ApiProblem:
 
 
 def unauthorized() -> ApiProblem:
-    return ApiProblem(401, "Unauthorized", "a valid bearer token is required",
-                      headers={"WWW-Authenticate": "Bearer"})
+    return ApiProblem(
+        401,
+        "Unauthorized",
+        "a valid bearer token is required",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
 
 
 def from_node_error(exc: NodeError) -> ApiProblem:
     if isinstance(exc, IngestError):
-        errors = [{"row": p.row, "column": p.column, "reason": p.reason, "value": p.value}
-                  for p in exc.problems]
-        return ApiProblem(422, "Upload rejected",
-                          f"{len(errors)} problem(s); nothing was stored", errors=errors)
+        errors = [
+            {"row": p.row, "column": p.column, "reason": p.reason, "value": p.value}
+            for p in exc.problems
+        ]
+        return ApiProblem(
+            422, "Upload rejected", f"{len(errors)} problem(s); nothing was stored", errors=errors
+        )
     if isinstance(exc, RecordNotFoundError):
         return not_found("record")
     if isinstance(exc, AuthenticationError):
@@ -93,17 +108,24 @@ def install(app: FastAPI) -> None:
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        errors = [{"location": ".".join(str(p) for p in e.get("loc", ())),
-                   "reason": e.get("msg", "invalid")} for e in exc.errors()]
-        problem = ApiProblem(422, "Invalid request",
-                             f"{len(errors)} invalid parameter(s)", errors=errors)
+        errors = [
+            {
+                "location": ".".join(str(p) for p in e.get("loc", ())),
+                "reason": e.get("msg", "invalid"),
+            }
+            for e in exc.errors()
+        ]
+        problem = ApiProblem(
+            422, "Invalid request", f"{len(errors)} invalid parameter(s)", errors=errors
+        )
         return problem_response(request, problem)
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Error")
-        problem = ApiProblem(exc.status_code, title, str(exc.detail),
-                             headers=getattr(exc, "headers", None))
+        problem = ApiProblem(
+            exc.status_code, title, str(exc.detail), headers=getattr(exc, "headers", None)
+        )
         return problem_response(request, problem)
 
     app.add_exception_handler(ApiProblem, on_problem)
@@ -113,9 +135,13 @@ def install(app: FastAPI) -> None:
 
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    code: {"description": text, "content": {MEDIA_TYPE: {"schema": {"$ref":
-           "#/components/schemas/Problem"}}}}
-    for code, text in ((401, "Missing, invalid, rotated or revoked token"),
-                       (404, "Not found (a record of another tenant answers the same)"),
-                       (422, "Invalid request or rejected upload"))
+    code: {
+        "description": text,
+        "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+    for code, text in (
+        (401, "Missing, invalid, rotated or revoked token"),
+        (404, "Not found (a record of another tenant answers the same)"),
+        (422, "Invalid request or rejected upload"),
+    )
 }

@@ -19,8 +19,9 @@ NDJSON = "application/x-ndjson"
 
 
 def _tenant(t: TenantInfo) -> s.Tenant:
-    return s.Tenant(tenant_id=t.tenant_id, created_at=t.created_at, revoked_at=t.revoked_at,
-                    active=t.active)
+    return s.Tenant(
+        tenant_id=t.tenant_id, created_at=t.created_at, revoked_at=t.revoked_at, active=t.active
+    )
 
 
 @router.get("/tenants", response_model=list[s.Tenant])
@@ -44,16 +45,22 @@ def revoke_tenant(name: str, _: Operator, svc: Services) -> s.Tenant:
     return _tenant(svc.registry.revoke(name))
 
 
-@router.get("/register", response_class=PlainTextResponse,
-            responses={200: {"content": {NDJSON: {"schema": {"type": "string"}}}}})
+@router.get(
+    "/register",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {NDJSON: {"schema": {"type": "string"}}}}},
+)
 def export_register(_: Operator, svc: Services) -> PlainTextResponse:
     """The accountability register as JSON lines (verify with ``verify_register``)."""
     body = "".join(AccountabilityRegister(svc.repository.engine).export_jsonl())
     return PlainTextResponse(body, media_type=NDJSON)
 
 
-@router.get("/consent-log", response_class=PlainTextResponse,
-            responses={200: {"content": {NDJSON: {"schema": {"type": "string"}}}}})
+@router.get(
+    "/consent-log",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {NDJSON: {"schema": {"type": "string"}}}}},
+)
 def export_consent_log(_: Operator, svc: Services) -> PlainTextResponse:
     """Every consent change of every tenant as JSON lines (a verifiable hash chain)."""
     import json

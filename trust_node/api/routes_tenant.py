@@ -43,8 +43,9 @@ UPLOAD_BODY: Final[dict[str, Any]] = {
 
 async def _read_limited(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
-    too_big = ApiProblem(413, "Upload too large", f"uploads are limited to {limit} bytes",
-                         limit_bytes=limit)
+    too_big = ApiProblem(
+        413, "Upload too large", f"uploads are limited to {limit} bytes", limit_bytes=limit
+    )
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise too_big
     chunks: list[bytes] = []
@@ -57,48 +58,72 @@ async def _read_limited(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-@router.post("/records", status_code=201, response_model=s.IngestReceipt,
-             openapi_extra=UPLOAD_BODY,
-             responses={413: {"description": "Upload too large"},
-                        415: {"description": "Unsupported content type"}})
+@router.post(
+    "/records",
+    status_code=201,
+    response_model=s.IngestReceipt,
+    openapi_extra=UPLOAD_BODY,
+    responses={
+        413: {"description": "Upload too large"},
+        415: {"description": "Unsupported content type"},
+    },
+)
 async def upload_records(
-    request: Request, tenant: TenantId, svc: Services,
-    name: Annotated[str, Query(max_length=200, description="File name, for the receipt.")]
-    = "upload",
+    request: Request,
+    tenant: TenantId,
+    svc: Services,
+    name: Annotated[
+        str, Query(max_length=200, description="File name, for the receipt.")
+    ] = "upload",
 ) -> s.IngestReceipt:
     """Validate and store a file whole, or reject it whole with every bad row and column."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     fmt = CONTENT_TYPES.get(media)
     if fmt is None:
-        raise ApiProblem(415, "Unsupported media type",
-                         f"Content-Type {media or '(none)'!r} is not accepted; use one of "
-                         f"{sorted(CONTENT_TYPES)}", accepted=sorted(CONTENT_TYPES))
+        raise ApiProblem(
+            415,
+            "Unsupported media type",
+            f"Content-Type {media or '(none)'!r} is not accepted; use one of "
+            f"{sorted(CONTENT_TYPES)}",
+            accepted=sorted(CONTENT_TYPES),
+        )
     data = await _read_limited(request, svc.settings.max_upload_bytes)
     receipt = await run_in_threadpool(
         ingest_bytes, data, name, svc.repository, tenant_id=tenant, fmt=fmt
     )
     return s.IngestReceipt(
-        ingest_id=receipt.ingest_id, source=receipt.source, sha256=receipt.sha256,
-        rows=receipt.rows, new_records=receipt.new_records, new_versions=receipt.new_versions,
+        ingest_id=receipt.ingest_id,
+        source=receipt.source,
+        sha256=receipt.sha256,
+        rows=receipt.rows,
+        new_records=receipt.new_records,
+        new_versions=receipt.new_versions,
     )
 
 
 @router.get("/records", response_model=s.RecordList)
 def list_records(
-    tenant: TenantId, svc: Services,
+    tenant: TenantId,
+    svc: Services,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> s.RecordList:
     """Your records, latest version of each."""
     frame = svc.repository.latest(tenant)
-    page = as_dicts(frame.iloc[offset: offset + limit])
-    return s.RecordList(count=len(frame), offset=offset, limit=limit,
-                        items=[s.Record.model_validate(r) for r in page])
+    page = as_dicts(frame.iloc[offset : offset + limit])
+    return s.RecordList(
+        count=len(frame),
+        offset=offset,
+        limit=limit,
+        items=[s.Record.model_validate(r) for r in page],
+    )
 
 
 @router.get("/records/{record_id}", response_model=s.Record)
 def get_record(
-    record_id: str, tenant: TenantId, svc: Services,
+    record_id: str,
+    tenant: TenantId,
+    svc: Services,
     version: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
 ) -> s.Record:
     """One of your records (latest version unless ``version``)."""
@@ -127,8 +152,10 @@ def estimates(tenant: TenantId, svc: Services) -> s.EstimateList:
     rows = as_dicts(svc.estimates.for_tenant(tenant, asked_by=f"tenant:{tenant}"))
     ref = current.ref
     return s.EstimateList(
-        count=len(rows), model_id=ref.model_id if ref else None,
-        model_version=ref.version if ref else None, model_reason=current.reason,
+        count=len(rows),
+        model_id=ref.model_id if ref else None,
+        model_version=ref.version if ref else None,
+        model_reason=current.reason,
         items=[s.Estimate.model_validate(r) for r in rows],
     )
 
@@ -150,39 +177,56 @@ def set_consent(body: s.ConsentIn, tenant: TenantId, svc: Services) -> s.Consent
 
 @router.get("/consent/history", response_model=list[s.ConsentChange])
 def consent_history(tenant: TenantId, svc: Services) -> list[s.ConsentChange]:
-    return [s.ConsentChange(seq=e.seq, scopes=list(e.scopes), changed_at=e.changed_at,
-                            entry_hash=e.entry_hash) for e in svc.consent.history(tenant)]
+    return [
+        s.ConsentChange(
+            seq=e.seq, scopes=list(e.scopes), changed_at=e.changed_at, entry_hash=e.entry_hash
+        )
+        for e in svc.consent.history(tenant)
+    ]
 
 
-CompanyName = Annotated[str | None, Query(min_length=1, max_length=200,
-                                          description="companyName (default: tenant name)")]
+CompanyName = Annotated[
+    str | None,
+    Query(min_length=1, max_length=200, description="companyName (default: tenant name)"),
+]
 
 
 @router.get("/exports/pact", responses={200: {"content": {"application/json": {}}}})
-def export_pact(tenant: TenantId, svc: Services,
-                company_name: CompanyName = None) -> dict[str, Any]:
+def export_pact(
+    tenant: TenantId, svc: Services, company_name: CompanyName = None
+) -> dict[str, Any]:
     """Your footprints in the PACT v2.3 data model (``{"data": [ProductFootprint...]}``)."""
     rows = as_dicts(svc.estimates.for_tenant(tenant, asked_by=f"tenant:{tenant}"))
     return pact_footprints(rows, tenant_id=tenant, company_name=company_name or tenant)
 
 
 @router.get("/records/{record_id}/pact")
-def record_pact(record_id: str, tenant: TenantId, svc: Services,
-                company_name: CompanyName = None) -> dict[str, Any]:
+def record_pact(
+    record_id: str, tenant: TenantId, svc: Services, company_name: CompanyName = None
+) -> dict[str, Any]:
     """One record's PACT v2.3 ProductFootprint."""
     row = svc.estimates.for_record(tenant, record_id, asked_by=f"tenant:{tenant}")
     if row["specific_embedded_tco2e_per_t"] is None:
-        raise ApiProblem(409, "No footprint", f"record {record_id!r} has no embedded-"
-                         "emissions figure (Tier-1 unavailable and no model estimate)")
+        raise ApiProblem(
+            409,
+            "No footprint",
+            f"record {record_id!r} has no embedded-"
+            "emissions figure (Tier-1 unavailable and no model estimate)",
+        )
     return product_footprint(row, tenant_id=tenant, company_name=company_name or tenant)
 
 
-@router.get("/exports/cbam-summary.csv", response_class=Response,
-            responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+@router.get(
+    "/exports/cbam-summary.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
 def export_cbam(
-    tenant: TenantId, svc: Services,
-    facility_id: Annotated[str | None, Query(max_length=128,
-                                             description="Only this installation.")] = None,
+    tenant: TenantId,
+    svc: Services,
+    facility_id: Annotated[
+        str | None, Query(max_length=128, description="Only this installation.")
+    ] = None,
 ) -> Response:
     """Specific embedded emissions per installation and good, CBAM-template layout (CSV)."""
     rows = as_dicts(svc.estimates.for_tenant(tenant, asked_by=f"tenant:{tenant}"))

@@ -21,8 +21,9 @@ class NodeApiSettings(Settings):
     )
 
 
-def load_api_settings(home: Path | str | None = None, database_url: str | None = None,
-                      **overrides: object) -> NodeApiSettings:
+def load_api_settings(
+    home: Path | str | None = None, database_url: str | None = None, **overrides: object
+) -> NodeApiSettings:
     settings = NodeApiSettings()
     updates: dict[str, object] = {k: v for k, v in overrides.items() if v is not None}
     if home is not None:

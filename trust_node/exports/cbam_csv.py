@@ -33,17 +33,32 @@ from typing import Any, Final
 from open_models.ipcc.cbam_table import CN_CODE_BY_PRODUCT
 
 CATEGORY_BY_SECTOR: Final[dict[str, str]] = {
-    "iron_steel": "Crude steel" , "cement": "Cement", "aluminium": "Unwrought aluminium",
-    "fertilisers": "Ammonia", "hydrogen": "Hydrogen",
+    "iron_steel": "Crude steel",
+    "cement": "Cement",
+    "aluminium": "Unwrought aluminium",
+    "fertilisers": "Ammonia",
+    "hydrogen": "Hydrogen",
 }
 #: The aggregated goods category is per product where a sector has several.
 CATEGORY_BY_PRODUCT: Final[dict[str, str]] = {"clinker": "Cement clinker", "cement": "Cement"}
 
 COLUMNS: Final = (
-    "installation_id", "country", "reporting_period", "aggregated_goods_category", "cn_code",
-    "product", "production_route", "production_level_t", "see_direct_tco2e_per_t",
-    "see_indirect_tco2e_per_t", "see_total_tco2e_per_t", "determination_basis",
-    "default_value_tco2e_per_t", "difference_tco2e_per_t", "model_id", "model_version",
+    "installation_id",
+    "country",
+    "reporting_period",
+    "aggregated_goods_category",
+    "cn_code",
+    "product",
+    "production_route",
+    "production_level_t",
+    "see_direct_tco2e_per_t",
+    "see_indirect_tco2e_per_t",
+    "see_total_tco2e_per_t",
+    "determination_basis",
+    "default_value_tco2e_per_t",
+    "difference_tco2e_per_t",
+    "model_id",
+    "model_version",
 )
 
 
@@ -56,26 +71,30 @@ def summary_rows(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
     for r in sorted(rows, key=lambda x: (x["facility_id"], x["year"], x["product"])):
         production = float(r["production_t"])
         indirect = r["indirect_tco2e"]
-        out.append({
-            "installation_id": r["facility_id"],
-            "country": r["jurisdiction"],
-            "reporting_period": str(r["year"]),
-            "aggregated_goods_category": CATEGORY_BY_PRODUCT.get(
-                r["product"], CATEGORY_BY_SECTOR[r["sector"]]),
-            "cn_code": CN_CODE_BY_PRODUCT[r["product"]],
-            "product": r["product"],
-            "production_route": r["route"],
-            "production_level_t": _num(production),
-            "see_direct_tco2e_per_t": _num(r["specific_direct_tco2e_per_t"]),
-            "see_indirect_tco2e_per_t": _num(None if indirect is None
-                                             else float(indirect) / production),
-            "see_total_tco2e_per_t": _num(r["specific_embedded_tco2e_per_t"]),
-            "determination_basis": r["direct_basis"] or "",
-            "default_value_tco2e_per_t": _num(r["cbam_default_total_tco2e_per_t"]),
-            "difference_tco2e_per_t": _num(r["difference_total_tco2e_per_t"]),
-            "model_id": r["model_id"] or "",
-            "model_version": r["model_version"] or "",
-        })
+        out.append(
+            {
+                "installation_id": r["facility_id"],
+                "country": r["jurisdiction"],
+                "reporting_period": str(r["year"]),
+                "aggregated_goods_category": CATEGORY_BY_PRODUCT.get(
+                    r["product"], CATEGORY_BY_SECTOR[r["sector"]]
+                ),
+                "cn_code": CN_CODE_BY_PRODUCT[r["product"]],
+                "product": r["product"],
+                "production_route": r["route"],
+                "production_level_t": _num(production),
+                "see_direct_tco2e_per_t": _num(r["specific_direct_tco2e_per_t"]),
+                "see_indirect_tco2e_per_t": _num(
+                    None if indirect is None else float(indirect) / production
+                ),
+                "see_total_tco2e_per_t": _num(r["specific_embedded_tco2e_per_t"]),
+                "determination_basis": r["direct_basis"] or "",
+                "default_value_tco2e_per_t": _num(r["cbam_default_total_tco2e_per_t"]),
+                "difference_tco2e_per_t": _num(r["difference_total_tco2e_per_t"]),
+                "model_id": r["model_id"] or "",
+                "model_version": r["model_version"] or "",
+            }
+        )
     return out
 
 

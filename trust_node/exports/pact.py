@@ -31,13 +31,19 @@ SPEC_SOURCE: Final = (
 #: 41 Basic metals; 37 Glass and glass products and other non-metallic products n.e.c.;
 #: 34 Basic chemicals. Finer CPC classes are left to the company.
 CPC_DIVISION_BY_PRODUCT: Final[dict[str, str]] = {
-    "crude_steel": "41", "primary_aluminium": "41",
-    "clinker": "37", "cement": "37",
-    "ammonia": "34", "hydrogen": "34",
+    "crude_steel": "41",
+    "primary_aluminium": "41",
+    "clinker": "37",
+    "cement": "37",
+    "ammonia": "34",
+    "hydrogen": "34",
 }
 PRODUCT_NAMES: Final[dict[str, str]] = {
-    "crude_steel": "Crude steel", "clinker": "Cement clinker", "cement": "Portland cement",
-    "primary_aluminium": "Primary aluminium (unwrought)", "ammonia": "Ammonia",
+    "crude_steel": "Crude steel",
+    "clinker": "Cement clinker",
+    "cement": "Portland cement",
+    "primary_aluminium": "Primary aluminium (unwrought)",
+    "ammonia": "Ammonia",
     "hydrogen": "Hydrogen",
 }
 #: Namespace for the stable footprint id (uuid5 of tenant, record id and version).
@@ -54,8 +60,9 @@ def _decimal(value: float) -> str:
     return text or "0"
 
 
-def product_footprint(row: dict[str, Any], *, tenant_id: str, company_name: str,
-                      created: datetime | None = None) -> dict[str, Any]:
+def product_footprint(
+    row: dict[str, Any], *, tenant_id: str, company_name: str, created: datetime | None = None
+) -> dict[str, Any]:
     """One PACT ProductFootprint from an estimate row (see ``trust_node.estimates``)."""
     year = int(row["year"])
     product = str(row["product"])
@@ -64,8 +71,11 @@ def product_footprint(row: dict[str, Any], *, tenant_id: str, company_name: str,
         raise ValueError(f"record {row['record_id']!r} has no embedded-emissions figure")
     when = (created or datetime.now(UTC)).replace(microsecond=0)
     pcf_id = uuid.uuid5(FOOTPRINT_NAMESPACE, f"{tenant_id}/{row['record_id']}/{row['version']}")
-    model = (f"model {row['model_id']} {row['model_version']}" if row.get("model_id")
-             else "no published model")
+    model = (
+        f"model {row['model_id']} {row['model_version']}"
+        if row.get("model_id")
+        else "no published model"
+    )
     return {
         "id": str(pcf_id),
         "specVersion": SPEC_VERSION,
@@ -76,9 +86,7 @@ def product_footprint(row: dict[str, Any], *, tenant_id: str, company_name: str,
         "companyIds": [f"urn:gcdt:tenant:{tenant_id}"],
         "productDescription": f"{PRODUCT_NAMES[product]}, route {row['route']}",
         "productIds": [f"urn:gcdt:record:{row['record_id']}"],
-        "productClassifications": [
-            f"urn:gcdt:cn:{CN_CODE_BY_PRODUCT[product].replace(' ', '')}"
-        ],
+        "productClassifications": [f"urn:gcdt:cn:{CN_CODE_BY_PRODUCT[product].replace(' ', '')}"],
         "productCategoryCpc": CPC_DIVISION_BY_PRODUCT[product],
         "productNameCompany": f"{PRODUCT_NAMES[product]} ({row['facility_id']})",
         "comment": (
@@ -107,9 +115,18 @@ def product_footprint(row: dict[str, Any], *, tenant_id: str, company_name: str,
     }
 
 
-def footprints(rows: list[dict[str, Any]], *, tenant_id: str, company_name: str,
-               created: datetime | None = None) -> dict[str, Any]:
+def footprints(
+    rows: list[dict[str, Any]],
+    *,
+    tenant_id: str,
+    company_name: str,
+    created: datetime | None = None,
+) -> dict[str, Any]:
     """A PACT ``ListFootprints`` response body: ``{"data": [...]}``."""
     usable = [r for r in rows if r.get("specific_embedded_tco2e_per_t") is not None]
-    return {"data": [product_footprint(r, tenant_id=tenant_id, company_name=company_name,
-                                       created=created) for r in usable]}
+    return {
+        "data": [
+            product_footprint(r, tenant_id=tenant_id, company_name=company_name, created=created)
+            for r in usable
+        ]
+    }

@@ -44,8 +44,9 @@ def _runtime(home: str) -> NodeRuntime:
     return NodeRuntime.open(home)
 
 
-def build_client_app(homes: Sequence[str] | None = None,
-                     outer_mods: Sequence[Mod] = ()) -> ClientApp:
+def build_client_app(
+    homes: Sequence[str] | None = None, outer_mods: Sequence[Mod] = ()
+) -> ClientApp:
     """``homes``: for the simulation engine, node homes indexed by ``partition-id``.
 
     ``outer_mods`` run before the egress mod (tests use one to simulate a node dropping
@@ -80,13 +81,19 @@ def build_client_app(homes: Sequence[str] | None = None,
             rounds_remaining=get_int(cfg, wire.ROUNDS_REMAINING, 1),
         )
         if isinstance(outcome, LocalRefusal):
-            logger.warning("node %s refused round %s: %s", runtime.node_id, cfg[wire.ROUND],
-                           outcome.reason)
-            return Message(RecordDict({PLAIN_REFUSAL: ConfigRecord({"refused": True})}),
-                           reply_to=message)
+            logger.warning(
+                "node %s refused round %s: %s", runtime.node_id, cfg[wire.ROUND], outcome.reason
+            )
+            return Message(
+                RecordDict({PLAIN_REFUSAL: ConfigRecord({"refused": True})}), reply_to=message
+            )
         return Message(
-            RecordDict({PLAIN_UPDATE: ArrayRecord({"vector": Array(outcome.vector)}),
-                        PLAIN_REPORT: ConfigRecord(dict(report_fields(outcome)))}),
+            RecordDict(
+                {
+                    PLAIN_UPDATE: ArrayRecord({"vector": Array(outcome.vector)}),
+                    PLAIN_REPORT: ConfigRecord(dict(report_fields(outcome))),
+                }
+            ),
             reply_to=message,
         )
 
@@ -102,8 +109,11 @@ def build_client_app(homes: Sequence[str] | None = None,
             )
         key = runtime.secret_key(vector.key_id)
         envelope = attest(
-            runtime.identity, key, vector,
-            subject_id=get_str(cfg, wire.SUBJECT), round_id=get_int(cfg, wire.ROUND),
+            runtime.identity,
+            key,
+            vector,
+            subject_id=get_str(cfg, wire.SUBJECT),
+            round_id=get_int(cfg, wire.ROUND),
         )
         return Message(
             RecordDict({PLAIN_ATTESTATION: ConfigRecord({wire.ENVELOPE: envelope.to_bytes()})}),
@@ -114,8 +124,7 @@ def build_client_app(homes: Sequence[str] | None = None,
     def publish(message: Message, context: Context) -> Message:
         runtime = resolve(context)
         install_published(runtime, message.content.config_records[wire.PUBLISHED])
-        return Message(RecordDict({PLAIN_ACK: ConfigRecord({"installed": True})}),
-                       reply_to=message)
+        return Message(RecordDict({PLAIN_ACK: ConfigRecord({"installed": True})}), reply_to=message)
 
     return app
 

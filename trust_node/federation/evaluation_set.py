@@ -33,9 +33,13 @@ DEFAULT_YEARS: Final = (2019, 2024)
 ID_MARK: Final = "-EVAL"  # replaces the generator's "-F" facility mark
 
 
-def evaluation_set(jurisdictions: Sequence[str] | int, *, records: int = DEFAULT_RECORDS,
-                   seed: int = DEFAULT_SEED,
-                   years: tuple[int, int] = DEFAULT_YEARS) -> bytes:
+def evaluation_set(
+    jurisdictions: Sequence[str] | int,
+    *,
+    records: int = DEFAULT_RECORDS,
+    seed: int = DEFAULT_SEED,
+    years: tuple[int, int] = DEFAULT_YEARS,
+) -> bytes:
     """The canonical bytes of a seeded synthetic evaluation set."""
     spec: Sequence[str] | int = (
         jurisdictions if isinstance(jurisdictions, int) else sorted(jurisdictions)
@@ -46,8 +50,10 @@ def evaluation_set(jurisdictions: Sequence[str] | int, *, records: int = DEFAULT
         frame[column] = _marked(frame[column])
     truth["record_id"] = _marked(truth["record_id"])
     named = spec if isinstance(spec, int) else list(spec)
-    generator = (f"trust_node.generate(jurisdictions={named}, records={records}, seed={seed}, "
-                 f"start_year={years[0]}, end_year={years[1]}); facility mark '-F' -> {ID_MARK!r}")
+    generator = (
+        f"trust_node.generate(jurisdictions={named}, records={records}, seed={seed}, "
+        f"start_year={years[0]}, end_year={years[1]}); facility mark '-F' -> {ID_MARK!r}"
+    )
     return evaluation_set_bytes(frame, truth, seed=seed, generator=generator)
 
 
@@ -58,9 +64,14 @@ def _marked(ids: pd.Series) -> pd.Series:
     return marked
 
 
-def write_evaluation_set(path: Path, jurisdictions: Sequence[str] | int, *,
-                         records: int = DEFAULT_RECORDS, seed: int = DEFAULT_SEED,
-                         years: tuple[int, int] = DEFAULT_YEARS) -> Path:
+def write_evaluation_set(
+    path: Path,
+    jurisdictions: Sequence[str] | int,
+    *,
+    records: int = DEFAULT_RECORDS,
+    seed: int = DEFAULT_SEED,
+    years: tuple[int, int] = DEFAULT_YEARS,
+) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(evaluation_set(jurisdictions, records=records, seed=seed, years=years))
     return path

@@ -83,21 +83,27 @@ def make_egress_mod(resolve: Callable[[Context], NodeRuntime]) -> Callable[..., 
                 metadata={**base, "key_id": key_id, **_report(runtime, content)},
             )
         elif PLAIN_ATTESTATION in content.config_records:
-            env = Envelope.from_bytes(get_bytes(content.config_records[PLAIN_ATTESTATION],
-                                                wire.ENVELOPE))
+            env = Envelope.from_bytes(
+                get_bytes(content.config_records[PLAIN_ATTESTATION], wire.ENVELOPE)
+            )
             guard = guard_for(runtime, None)
             outbound = Outbound(
-                kind="attestation", method="attest", round_id=round_no,
-                attestations=(env,), metadata=base,
+                kind="attestation",
+                method="attest",
+                round_id=round_no,
+                attestations=(env,),
+                metadata=base,
             )
         elif PLAIN_REFUSAL in content.config_records:
             guard = guard_for(runtime, None)
-            outbound = Outbound(kind="metadata", method="round_refused", round_id=round_no,
-                                metadata=base)
+            outbound = Outbound(
+                kind="metadata", method="round_refused", round_id=round_no, metadata=base
+            )
         elif PLAIN_ACK in content.config_records:
             guard = guard_for(runtime, None)
-            outbound = Outbound(kind="metadata", method="model_installed", round_id=round_no,
-                                metadata=base)
+            outbound = Outbound(
+                kind="metadata", method="model_installed", round_id=round_no, metadata=base
+            )
         else:
             return _error(message, "handler produced no releasable content")
         try:
@@ -109,9 +115,7 @@ def make_egress_mod(resolve: Callable[[Context], NodeRuntime]) -> Callable[..., 
             "ciphertext_update": wire.UPDATE,
             "attestation": wire.ATTESTATION,
         }.get(outbound.kind, wire.REFUSAL if outbound.method == "round_refused" else wire.ACK)
-        return Message(
-            RecordDict({kind_field: ConfigRecord({EGRESS: released})}), reply_to=message
-        )
+        return Message(RecordDict({kind_field: ConfigRecord({EGRESS: released})}), reply_to=message)
 
     return egress_mod
 
@@ -127,7 +131,8 @@ def _report(runtime: NodeRuntime, content: RecordDict) -> dict[str, str]:
     listed = runtime.policy.data_sovereignty.metadata_fields
     record = content.config_records[PLAIN_REPORT]
     return {
-        name: value for name in wire.REPORT_FIELDS
+        name: value
+        for name in wire.REPORT_FIELDS
         if name in listed and isinstance(value := record.get(name), str)
     }
 

@@ -47,12 +47,17 @@ def ensure_auth_key(home: Path) -> tuple[Path, Path]:
     private.parent.mkdir(parents=True, exist_ok=True)
     write_secret(
         private,
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
-                          serialization.NoEncryption()),
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.OpenSSH,
+            serialization.NoEncryption(),
+        ),
     )
     public.write_bytes(
-        key.public_key().public_bytes(serialization.Encoding.OpenSSH,
-                                      serialization.PublicFormat.OpenSSH) + b"\n"
+        key.public_key().public_bytes(
+            serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
+        )
+        + b"\n"
     )
     return private, public
 
@@ -64,8 +69,12 @@ def flower_env(home: Path, base: Mapping[str, str] | None = None) -> dict[str, s
     # Flower starts its helpers (flower-superexec, flwr-clientapp) by name: put this
     # interpreter's scripts first on PATH.
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    env.update(FLWR_HOME=str(flwr_home), FLWR_TELEMETRY_ENABLED="0",
-               FLWR_DISABLE_UPDATE_CHECK="1", GCDT_HOME=str(home))
+    env.update(
+        FLWR_HOME=str(flwr_home),
+        FLWR_TELEMETRY_ENABLED="0",
+        FLWR_DISABLE_UPDATE_CHECK="1",
+        GCDT_HOME=str(home),
+    )
     return env
 
 
@@ -88,10 +97,16 @@ class SuperNodeSpec:
         home = str(self.home.resolve()).replace("\\", "\\\\").replace('"', '\\"')
         return [
             binary,
-            "--superlink", self.superlink,
-            "--root-certificates", str(ca),
-            "--auth-supernode-private-key", str(private),
-            "--node-config", f'{HOME_KEY}="{home}"',
-            "--host", self.host,
-            "--port", str(self.port),
+            "--superlink",
+            self.superlink,
+            "--root-certificates",
+            str(ca),
+            "--auth-supernode-private-key",
+            str(private),
+            "--node-config",
+            f'{HOME_KEY}="{home}"',
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
         ]

@@ -60,8 +60,9 @@ def local_round(
 ) -> LocalUpdate | LocalRefusal:
     """Train on consented records under DP (B's ``train_local`` charges the ledger first)."""
     policy = runtime.policy
-    frame = consented_records(runtime.repository, "training", policy=policy,
-                              as_of=datetime.now(UTC))
+    frame = consented_records(
+        runtime.repository, "training", policy=policy, as_of=datetime.now(UTC)
+    )
     if frame.empty:
         return LocalRefusal("no records with training consent")
     budget = policy.privacy_budget.for_dataset(TRAINING_DATASET)
@@ -92,8 +93,9 @@ def local_round(
         return LocalRefusal("no labelled records")
     vector = np.concatenate([result.update * n, [float(n)]])
     _keep_local_copy(runtime.rounds_dir / run, round_no, result.update, n)
-    return LocalUpdate(vector, n, result.epsilon_spent, float(budget.epsilon),
-                       float(budget.delta), footprint)
+    return LocalUpdate(
+        vector, n, result.epsilon_spent, float(budget.epsilon), float(budget.delta), footprint
+    )
 
 
 def report_fields(update: LocalUpdate) -> dict[str, str]:

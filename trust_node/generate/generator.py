@@ -173,8 +173,9 @@ def _check_arguments(records: int, seed: int, start_year: int, end_year: int) ->
         raise GenerateError(f"start_year {start_year} is after end_year {end_year}")
 
 
-def _lognormal(rng: np.random.Generator, sigma: float | np.ndarray, size: int,
-               clip_sd: float = 3.0) -> np.ndarray:
+def _lognormal(
+    rng: np.random.Generator, sigma: float | np.ndarray, size: int, clip_sd: float = 3.0
+) -> np.ndarray:
     """exp(N(0, sigma)) truncated at ``clip_sd`` standard deviations."""
     z = np.clip(rng.standard_normal(size), -clip_sd, clip_sd)
     return np.exp(z * sigma)
@@ -277,10 +278,9 @@ def _simulate(
     clinker_ef = pm.CO2_PER_CAO * fac["cao"][f] * fac["ckd"][f] + fac["raw_meal_toc"][f]
     cement_process = production * clinker_per_t * clinker_ef
     anode_true = production * fac["anode_rate"][f] * _lognormal(rng, 0.02, n)
-    aluminium_process = (
-        anode_true * fac["anode_carbon"][f] * pm.CO2_PER_C
-        + production * fac["pfc"][f] * _lognormal(rng, 0.2, n)
-    )
+    aluminium_process = anode_true * fac["anode_carbon"][f] * pm.CO2_PER_C + production * fac[
+        "pfc"
+    ][f] * _lognormal(rng, 0.2, n)
     urea_recovered = combustion * fac["urea_recovery"][f]
     process = np.select(
         [is_steel, sector == _CEMENT, sector == _ALUMINIUM, sector == _FERTILISERS],
@@ -340,11 +340,13 @@ def _declarations(
     """
     n = len(f)
     is_verified = np.where(
-        fac["verified_regime"][f], rng.random(n) < VERIFIED_IN_REGIME,
+        fac["verified_regime"][f],
+        rng.random(n) < VERIFIED_IN_REGIME,
         rng.random(n) < VERIFIED_OUTSIDE,
     )
     is_reported = np.where(
-        fac["self_declares"][f], rng.random(n) < DECLARED_IN_POPULATION,
+        fac["self_declares"][f],
+        rng.random(n) < DECLARED_IN_POPULATION,
         rng.random(n) < DECLARED_OUTSIDE,
     )
     measured = fac["measured"][f]
@@ -375,9 +377,7 @@ def _facilities(
 ) -> dict[str, np.ndarray]:
     """Persistent facility attributes: route, size, efficiency, fuel chemistry, habits."""
     spec = pm.SPEC_ARRAYS
-    weights = np.array(
-        [profile.sector_weights[s] * profile.route_mix[s][r] for s, r in pm.KINDS]
-    )
+    weights = np.array([profile.sector_weights[s] * profile.route_mix[s][r] for s, r in pm.KINDS])
     kind = rng.choice(len(pm.KINDS), size=n_fac, p=weights / weights.sum())
     sector = _SECTOR_OF_KIND[kind]
     is_cement = sector == _CEMENT
@@ -412,10 +412,10 @@ def _facilities(
         "label": np.array([f"{code}-F{i:0{width}d}" for i in range(n_fac)], dtype=object),
         "kind": kind,
         "product": product,
-        "capacity": spec["capacity_median_t"][kind] * profile.size_factor
+        "capacity": spec["capacity_median_t"][kind]
+        * profile.size_factor
         * np.exp(rng.standard_normal(n_fac) * spec["capacity_sigma"][kind]),
-        "efficiency": profile.energy_efficiency
-        * _lognormal(rng, FACILITY_EFFICIENCY_SIGMA, n_fac),
+        "efficiency": profile.energy_efficiency * _lognormal(rng, FACILITY_EFFICIENCY_SIGMA, n_fac),
         "fuel_mix": fuel_mix,
         "coal_factor": profile.coal_t_per_tj * _lognormal(rng, 0.015, n_fac),
         "coke_factor": pm.IPCC_COKE_OVEN_COKE_T_PER_TJ * _lognormal(rng, 0.01, n_fac),

@@ -39,6 +39,7 @@ def _text(series: pd.Series) -> pd.Series:
 # --- stage 2: the rules, as a pandera schema ----------------------------------------
 _ID_REASON = "must be 1-128 characters of letters, digits, '-', '_', '.', ':'"
 
+
 def _col(dtype: object, *checks: pa.Check, required: bool = False) -> pa.Column:
     return pa.Column(dtype, checks=list(checks), nullable=not required, required=False)
 
@@ -51,13 +52,15 @@ _FRAME_RULES: dict[str, tuple[str, Callable[[pd.DataFrame], pd.Series]]] = {
     # check name -> (column it blames, rule that is True where the row is fine)
     "product_in_sector": (
         "product",
-        lambda d: (d["sector"] + "/" + d["product"]).isin(_SECTOR_PRODUCT)
-        | ~d["sector"].isin(c.SECTORS),
+        lambda d: (
+            (d["sector"] + "/" + d["product"]).isin(_SECTOR_PRODUCT) | ~d["sector"].isin(c.SECTORS)
+        ),
     ),
     "route_in_sector": (
         "route",
-        lambda d: (d["sector"] + "/" + d["route"]).isin(_SECTOR_ROUTE)
-        | ~d["sector"].isin(c.SECTORS),
+        lambda d: (
+            (d["sector"] + "/" + d["route"]).isin(_SECTOR_ROUTE) | ~d["sector"].isin(c.SECTORS)
+        ),
     ),
     "clinker_ratio_required": (
         "clinker_ratio",
@@ -77,8 +80,8 @@ _FRAME_RULES: dict[str, tuple[str, Callable[[pd.DataFrame], pd.Series]]] = {
     ),
     "plausible_verified_intensity": (
         "verified_direct_tco2e",
-        lambda d: ~(d["verified_direct_tco2e"] / d["production_t"]).gt(
-            c.PLAUSIBLE_INTENSITY_RANGE[1]
+        lambda d: (
+            ~(d["verified_direct_tco2e"] / d["production_t"]).gt(c.PLAUSIBLE_INTENSITY_RANGE[1])
         ),
     ),
 }
@@ -99,10 +102,13 @@ _FRAME_REASONS = {
 RULES = pa.DataFrameSchema(
     {
         "record_id": _col(
-            "string", pa.Check.str_matches(c.ID_PATTERN, error=_ID_REASON), required=True,
+            "string",
+            pa.Check.str_matches(c.ID_PATTERN, error=_ID_REASON),
+            required=True,
         ),
-        "facility_id": _col("string", pa.Check.str_matches(c.ID_PATTERN, error=_ID_REASON),
-                            required=True),
+        "facility_id": _col(
+            "string", pa.Check.str_matches(c.ID_PATTERN, error=_ID_REASON), required=True
+        ),
         "jurisdiction": _col(
             "string",
             pa.Check.isin(
@@ -112,23 +118,38 @@ RULES = pa.DataFrameSchema(
         ),
         "year": _col(
             "Int64",
-            pa.Check.in_range(*c.YEAR_RANGE, error=f"must be between {c.YEAR_RANGE[0]} and "
-                              f"{c.YEAR_RANGE[1]}"),
+            pa.Check.in_range(
+                *c.YEAR_RANGE, error=f"must be between {c.YEAR_RANGE[0]} and {c.YEAR_RANGE[1]}"
+            ),
             required=True,
         ),
-        "sector": _col("string", pa.Check.isin(c.SECTORS, error="unknown sector; expected one of "
-                                               + ", ".join(c.SECTORS)), required=True),
-        "product": _col("string", pa.Check.isin(c.PRODUCTS, error="unknown product; expected one "
-                                                "of " + ", ".join(c.PRODUCTS)), required=True),
-        "route": _col("string", pa.Check.isin(c.ROUTES, error="unknown route; expected one of "
-                                              + ", ".join(c.ROUTES)), required=True),
+        "sector": _col(
+            "string",
+            pa.Check.isin(
+                c.SECTORS, error="unknown sector; expected one of " + ", ".join(c.SECTORS)
+            ),
+            required=True,
+        ),
+        "product": _col(
+            "string",
+            pa.Check.isin(
+                c.PRODUCTS, error="unknown product; expected one of " + ", ".join(c.PRODUCTS)
+            ),
+            required=True,
+        ),
+        "route": _col(
+            "string",
+            pa.Check.isin(c.ROUTES, error="unknown route; expected one of " + ", ".join(c.ROUTES)),
+            required=True,
+        ),
         "production_t": _col("float64", pa.Check.gt(0, error="must be > 0"), required=True),
         **{name: _col("float64", _ge0()) for name in c.ENERGY_COLUMNS},
         "clinker_ratio": _col(
             "float64",
-            pa.Check.in_range(*c.CLINKER_RATIO_RANGE,
-                              error=f"must be between {c.CLINKER_RATIO_RANGE[0]} and "
-                              f"{c.CLINKER_RATIO_RANGE[1]}"),
+            pa.Check.in_range(
+                *c.CLINKER_RATIO_RANGE,
+                error=f"must be between {c.CLINKER_RATIO_RANGE[0]} and {c.CLINKER_RATIO_RANGE[1]}",
+            ),
         ),
         "scrap_share": _col("float64", pa.Check.in_range(0, 1, error="must be between 0 and 1")),
         "anode_t": _col("float64", _ge0()),
@@ -136,8 +157,10 @@ RULES = pa.DataFrameSchema(
         "verified_direct_tco2e": _col("float64", _ge0()),
         "verification": _col(
             "string",
-            pa.Check.isin(c.VERIFICATION_LEVELS, error="unknown verification; expected one of "
-                          + ", ".join(c.VERIFICATION_LEVELS)),
+            pa.Check.isin(
+                c.VERIFICATION_LEVELS,
+                error="unknown verification; expected one of " + ", ".join(c.VERIFICATION_LEVELS),
+            ),
             required=True,
         ),
     },
@@ -162,8 +185,12 @@ def _check_columns(frame: pd.DataFrame, drop_extra_columns: bool) -> list[Proble
     if not drop_extra_columns:
         known = set(c.ALL_COLUMNS)
         problems += [
-            Problem(None, col, "unknown column (not in the data contract); "
-                    "use --drop-extra-columns to drop it explicitly")
+            Problem(
+                None,
+                col,
+                "unknown column (not in the data contract); "
+                "use --drop-extra-columns to drop it explicitly",
+            )
             for col in frame.columns
             if col not in known
         ]
@@ -231,9 +258,12 @@ def _duplicate_ids(typed: pd.DataFrame) -> list[Problem]:
         return []
     first = ids[mask].groupby(ids[mask], sort=False).transform(lambda s: s.index[0] + 1)
     return [
-        Problem(int(i) + 1, "record_id",
-                f"duplicate record_id in this file (first at row {int(first[i])})",
-                str(ids[i]))
+        Problem(
+            int(i) + 1,
+            "record_id",
+            f"duplicate record_id in this file (first at row {int(first[i])})",
+            str(ids[i]),
+        )
         for i in np.flatnonzero(mask.to_numpy())
     ]
 

@@ -55,6 +55,10 @@ def ingest_file(
         problem = Problem(None, None, f"cannot read file: {exc.strerror}")
         raise IngestError(str(path), [problem]) from exc
     return ingest_bytes(
-        data, str(path), repository, tenant_id=tenant_id, fmt=fmt,
+        data,
+        str(path),
+        repository,
+        tenant_id=tenant_id,
+        fmt=fmt,
         drop_extra_columns=drop_extra_columns,
     )

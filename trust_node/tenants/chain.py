@@ -39,8 +39,9 @@ def entry_hash(prev_hash: str, fields: Mapping[str, Any]) -> str:
     return hashlib.sha256(prev_hash.encode("ascii") + body).hexdigest()
 
 
-def append(engine: Engine, table: Table, fields: Mapping[str, Any],
-           hashed: Mapping[str, Any]) -> dict[str, Any]:
+def append(
+    engine: Engine, table: Table, fields: Mapping[str, Any], hashed: Mapping[str, Any]
+) -> dict[str, Any]:
     """Append one entry: ``fields`` are stored, ``hashed`` (their JSON form) are chained."""
     for _ in range(APPEND_ATTEMPTS):
         try:
@@ -57,8 +58,7 @@ def append(engine: Engine, table: Table, fields: Mapping[str, Any],
     raise TenantError(f"could not append to {table.name}: too many concurrent writers")
 
 
-def verify(entries: Iterable[Mapping[str, Any]], hashed_fields: tuple[str, ...],
-           what: str) -> int:
+def verify(entries: Iterable[Mapping[str, Any]], hashed_fields: tuple[str, ...], what: str) -> int:
     """Check a chain exported as dicts (JSON form); return the number of entries."""
     prev = GENESIS
     count = 0

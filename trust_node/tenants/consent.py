@@ -50,9 +50,13 @@ class ConsentEntry:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "seq": self.seq, "tenant_id": self.tenant_id, "scopes": ",".join(self.scopes),
-            "changed_at": chain.iso(self.changed_at), "actor": self.actor,
-            "prev_hash": self.prev_hash, "entry_hash": self.entry_hash,
+            "seq": self.seq,
+            "tenant_id": self.tenant_id,
+            "scopes": ",".join(self.scopes),
+            "changed_at": chain.iso(self.changed_at),
+            "actor": self.actor,
+            "prev_hash": self.prev_hash,
+            "entry_hash": self.entry_hash,
         }
 
 
@@ -68,10 +72,13 @@ def normalise_scopes(scopes: Iterable[str]) -> tuple[ConsentScope, ...]:
 
 def _entry(row: Any) -> ConsentEntry:
     return ConsentEntry(
-        seq=int(row.seq), tenant_id=row.tenant_id,
+        seq=int(row.seq),
+        tenant_id=row.tenant_id,
         scopes=normalise_scopes(s for s in row.scopes.split(",") if s),
-        changed_at=chain.utc(row.changed_at), actor=row.actor,
-        prev_hash=row.prev_hash, entry_hash=row.entry_hash,
+        changed_at=chain.utc(row.changed_at),
+        actor=row.actor,
+        prev_hash=row.prev_hash,
+        entry_hash=row.entry_hash,
     )
 
 
@@ -81,20 +88,30 @@ class ConsentLog:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def set(self, tenant_id: str, scopes: Iterable[str], *, actor: str,
-            at: datetime | None = None) -> ConsentEntry:
+    def set(
+        self, tenant_id: str, scopes: Iterable[str], *, actor: str, at: datetime | None = None
+    ) -> ConsentEntry:
         clean = normalise_scopes(scopes)
         when = chain.utc(at or datetime.now(UTC))
         text = ",".join(clean)
         # ``seq`` is not known before insert and need not be hashed: each entry hashes
         # the head it extends, which fixes the order.
         fields = {"tenant_id": tenant_id, "scopes": text, "changed_at": when, "actor": actor}
-        hashed = {"tenant_id": tenant_id, "scopes": text,
-                  "changed_at": chain.iso(when), "actor": actor}
+        hashed = {
+            "tenant_id": tenant_id,
+            "scopes": text,
+            "changed_at": chain.iso(when),
+            "actor": actor,
+        }
         row = chain.append(self.engine, consent_log, fields, hashed)
         return ConsentEntry(
-            seq=row["seq"], tenant_id=tenant_id, scopes=clean, changed_at=when, actor=actor,
-            prev_hash=row["prev_hash"], entry_hash=row["entry_hash"],
+            seq=row["seq"],
+            tenant_id=tenant_id,
+            scopes=clean,
+            changed_at=when,
+            actor=actor,
+            prev_hash=row["prev_hash"],
+            entry_hash=row["entry_hash"],
         )
 
     def current(self, tenant_id: str, *, as_of: datetime | None = None) -> ConsentEntry | None:
@@ -112,8 +129,9 @@ class ConsentLog:
         with self.engine.connect() as conn:
             return [_entry(r) for r in conn.execute(query)]
 
-    def scopes_at(self, tenant_id: str, *, policy: NodePolicy | None = None,
-                  as_of: datetime | None = None) -> tuple[ConsentScope, ...]:
+    def scopes_at(
+        self, tenant_id: str, *, policy: NodePolicy | None = None, as_of: datetime | None = None
+    ) -> tuple[ConsentScope, ...]:
         """The scopes that govern ``tenant_id`` at ``as_of`` (see the module docstring)."""
         if tenant_id == OPERATOR_TENANT:
             if policy is not None and OPERATOR_TENANT in policy.consent.tenants:
@@ -152,6 +170,9 @@ def consented_records(
     if latest.empty:
         return latest
     log = ConsentLog(repository.engine)
-    allowed = [t for t in latest["tenant_id"].unique()
-               if scope in log.scopes_at(str(t), policy=policy, as_of=as_of)]
+    allowed = [
+        t
+        for t in latest["tenant_id"].unique()
+        if scope in log.scopes_at(str(t), policy=policy, as_of=as_of)
+    ]
     return latest[latest["tenant_id"].isin(allowed)].reset_index(drop=True)

@@ -65,9 +65,7 @@ class IssuedToken:
 
 def check_tenant_name(name: str) -> str:
     if not re.fullmatch(ID_PATTERN, name):
-        raise TenantError(
-            f"invalid tenant name {name!r}: 1-128 letters, digits or '-_.:'"
-        )
+        raise TenantError(f"invalid tenant name {name!r}: 1-128 letters, digits or '-_.:'")
     return name
 
 
@@ -89,10 +87,15 @@ class TenantRegistry:
                 raise TenantExistsError(f"tenant {name!r} already exists")
             conn.execute(tenants.insert(), {"tenant_id": name, "created_at": now})
             token = new_token("tenant")
-            conn.execute(api_tokens.insert(), {
-                "token_hash": token_digest(token), "role": "tenant", "tenant_id": name,
-                "created_at": now,
-            })
+            conn.execute(
+                api_tokens.insert(),
+                {
+                    "token_hash": token_digest(token),
+                    "role": "tenant",
+                    "tenant_id": name,
+                    "created_at": now,
+                },
+            )
         return IssuedToken(name, "tenant", token)
 
     def rotate(self, name: str) -> IssuedToken:
@@ -106,10 +109,15 @@ class TenantRegistry:
                 .values(revoked_at=now, revoked_reason="rotated")
             )
             token = new_token("tenant")
-            conn.execute(api_tokens.insert(), {
-                "token_hash": token_digest(token), "role": "tenant", "tenant_id": name,
-                "created_at": now,
-            })
+            conn.execute(
+                api_tokens.insert(),
+                {
+                    "token_hash": token_digest(token),
+                    "role": "tenant",
+                    "tenant_id": name,
+                    "created_at": now,
+                },
+            )
         return IssuedToken(name, "tenant", token)
 
     def revoke(self, name: str) -> TenantInfo:
@@ -117,8 +125,7 @@ class TenantRegistry:
         now = datetime.now(UTC)
         with self.engine.begin() as conn:
             self._require_active(conn, name)
-            conn.execute(update(tenants).where(tenants.c.tenant_id == name)
-                         .values(revoked_at=now))
+            conn.execute(update(tenants).where(tenants.c.tenant_id == name).values(revoked_at=now))
             conn.execute(
                 update(api_tokens)
                 .where(api_tokens.c.tenant_id == name, api_tokens.c.revoked_at.is_(None))
@@ -150,9 +157,11 @@ class TenantRegistry:
     # -- operator -------------------------------------------------------------------
     def has_operator_token(self) -> bool:
         with self.engine.connect() as conn:
-            row = conn.execute(select(api_tokens.c.token_hash).where(
-                api_tokens.c.role == "operator", api_tokens.c.revoked_at.is_(None)
-            ).limit(1)).first()
+            row = conn.execute(
+                select(api_tokens.c.token_hash)
+                .where(api_tokens.c.role == "operator", api_tokens.c.revoked_at.is_(None))
+                .limit(1)
+            ).first()
         return row is not None
 
     def issue_operator_token(self) -> IssuedToken:
@@ -165,10 +174,15 @@ class TenantRegistry:
                 .where(api_tokens.c.role == "operator", api_tokens.c.revoked_at.is_(None))
                 .values(revoked_at=now, revoked_reason="rotated")
             )
-            conn.execute(api_tokens.insert(), {
-                "token_hash": token_digest(token), "role": "operator", "tenant_id": None,
-                "created_at": now,
-            })
+            conn.execute(
+                api_tokens.insert(),
+                {
+                    "token_hash": token_digest(token),
+                    "role": "operator",
+                    "tenant_id": None,
+                    "created_at": now,
+                },
+            )
         return IssuedToken(None, "operator", token)
 
     # -- authentication -------------------------------------------------------------
@@ -176,14 +190,24 @@ class TenantRegistry:
         digest = token_digest(token)
         with self.engine.connect() as conn:
             row = conn.execute(
-                select(api_tokens.c.token_hash, api_tokens.c.role, api_tokens.c.tenant_id,
-                       api_tokens.c.revoked_at, tenants.c.revoked_at.label("tenant_revoked"))
-                .select_from(api_tokens.outerjoin(
-                    tenants, api_tokens.c.tenant_id == tenants.c.tenant_id))
+                select(
+                    api_tokens.c.token_hash,
+                    api_tokens.c.role,
+                    api_tokens.c.tenant_id,
+                    api_tokens.c.revoked_at,
+                    tenants.c.revoked_at.label("tenant_revoked"),
+                )
+                .select_from(
+                    api_tokens.outerjoin(tenants, api_tokens.c.tenant_id == tenants.c.tenant_id)
+                )
                 .where(api_tokens.c.token_hash == digest)
             ).first()
-        if (row is None or not digests_equal(row.token_hash, digest)
-                or row.revoked_at is not None or row.tenant_revoked is not None):
+        if (
+            row is None
+            or not digests_equal(row.token_hash, digest)
+            or row.revoked_at is not None
+            or row.tenant_revoked is not None
+        ):
             raise AuthenticationError("invalid, rotated or revoked token")
         return Principal(role=row.role, tenant_id=row.tenant_id)
 

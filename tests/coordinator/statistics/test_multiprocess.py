@@ -35,7 +35,6 @@ YEARS = ("2022", "2023")
 TIMEOUT = 120
 
 
-
 def _env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GCDT_")}
     env["GCDT_HOME"] = str(home)

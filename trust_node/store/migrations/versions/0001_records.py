@@ -14,9 +14,18 @@ depends_on = None
 
 BigId = sa.BigInteger().with_variant(sa.Integer, "sqlite")
 FLOATS = (
-    "production_t", "coal_tj", "coke_tj", "natural_gas_tj", "oil_tj", "biomass_tj",
-    "electricity_mwh", "clinker_ratio", "scrap_share", "anode_t",
-    "reported_direct_tco2e", "verified_direct_tco2e",
+    "production_t",
+    "coal_tj",
+    "coke_tj",
+    "natural_gas_tj",
+    "oil_tj",
+    "biomass_tj",
+    "electricity_mwh",
+    "clinker_ratio",
+    "scrap_share",
+    "anode_t",
+    "reported_direct_tco2e",
+    "verified_direct_tco2e",
 )
 
 

@@ -56,9 +56,7 @@ def upgrade() -> None:
         sa.Column("prev_hash", sa.String(64), nullable=False, unique=True),
         sa.Column("entry_hash", sa.String(64), nullable=False),
     )
-    op.create_index(
-        "ix_accountability_register_asked_by", "accountability_register", ["asked_by"]
-    )
+    op.create_index("ix_accountability_register_asked_by", "accountability_register", ["asked_by"])
 
 
 def downgrade() -> None:

@@ -30,10 +30,16 @@ import numpy as np
 import pandas as pd
 
 from governance.ckks import CkksKey, add_all, decrypt, encrypt
-from governance.privacy import Budget, InMemoryLedgerStore, PrivacyLedger
+from governance.privacy import (
+    DEFAULT_DATASET,
+    Budget,
+    InMemoryLedgerStore,
+    LedgerAccount,
+    PrivacyLedger,
+)
 from open_models.calibration import covered_counts, scale_from_counts
 from open_models.card import build_card, render_markdown
-from open_models.dp import DEFAULT_DATASET, DpSpec
+from open_models.dp import DpSpec
 from open_models.evaluation import baseline_estimates, evaluate
 from open_models.features import FeatureSpec
 from open_models.footprint import measure_footprint
@@ -114,7 +120,7 @@ def main() -> None:
             learning_rate=args.learning_rate / 2,
             update_clip_norm=1e12,
         )
-        spec_dp = DpSpec(ledger_local, code, PERIOD, budget, rounds_remaining=1)
+        spec_dp = DpSpec(LedgerAccount(ledger_local, code, PERIOD, budget), rounds_remaining=1)
         result = train_local(None, part, cfg, spec_dp)
         local_models[code] = result.weights(initial_weights(spec), layout)
 
@@ -127,7 +133,9 @@ def main() -> None:
     for r in range(args.rounds):
         last = []
         for code, part in nodes.items():
-            spec_dp = DpSpec(ledger, code, PERIOD, budget, rounds_remaining=args.rounds - r)
+            spec_dp = DpSpec(
+                LedgerAccount(ledger, code, PERIOD, budget), rounds_remaining=args.rounds - r
+            )
             with measure_footprint(code) as fp:
                 t0 = time.perf_counter()
                 last.append(train_local(global_w, part, config, spec_dp))

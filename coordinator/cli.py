@@ -19,7 +19,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from coordinator.policy_log import log_policy
-from governance.db import make_engine
 from governance.errors import GovernanceError
 from governance.identity import Identity
 from governance.pki import (
@@ -36,8 +35,9 @@ from governance.pki import (
     save_private_key,
 )
 from governance.policy import default_trust_policy, load_policy, write_policy
-from governance.settings import load_settings
 from governance.tables import migrate
+from kernel.db import make_engine
+from kernel.settings import load_settings
 
 DEFAULT_HOSTS = ("localhost", "127.0.0.1")
 

@@ -14,14 +14,14 @@ from typing import Annotated
 import typer
 
 from coordinator.policy_log import log_policy
-from governance.db import make_engine
 from governance.errors import GovernanceError
 from governance.identity import Identity
 from governance.pki import HomeLayout
 from governance.policy import load_policy
 from governance.policy.install import install_policy
 from governance.policy.models import TrustPolicy
-from governance.settings import load_settings
+from kernel.db import make_engine
+from kernel.settings import load_settings
 
 policy_app = typer.Typer(
     help="Show or change the trust policy (changes are logged).", no_args_is_help=True

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from governance.errors import GovernanceError
-from governance.settings import load_settings
+from kernel.settings import load_settings
 
 
 def portal(

@@ -10,7 +10,7 @@ import typer
 
 from coordinator.store.errors import CoordinatorError
 from governance.errors import GovernanceError
-from governance.settings import load_settings
+from kernel.settings import load_settings
 
 statistics_app = typer.Typer(help="Encrypted sector statistics rounds.", no_args_is_help=True)
 

@@ -29,7 +29,7 @@ from coordinator.federation.launch import (
 from coordinator.registry import ModelRegistry
 from coordinator.store import CoordinatorError, open_engine
 from governance.errors import GovernanceError
-from governance.settings import load_settings
+from kernel.settings import load_settings
 
 HomeOpt = Annotated[
     Path | None, typer.Option("--home", envvar="GCDT_HOME", help="State directory (GCDT_HOME).")

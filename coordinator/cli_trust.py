@@ -16,8 +16,8 @@ from coordinator.transport.server import start_server
 from governance.errors import GovernanceError
 from governance.identity import Identity
 from governance.pki import HomeLayout
-from governance.settings import load_settings
 from governance.translog import TransparencyLog
+from kernel.settings import load_settings
 
 HomeOpt = Annotated[
     Path | None, typer.Option("--home", envvar="GCDT_HOME", help="State directory (GCDT_HOME).")

@@ -20,8 +20,8 @@ VERSION_TABLE = "alembic_version_coordinator"
 
 def migrate(engine: Engine) -> None:
     """Create or upgrade coordinator and governance tables on ``engine``."""
-    from governance.db import upgrade
     from governance.tables import migrate as migrate_governance
+    from kernel.db import upgrade
 
     migrate_governance(engine)
     upgrade(engine, MIGRATIONS_DIR, VERSION_TABLE)

@@ -1,28 +1,25 @@
 """``gcdt-audit``: what an auditor runs, offline, on material the trust published.
 
 One typer app; each verb is a small function that loads its input, calls a pure
-verifier, and renders the result with :func:`_emit` (rich for people, ``--json`` for
-scripts). Add a verb (``verify-model``, ``verify-benchmark``) by registering another
-``@app.command`` that builds a result dict and calls :func:`_emit`.
+verifier, and renders the result with ``governance.audit_models.render.emit`` (rich for
+people, ``--json`` for scripts). Add a verb by registering another ``@app.command`` that
+builds a result dict and calls ``emit``.
 
 Exit codes: 0 verified, 1 verification failed, 2 input unreadable or malformed.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
+from governance.audit_models import verbs as model_verbs
+from governance.audit_models.render import EXIT_FAILED, EXIT_OK, EXIT_UNREADABLE, emit
 from governance.translog import BundleFormatError, load_bundle, verify_bundle
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_UNREADABLE = 2
+__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_UNREADABLE", "app", "main"]
 
 app = typer.Typer(
     name="gcdt-audit",
@@ -38,26 +35,6 @@ def _root() -> None:
 
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-
-
-def _emit(result: dict[str, Any], *, as_json: bool, title: str) -> None:
-    """Render ``result`` (keys ``ok``, ``summary``, ``problems``, plus details) and exit."""
-    if as_json:
-        typer.echo(json.dumps(result, indent=2, sort_keys=True))
-    else:
-        console = Console(stderr=not result["ok"], highlight=False, soft_wrap=True)
-        if result["ok"]:
-            console.print(f"[bold green]OK[/] {title}: {result['summary']}")
-        else:
-            console.print(f"[bold red]FAILED[/] {title}: {result['summary']}")
-            table = Table("check", "where", show_lines=True)
-            table.add_column("problem", overflow="fold")
-            for p in result["problems"]:
-                table.add_row(p["code"], p.get("where") or "", p["message"])
-            console.print(table)
-    if result.get("unreadable"):
-        raise typer.Exit(EXIT_UNREADABLE)
-    raise typer.Exit(EXIT_OK if result["ok"] else EXIT_FAILED)
 
 
 def _where(problem: dict[str, Any]) -> str:
@@ -78,7 +55,7 @@ def verify_log(
         report = verify_bundle(load_bundle(bundle))
     except BundleFormatError as exc:
         problem = {"code": "bundle-malformed", "message": str(exc), "where": ""}
-        _emit(
+        emit(
             {"ok": False, "unreadable": True, "summary": str(exc), "problems": [problem]},
             as_json=as_json,
             title=str(bundle),
@@ -96,7 +73,7 @@ def verify_log(
     else:
         first = report.problems[0].message
         data["summary"] = f"{len(report.problems)} problem(s); first: {first}"
-    _emit(data, as_json=as_json, title=str(bundle))
+    emit(data, as_json=as_json, title=str(bundle))
 
 
 @app.command("verify-benchmark")
@@ -112,7 +89,7 @@ def verify_benchmark_cmd(
         report = verify_benchmark(load_bundle(bundle), benchmark_id)
     except BundleFormatError as exc:
         problem = {"code": "bundle-malformed", "message": str(exc), "where": ""}
-        _emit(
+        emit(
             {"ok": False, "unreadable": True, "summary": str(exc), "problems": [problem]},
             as_json=as_json,
             title=benchmark_id,
@@ -127,10 +104,8 @@ def verify_benchmark_cmd(
         if report.ok
         else f"{len(report.problems)} problem(s); first: {report.problems[0]}"
     )
-    _emit(data, as_json=as_json, title=benchmark_id)
+    emit(data, as_json=as_json, title=benchmark_id)
 
-
-from governance.audit_models import verbs as model_verbs  # noqa: E402  (issue 8: models)
 
 model_verbs.register(app)
 

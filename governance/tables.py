@@ -18,6 +18,6 @@ VERSION_TABLE = "alembic_version_governance"
 
 def migrate(engine: Engine) -> None:
     """Create or upgrade governance tables on ``engine``."""
-    from governance.db import upgrade
+    from kernel.db import upgrade
 
     upgrade(engine, MIGRATIONS_DIR, VERSION_TABLE)

@@ -1,9 +1,11 @@
 """Differential privacy as a wrapper around a plain training function.
 
 ``train_epochs`` (in ``open_models.training``) knows nothing of privacy. :class:`DpTrainer`
-takes it, asks the node's privacy ledger for the noise multiplier that keeps the account
-within budget over the rounds still planned, charges the ledger *before* any gradient is
-computed (an over-budget round raises ``BudgetExceededError`` with the refusal already
+takes it, asks the node's privacy account (``open_models.accounting.PrivacyAccount``,
+implemented by the node's ledger in ``governance.privacy``) for the history that decides the
+noise multiplier keeping the account within budget over the rounds still planned, charges
+the account *before* any gradient is computed (an over-budget round raises the account's
+refusal error, ``governance.privacy.BudgetExceededError``, with the refusal already
 recorded, and no work is done), then lets Opacus' ``PrivacyEngine`` turn model, optimizer
 and data loader into their DP versions (Poisson sampling, per-sample clipping, Gaussian
 noise) and runs the plain function on them.
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final, TypeVar
 
@@ -29,17 +31,11 @@ from opacus.accountants.analysis.rdp import compute_rdp, get_privacy_spent
 from torch import nn
 from torch.utils.data import DataLoader
 
-from governance.privacy import (
-    Budget,
-    DpSgd,
-    PrivacyLedger,
-)
-from governance.privacy.accounting import MAX_NOISE_MULTIPLIER, HistoryEntry
+from open_models.accounting import MAX_NOISE_MULTIPLIER, HistoryEntry, PrivacyAccount
 from open_models.errors import TrainingError
 
 T = TypeVar("T")
 
-DEFAULT_DATASET: Final = "facility_records"
 #: Beyond this noise multiplier a DP-SGD update of a model this size carries essentially
 #: no signal at the batch sizes nodes have (modelling judgement, see bench/training.py).
 DEFAULT_MAX_NOISE_MULTIPLIER: Final = 10.0
@@ -52,7 +48,7 @@ PLAN_SIGMA_TOLERANCE: Final = 0.01
 PLAN_ORDERS: Final = tuple(range(2, 65))
 
 
-def _integer_order_epsilon(history: list[HistoryEntry], delta: float) -> float:
+def _integer_order_epsilon(history: Sequence[HistoryEntry], delta: float) -> float:
     """RDP epsilon over integer orders only: an upper bound on Opacus' value.
 
     Why: Opacus' fractional orders cost time growing with the noise multiplier squared
@@ -74,17 +70,13 @@ def _integer_order_epsilon(history: list[HistoryEntry], delta: float) -> float:
 
 @dataclass(frozen=True)
 class DpSpec:
-    """Whose budget a round spends, and how many rounds must still fit into it.
+    """Which account a round spends, and how many rounds must still fit into it.
 
     ``rounds_remaining`` (this round included) spreads what is left of the period's
     budget evenly over the rounds the federation still plans; the last round uses the rest.
     """
 
-    ledger: PrivacyLedger
-    node_id: str
-    period: str
-    budget: Budget
-    dataset: str = DEFAULT_DATASET
+    account: PrivacyAccount
     rounds_remaining: int = 1
     max_grad_norm: float = 1.0
     #: A round that would need more noise than this to fit the budget is refused: it
@@ -138,22 +130,23 @@ class DpTrainer:
         """
         s = self.spec
         cap = min(s.max_noise_multiplier, MAX_NOISE_MULTIPLIER)
-        history = s.ledger.state(s.node_id, s.dataset, s.period).history
+        history = list(s.account.history())
         total_steps = steps * s.rounds_remaining
+        budget = s.account.epsilon_budget
 
         def eps(sigma: float) -> float:
             return _integer_order_epsilon(
-                [*history, HistoryEntry(sigma, sample_rate, total_steps)], s.budget.delta
+                [*history, HistoryEntry(sigma, sample_rate, total_steps)], s.account.delta
             )
 
-        if eps(cap) > s.budget.epsilon:
+        if eps(cap) > budget:
             return cap
         low, high = PLAN_SIGMA_FLOOR, cap
-        if eps(low) <= s.budget.epsilon:
+        if eps(low) <= budget:
             return low
         while high - low > PLAN_SIGMA_TOLERANCE:
             mid = (low + high) / 2
-            if eps(mid) <= s.budget.epsilon:
+            if eps(mid) <= budget:
                 high = mid
             else:
                 low = mid
@@ -178,9 +171,8 @@ class DpTrainer:
         sample_rate = 1.0 / batches
         steps = epochs * batches
         sigma = self.plan(sample_rate=sample_rate, steps=steps)
-        receipt = s.ledger.charge(  # raises BudgetExceededError before any work
-            s.node_id, s.dataset, s.period, DpSgd(sigma, sample_rate, steps), s.budget, reason
-        )
+        # The account records the charge, or the refusal and raises, before any work.
+        receipt = s.account.charge_dp_sgd(sigma, sample_rate, steps, reason)
         generator = noise_generator(s.noise_seed)
         loader.generator = generator  # Poisson sampling draws from it too
         with warnings.catch_warnings():
@@ -208,7 +200,7 @@ class DpTrainer:
             max_grad_norm=s.max_grad_norm,
             epsilon_before=receipt.epsilon_before,
             epsilon_after=receipt.epsilon_after,
-            delta=s.budget.delta,
+            delta=s.account.delta,
         )
 
 
@@ -236,4 +228,4 @@ def with_dp(
     return wrapped
 
 
-__all__ = ["DEFAULT_DATASET", "DpRound", "DpSpec", "DpTrainer", "noise_generator", "with_dp"]
+__all__ = ["DpRound", "DpSpec", "DpTrainer", "noise_generator", "with_dp"]

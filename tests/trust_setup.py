@@ -19,8 +19,8 @@ from coordinator.store import CoordinatorStore
 from coordinator.transport import TrustServer, start_server
 from governance.identity import Identity
 from governance.pki import HomeLayout
-from governance.settings import Settings, load_settings
 from governance.translog import TransparencyLog
+from kernel.settings import Settings, load_settings
 from trust_node.node_setup import (
     NodeState,
     fetch_keys,

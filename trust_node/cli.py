@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from governance.settings import Settings, load_settings
+from kernel.settings import Settings, load_settings
 from trust_node import cli_federation, cli_policy, cli_statistics, cli_tenants, cli_trust
 from trust_node.errors import IngestError, NodeError
 from trust_node.store import OPERATOR_TENANT, SqlRecordRepository

@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from governance.settings import load_settings
+from kernel.settings import load_settings
 from trust_node.errors import IngestError, NodeError
 
 HomeOpt = Annotated[

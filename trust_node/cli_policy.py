@@ -19,7 +19,7 @@ from governance.identity import Identity
 from governance.pki import HomeLayout
 from governance.policy import load_policy
 from governance.policy.install import install_policy
-from governance.settings import load_settings
+from kernel.settings import load_settings
 
 policy_app = typer.Typer(help="Show or change this node's signed policy.", no_args_is_help=True)
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from governance.settings import load_settings
+from kernel.settings import load_settings
 from trust_node.cli_trust import AddressOpt, HomeOpt, JsonOpt, _done, _guarded
 
 

@@ -34,7 +34,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JS
 
 
 def _registry(home: Path | None, database_url: str | None) -> TenantRegistry:
-    from governance.settings import load_settings
+    from kernel.settings import load_settings
 
     settings = load_settings(home=home, database_url=database_url)
     settings.ensure_home()

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from governance.settings import load_settings
+from kernel.settings import load_settings
 from trust_node.errors import NodeError
 from trust_node.node_setup import (
     fetch_keys,

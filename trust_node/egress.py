@@ -49,13 +49,13 @@ from governance.ckks import (
     check_ciphertext,
     verify_key_package,
 )
-from governance.db import make_engine
-from governance.db import upgrade as run_upgrade
 from governance.envelope import Envelope, open_envelope
 from governance.errors import EnvelopeError
 from governance.identity import Identity, verify_signature
 from governance.policy.models import NodePolicy, OutboundKind
 from governance.signed_requests import METHOD_PATTERN, Scalar, seal_request, summarize
+from kernel.db import make_engine
+from kernel.db import upgrade as run_upgrade
 from trust_node.errors import NodeError
 from trust_node.store.tables import MIGRATIONS_DIR, VERSION_TABLE, metadata
 
@@ -337,6 +337,6 @@ class _Refuse(Exception):
 
 def default_refusal_log(home: Path | None = None) -> SqlRefusalLog:
     """The refusal log on the node's own database (settings: GCDT_HOME / GCDT_DATABASE_URL)."""
-    from governance.settings import load_settings
+    from kernel.settings import load_settings
 
     return SqlRefusalLog.from_url(load_settings(home=home).database_url)

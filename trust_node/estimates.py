@@ -30,7 +30,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from governance.settings import Settings
+from kernel.settings import Settings
 from open_models import contract as c
 from open_models.ipcc.tier1 import compute_tier1
 from open_models.published import PublishedModel

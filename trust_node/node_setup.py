@@ -51,7 +51,7 @@ from governance.policy import (
     write_policy,
 )
 from governance.policy.files import signature_path
-from governance.settings import Settings
+from kernel.settings import Settings
 from trust_node.egress import EgressGuard, SqlRefusalLog
 from trust_node.errors import NodeError
 from trust_node.transport.client import TrustClient

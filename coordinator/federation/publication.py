@@ -44,9 +44,9 @@ import numpy as np
 from coordinator.federation.config import FederationConfig
 from coordinator.federation.errors import FederationConfigError
 from coordinator.federation.rounds import TrainingResult
-from governance import federation_wire as wire
 from governance.audit_models.reproduce_eval import EVALUATION_SET_FILE, read_evaluation_set
 from governance.audit_models.sources import ModelAuditInputError
+from kernel.wire import flower as wire
 from open_models.card import build_card
 from open_models.evaluation import baseline_estimates, evaluate
 from open_models.features import FeatureSpec

@@ -27,7 +27,6 @@ from flwr.serverapp import Grid
 from coordinator.federation.aggregate import CkksSummer, Submission, digest
 from coordinator.federation.config import FederationConfig
 from coordinator.federation.errors import AttestationError, SubmissionRejectedError
-from governance import federation_wire as wire
 from governance.attestation import (
     AttestationOutcome,
     InsufficientAttestationsError,
@@ -39,6 +38,7 @@ from governance.errors import EnvelopeError, GovernanceError
 from governance.nonces import NonceStore
 from governance.signed_requests import open_request, summarize
 from governance.translog import TransparencyLog
+from kernel.wire import flower as wire
 
 logger = logging.getLogger(__name__)
 

@@ -31,13 +31,13 @@ from coordinator.federation.publication import (
 from coordinator.federation.rounds import FederatedTraining, TrainingResult
 from coordinator.registry import ModelRegistry
 from coordinator.store import CoordinatorStore, open_engine
-from governance import federation_wire as wire
 from governance.audit_models.reproduce_eval import EVALUATION_SET_FILE
 from governance.identity import Identity
 from governance.nonces import SqlNonceStore
 from governance.pki import HomeLayout
-from governance.settings import load_settings
 from governance.translog import TransparencyLog
+from kernel.settings import load_settings
+from kernel.wire import flower as wire
 from open_models.features import FeatureSpec
 from open_models.network import flatten, initial_weights, unflatten, weight_layout
 from open_models.published import PublishedModel

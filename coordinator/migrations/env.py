@@ -1,6 +1,6 @@
 """Alembic environment for coordinator tables (nodes, rounds, registry, benchmarks)."""
 
 from coordinator.tables import metadata
-from governance.db import run_alembic_env
+from kernel.db import run_alembic_env
 
 run_alembic_env(metadata)

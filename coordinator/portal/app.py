@@ -18,7 +18,7 @@ from coordinator.portal.deps import PortalState
 from coordinator.portal.errors import BadRequestError, NotPublishedError, PortalError
 from coordinator.portal.services import TransparencyService, public_log
 from coordinator.store.repository import open_engine
-from governance.settings import Settings, load_settings
+from kernel.settings import Settings, load_settings
 
 STATIC = Path(__file__).parent / "static"
 

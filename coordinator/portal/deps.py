@@ -12,7 +12,7 @@ from fastapi import Request
 from sqlalchemy import Engine
 
 from coordinator.portal.services import TransparencyService
-from governance.settings import Settings
+from kernel.settings import Settings
 
 
 @dataclass(frozen=True)

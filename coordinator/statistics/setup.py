@@ -13,8 +13,8 @@ from governance.identity import Identity
 from governance.pki import HomeLayout
 from governance.policy import load_policy
 from governance.policy.models import TrustPolicy
-from governance.settings import Settings
 from governance.translog import TransparencyLog
+from kernel.settings import Settings
 
 
 def _public_key(store: CoordinatorStore) -> CkksKey:

@@ -29,9 +29,9 @@ from coordinator.store.errors import (
 from coordinator.tables import migrate
 from governance.attestation import ciphertext_digest
 from governance.ckks import CkksParameters, EncryptedVector, KeyPackage, PublicContextRelease
-from governance.db import make_engine
 from governance.envelope import Envelope
-from governance.settings import Settings, load_settings
+from kernel.db import make_engine
+from kernel.settings import Settings, load_settings
 
 ACTIVE = "active"
 REVOKED = "revoked"

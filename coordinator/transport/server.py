@@ -73,9 +73,9 @@ from governance.pki import (
     node_bindings,
     verify_node_certificate,
 )
-from governance.settings import Settings
 from governance.signed_requests import open_request
 from governance.translog import TransparencyLog
+from kernel.settings import Settings
 from protos import trust_pb2_grpc
 
 log = logging.getLogger(__name__)

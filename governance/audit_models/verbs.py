@@ -1,4 +1,4 @@
-"""The typer commands ``verify-model`` and ``reproduce-eval``, registered by ``audit_cli``.
+"""The typer commands ``verify-model`` and ``reproduce-eval`` (``governance.audit_cli`` adds them).
 
 Only argument handling and output live here: the checks are in
 :mod:`governance.audit_models.verify_model` and :mod:`governance.audit_models.reproduce_eval`,
@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
+from governance.audit_models.render import emit
 from governance.audit_models.report import ModelReport
 from governance.audit_models.reproduce_eval import reproduce_evaluation
 from governance.audit_models.sources import (
@@ -48,8 +49,6 @@ def _run(
     strict: bool = False,
     reproduced: bool = False,
 ) -> None:
-    from governance.audit_cli import _emit
-
     report = ModelReport(model_id, version)
     try:
         with open_export(export, portal) as directory:
@@ -58,7 +57,7 @@ def _run(
             report = body(bundle, model_dir, version)
     except (ModelAuditInputError, BundleFormatError) as exc:
         problem = {"code": "input-unreadable", "where": "", "message": str(exc)}
-        _emit(
+        emit(
             {"ok": False, "unreadable": True, "summary": str(exc), "problems": [problem]},
             as_json=as_json,
             title=title,
@@ -89,7 +88,7 @@ def _run(
             f"{len(data['problems'])} problem(s); first: {first['code']} at "
             f"{first['where']}: {first['message']}"
         )
-    _emit(data, as_json=as_json, title=title)
+    emit(data, as_json=as_json, title=title)
 
 
 def verify_model_cmd(

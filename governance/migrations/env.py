@@ -1,6 +1,6 @@
 """Alembic environment for governance tables (transparency log, ledger, nonces)."""
 
-from governance.db import run_alembic_env
 from governance.tables import metadata
+from kernel.db import run_alembic_env
 
 run_alembic_env(metadata)

@@ -5,6 +5,7 @@ saveable history, ``store``/``sql_store`` its persistence and ``ledger`` the gua
 charges a release or refuses it before any work starts.
 """
 
+from governance.privacy.account import DEFAULT_DATASET, LedgerAccount
 from governance.privacy.accounting import (
     DEFAULT_EPSILON_TOLERANCE,
     Budget,
@@ -33,6 +34,7 @@ from governance.privacy.store import (
 )
 
 __all__ = [
+    "DEFAULT_DATASET",
     "DEFAULT_EPSILON_TOLERANCE",
     "AccountantState",
     "AccountantStateError",
@@ -45,6 +47,7 @@ __all__ = [
     "HistoryEntry",
     "InMemoryLedgerStore",
     "InvalidMechanismError",
+    "LedgerAccount",
     "LedgerConflictError",
     "LedgerKey",
     "LedgerStore",

@@ -20,26 +20,15 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
 
 from opacus.accountants import RDPAccountant
 from opacus.accountants.utils import get_noise_multiplier
 
 from governance.privacy.errors import InvalidMechanismError
+from open_models.accounting import MAX_NOISE_MULTIPLIER, HistoryEntry
 
-# Opacus' own search bound (opacus.accountants.utils.MAX_SIGMA): beyond it the budget is
-# deemed too small for any useful release.
-MAX_NOISE_MULTIPLIER = 1e6
 # Opacus' default tolerance of get_noise_multiplier (opacus 1.6.0).
 DEFAULT_EPSILON_TOLERANCE = 0.01
-
-
-class HistoryEntry(NamedTuple):
-    """One run of identical steps, exactly Opacus' accountant history tuple."""
-
-    noise_multiplier: float
-    sample_rate: float
-    steps: int
 
 
 def _check_positive(name: str, value: float) -> float:

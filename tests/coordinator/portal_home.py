@@ -31,9 +31,9 @@ from governance.envelope import seal
 from governance.identity import Identity
 from governance.pki import HomeLayout
 from governance.policy.models import PublicationThresholds
-from governance.privacy import Budget, InMemoryLedgerStore, PrivacyLedger
-from governance.settings import Settings, load_settings
+from governance.privacy import Budget, InMemoryLedgerStore, LedgerAccount, PrivacyLedger
 from governance.translog import TransparencyLog
+from kernel.settings import Settings, load_settings
 from open_models.dp import DpSpec
 from open_models.evaluation import baseline_estimates, evaluate
 from open_models.features import FeatureSpec
@@ -155,10 +155,7 @@ def _train(
         vectors = []
         for i, node_id in enumerate(nodes):
             privacy = DpSpec(
-                ledger=ledger,
-                node_id=node_id,
-                period="2026",
-                budget=Budget(EPSILON_BUDGET, DELTA),
+                LedgerAccount(ledger, node_id, "2026", Budget(EPSILON_BUDGET, DELTA)),
                 rounds_remaining=rounds - round_no + 1,
                 noise_seed=i,
             )

@@ -12,7 +12,6 @@ from sqlalchemy import inspect
 from typer.testing import CliRunner
 
 from coordinator.cli import app
-from governance.db import make_engine
 from governance.identity import Identity
 from governance.pki import (
     HomeLayout,
@@ -25,6 +24,7 @@ from governance.pki import (
     verify_node_certificate,
 )
 from governance.policy import TrustPolicy, load_policy
+from kernel.db import make_engine
 
 runner = CliRunner()
 

@@ -8,10 +8,10 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from coordinator.cli import app
-from governance.db import make_engine
 from governance.identity import Identity
 from governance.pki import HomeLayout
 from governance.translog import TransparencyLog
+from kernel.db import make_engine
 
 runner = CliRunner()
 

@@ -22,7 +22,7 @@ from coordinator.federation.keys import load_public_key
 from coordinator.federation.launch import SuperLinkSpec, start_superlink, stop_process
 from coordinator.registry import ModelRegistry
 from coordinator.store import CoordinatorStore, open_engine
-from governance.settings import load_settings
+from kernel.settings import load_settings
 from open_models.published import PublishedModel
 from tests.federation.homes import assert_cannot_decrypt, make_federation
 from trust_node.federation.supernode import ensure_auth_key

@@ -23,8 +23,8 @@ from coordinator.registry import ModelRegistry
 from coordinator.store import open_engine
 from governance.identity import Identity
 from governance.pki import HomeLayout
-from governance.settings import load_settings
 from governance.translog import TransparencyLog
+from kernel.settings import load_settings
 from tests.federation.homes import make_federation
 from trust_node.federation.client_app import build_client_app
 

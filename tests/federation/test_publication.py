@@ -24,8 +24,8 @@ from coordinator.federation.publication import (
     round_claims,
 )
 from coordinator.federation.rounds import RoundOutcome, TrainingResult, training_report
-from governance import federation_wire as wire
 from governance.audit_models.reproduce_eval import read_evaluation_set
+from kernel.wire import flower as wire
 from open_models.features import FeatureSpec
 from open_models.footprint import Footprint
 from open_models.network import initial_weights

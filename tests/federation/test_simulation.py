@@ -26,9 +26,9 @@ from coordinator.registry import ModelRegistry
 from coordinator.store import CoordinatorStore
 from governance.audit_cli import app as audit_app
 from governance.audit_models.reproduce_eval import EVALUATION_SET_FILE
-from governance.db import make_engine
 from governance.privacy import PrivacyLedger
-from governance.settings import load_settings
+from kernel.db import make_engine
+from kernel.settings import load_settings
 from open_models.features import FeatureSpec
 from open_models.network import flatten, initial_weights, weight_layout
 from open_models.published import PublishedModel

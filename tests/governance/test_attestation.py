@@ -15,12 +15,12 @@ from governance.attestation import (
     format_values,
 )
 from governance.ckks import CkksKey, add_all, encrypt
-from governance.db import make_engine
 from governance.envelope import seal
 from governance.identity import Identity
 from governance.nonces import InMemoryNonceStore
 from governance.tables import migrate
 from governance.translog import TransparencyLog
+from kernel.db import make_engine
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,10 @@ import pytest
 from typer.testing import CliRunner
 
 from governance.audit_cli import EXIT_FAILED, EXIT_OK, EXIT_UNREADABLE, app
-from governance.db import make_engine
 from governance.identity import Identity
 from governance.tables import migrate
 from governance.translog import EntryKind, TransparencyLog
+from kernel.db import make_engine
 
 runner = CliRunner()
 
@@ -35,7 +35,7 @@ KINDS = [
 def bundle_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 12-entry log with tree heads signed at sizes 4, 9 and 12."""
     home = tmp_path_factory.mktemp("audit")
-    engine = make_engine(f"sqlite:///{home / 'governance.db'}")
+    engine = make_engine(f"sqlite:///{home / 'kernel.db'}")
     migrate(engine)
     log = TransparencyLog(engine, Identity.generate("coordinator"))
     for i in range(12):

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from governance.db import make_engine
 from governance.envelope import Envelope, open_envelope, seal
 from governance.errors import ReplayError
 from governance.identity import Identity
 from governance.nonces import InMemoryNonceStore, NonceStore, SqlNonceStore
 from governance.tables import migrate
+from kernel.db import make_engine
 
 
 @pytest.fixture(params=["memory", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

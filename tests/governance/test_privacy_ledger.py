@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 from opacus.accountants import RDPAccountant
 
-from governance.db import make_engine
 from governance.privacy import (
     AccountantState,
     Budget,
@@ -32,6 +31,7 @@ from governance.privacy import (
 )
 from governance.privacy.sql_store import SqlLedgerStore
 from governance.tables import migrate
+from kernel.db import make_engine
 
 pytestmark = pytest.mark.filterwarnings("ignore:Optimal order is the largest alpha")
 

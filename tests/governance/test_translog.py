@@ -13,7 +13,6 @@ import pytest
 from sqlalchemy import Engine, create_engine, text, update
 
 from governance import merkle
-from governance.db import make_engine
 from governance.identity import Identity, verify_signature
 from governance.tables import migrate
 from governance.translog import (
@@ -26,6 +25,7 @@ from governance.translog import (
 )
 from governance.translog import tables as t
 from governance.translog.records import leaf_input
+from kernel.db import make_engine
 
 POSTGRES_ENV = "GCDT_TEST_POSTGRES_URL"
 
@@ -54,7 +54,7 @@ def _postgres_engine() -> Iterator[Engine]:
 )
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     if request.param == "sqlite":
-        eng = make_engine(f"sqlite:///{tmp_path / 'governance.db'}")
+        eng = make_engine(f"sqlite:///{tmp_path / 'kernel.db'}")
         migrate(eng)
         yield eng
         eng.dispose()

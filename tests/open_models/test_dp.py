@@ -12,6 +12,7 @@ from governance.privacy import (
     BudgetExceededError,
     DpSgd,
     InMemoryLedgerStore,
+    LedgerAccount,
     PrivacyLedger,
 )
 from open_models.dp import DpSpec, DpTrainer
@@ -27,9 +28,7 @@ def records() -> pd.DataFrame:
 
 
 def _spec(ledger: PrivacyLedger, **kw: object) -> DpSpec:
-    return DpSpec(
-        ledger=ledger, node_id="node-de", period="2026", budget=BUDGET, noise_seed=1, **kw
-    )  # type: ignore[arg-type]
+    return DpSpec(LedgerAccount(ledger, "node-de", "2026", BUDGET), noise_seed=1, **kw)  # type: ignore[arg-type]
 
 
 def test_epsilon_spent_equals_accountant(records: pd.DataFrame) -> None:
@@ -91,10 +90,7 @@ def test_noise_seed_reproducible_and_update_clipped(records: pd.DataFrame) -> No
     def run(seed: int) -> np.ndarray:
         ledger = PrivacyLedger(InMemoryLedgerStore())
         spec = DpSpec(
-            ledger=ledger,
-            node_id="n",
-            period="2026",
-            budget=BUDGET,
+            LedgerAccount(ledger, "n", "2026", BUDGET),
             rounds_remaining=5,
             noise_seed=seed,
         )

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import update
 
-from governance.settings import Settings, load_settings
+from kernel.settings import Settings, load_settings
 from open_models.published import PublishedModel
 from open_models.training import TrainConfig, train_centralised
 from trust_node.accountability import AccountabilityRegister, verify_register

@@ -10,7 +10,7 @@ from pathlib import Path
 import jsonschema_rs  # ships with schemathesis (dev extra)
 import pytest
 
-from governance.settings import load_settings
+from kernel.settings import load_settings
 from trust_node.estimates import EstimateService, as_dicts
 from trust_node.exports import CBAM_COLUMNS, cbam_summary_csv, pact_footprints
 from trust_node.generate import generate

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import Field
 
-from governance.settings import Settings
+from kernel.settings import Settings
 
 MiB = 1024 * 1024
 

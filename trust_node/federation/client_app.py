@@ -17,9 +17,9 @@ from flwr.app import Array, ArrayRecord, ConfigRecord, Context, Message, RecordD
 from flwr.clientapp import ClientApp
 from flwr.clientapp.typing import Mod
 
-from governance import federation_wire as wire
 from governance.attestation import attest
 from governance.ckks import EncryptedVector
+from kernel.wire import flower as wire
 from trust_node.federation.errors import NodeSetupError, RoundMessageError
 from trust_node.federation.fields import get_bytes, get_float, get_int, get_str
 from trust_node.federation.install import install_published

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from flwr.app import ConfigRecord
 
-from governance import federation_wire as wire
+from kernel.wire import flower as wire
 from open_models.errors import OpenModelsError
 from open_models.published import PublishedModel
 from trust_node.federation.errors import PublishedModelRejectedError

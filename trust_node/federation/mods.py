@@ -19,9 +19,9 @@ import numpy as np
 from flwr.app import ConfigRecord, Context, Error, Message, RecordDict
 from flwr.clientapp.typing import ClientAppCallable
 
-from governance import federation_wire as wire
 from governance.ckks import encrypt
 from governance.envelope import Envelope
+from kernel.wire import flower as wire
 from trust_node.egress import EgressGuard, EgressRefusedError, Outbound, default_refusal_log
 from trust_node.federation.fields import get_bytes, get_int
 from trust_node.federation.runtime import NodeRuntime

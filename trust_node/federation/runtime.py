@@ -22,12 +22,12 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from governance.ckks import CkksKey
-from governance.db import make_engine
 from governance.identity import Identity
 from governance.policy import NodePolicy
 from governance.privacy import PrivacyLedger
-from governance.settings import Settings, load_settings
 from governance.tables import migrate as migrate_governance
+from kernel.db import make_engine
+from kernel.settings import Settings, load_settings
 from trust_node.federation.errors import NodeSetupError
 from trust_node.node_setup import NodeState, holder_key, load_node
 from trust_node.store import SqlRecordRepository

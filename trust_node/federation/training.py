@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from governance.privacy import Budget, BudgetExceededError
+from governance.privacy import Budget, BudgetExceededError, LedgerAccount
 from open_models.dp import DpSpec
 from open_models.errors import OpenModelsError
 from open_models.features import FeatureSpec
@@ -69,11 +69,13 @@ def local_round(
     spec = FeatureSpec()
     layout = weight_layout(spec)
     privacy = DpSpec(
-        ledger=runtime.ledger,
-        node_id=runtime.node_id,
-        period=policy.privacy_budget.accounting_period,
-        budget=Budget(budget.epsilon, budget.delta),
-        dataset=TRAINING_DATASET,
+        LedgerAccount(
+            runtime.ledger,
+            runtime.node_id,
+            policy.privacy_budget.accounting_period,
+            Budget(budget.epsilon, budget.delta),
+            dataset=TRAINING_DATASET,
+        ),
         rounds_remaining=max(1, rounds_remaining),
     )
     try:

@@ -13,9 +13,9 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from governance.db import make_engine
 from governance.privacy import PrivacyLedger
 from governance.tables import migrate as migrate_governance
+from kernel.db import make_engine
 from open_models.benchmark_cells import CatalogueError
 from open_models.benchmark_values import RoundTerms
 from trust_node.node_setup import NodeState, holder_key

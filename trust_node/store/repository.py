@@ -20,8 +20,8 @@ import psycopg
 from sqlalchemy import Connection, Engine, Select, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from governance.db import make_engine
-from governance.db import upgrade as run_upgrade
+from kernel.db import make_engine
+from kernel.db import upgrade as run_upgrade
 from open_models import contract as c
 from trust_node.errors import RecordNotFoundError, StoreError
 from trust_node.store.tables import (

@@ -23,8 +23,8 @@ from governance.envelope import seal
 from governance.identity import Identity
 from governance.policy.models import PublicationThresholds
 from governance.privacy import InMemoryLedgerStore, PrivacyLedger
-from governance.settings import load_settings
 from governance.translog import TransparencyLog
+from kernel.settings import load_settings
 from open_models.benchmark_values import derive_benchmarks
 from trust_node.generate import generate
 from trust_node.statistics import contribution_vector, prepare_release

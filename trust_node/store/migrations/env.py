@@ -1,6 +1,6 @@
 """Alembic environment for the node's own tables (records, ingests)."""
 
-from governance.db import run_alembic_env
+from kernel.db import run_alembic_env
 from trust_node.store.tables import metadata
 
 run_alembic_env(metadata)

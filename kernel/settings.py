@@ -1,8 +1,8 @@
 """One settings object for every party (node, coordinator, auditor).
 
-It lives in ``governance`` because governance owns a party's state directory: its
-identity keys, policies, privacy ledger and transparency log sit under ``GCDT_HOME``
-beside the SQLite file. Every command resolves its state only through this object.
+It lives in the kernel because every layer reads it: a party's identity keys, policies,
+privacy ledger, transparency log and raw records all sit under ``GCDT_HOME`` beside the
+SQLite file. Every command resolves its state only through this object.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ eval "$(bash scripts/start-postgres.sh)"
 trap 'eval "$GCDT_TEST_POSTGRES_STOP" >/dev/null 2>&1 || true' EXIT
 echo "== lint: ruff, import-linter (layers), mypy"
 .venv/bin/ruff check .
+.venv/bin/ruff format --check .
 .venv/bin/lint-imports
 .venv/bin/mypy
 echo "== tests"

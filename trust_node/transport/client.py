@@ -16,6 +16,7 @@ import grpc
 from governance.ckks import CeremonyOutput, EncryptedVector
 from governance.envelope import Envelope
 from governance.signed_requests import Scalar
+from kernel.wire.trust import SERVICE
 from trust_node.egress import EgressGuard, Outbound
 from trust_node.errors import NodeError
 from trust_node.transport import serde
@@ -77,7 +78,7 @@ class TrustClient:
     def call(self, rpc: str, message: Outbound) -> Any:
         """Release ``message`` through the guard and send the released bytes as ``rpc``."""
         data = self.guard.release(message, serde.encoder(rpc))
-        stub = self._channel.unary_unary(serde.SERVICE + rpc)  # raw bytes in and out
+        stub = self._channel.unary_unary(SERVICE + rpc)  # raw bytes in and out
         try:
             reply = stub(data, timeout=self.timeout)
         except grpc.RpcError as exc:

@@ -90,11 +90,16 @@ def close(
 
 @statistics_app.command("publish")
 def publish(
-    round_id: Annotated[int, typer.Argument()], home: HomeOpt = None, as_json: JsonOpt = False
+    round_id: Annotated[int, typer.Argument()],
+    wait: Annotated[
+        float, typer.Option("--wait", help="Seconds to wait for t matching attestations.")
+    ] = 0.0,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Publish the benchmark if t key holders attested identical values."""
     service = service_for(load_settings(home=home))
-    _run(lambda: service.publish(round_id), as_json)
+    _run(lambda: service.publish(round_id, wait_s=wait), as_json)
 
 
 @statistics_app.command("export-log")

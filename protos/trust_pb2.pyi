@@ -220,18 +220,29 @@ class DecryptionRequestsQuery(_message.Message):
     def __init__(self, envelope: _Optional[bytes] = ..., metadata: _Optional[_Mapping[str, Scalar]] = ...) -> None: ...
 
 class DecryptionRequestMsg(_message.Message):
-    __slots__ = ("request_id", "round_id", "subject_id", "digest", "vector")
+    __slots__ = ("request_id", "round_id", "subject_id", "digest", "vector", "kind", "parameters")
+    class ParametersEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     ROUND_ID_FIELD_NUMBER: _ClassVar[int]
     SUBJECT_ID_FIELD_NUMBER: _ClassVar[int]
     DIGEST_FIELD_NUMBER: _ClassVar[int]
     VECTOR_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    PARAMETERS_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     round_id: int
     subject_id: str
     digest: str
     vector: EncryptedVectorMsg
-    def __init__(self, request_id: _Optional[str] = ..., round_id: _Optional[int] = ..., subject_id: _Optional[str] = ..., digest: _Optional[str] = ..., vector: _Optional[_Union[EncryptedVectorMsg, _Mapping]] = ...) -> None: ...
+    kind: str
+    parameters: _containers.ScalarMap[str, str]
+    def __init__(self, request_id: _Optional[str] = ..., round_id: _Optional[int] = ..., subject_id: _Optional[str] = ..., digest: _Optional[str] = ..., vector: _Optional[_Union[EncryptedVectorMsg, _Mapping]] = ..., kind: _Optional[str] = ..., parameters: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class DecryptionRequests(_message.Message):
     __slots__ = ("requests",)

@@ -20,7 +20,6 @@ auditor can check them offline (``gcdt-audit verify-benchmark``).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -28,25 +27,23 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 
+from coordinator.aggregation import BENCHMARK, AggregationPipeline
 from coordinator.statistics.errors import (
     NotEnoughSubmissionsError,
     PublicationRefusedError,
     StatisticsRoundError,
     SubmissionRejectedError,
 )
-from coordinator.statistics.tables import benchmarks, statistics_rejections, statistics_rounds
-from coordinator.store.errors import DuplicateSubmissionError
+from coordinator.statistics.tables import statistics_rejections, statistics_rounds
+from coordinator.store.errors import DuplicateSubmissionError, NotFoundError
 from coordinator.store.repository import CoordinatorStore, DecryptionRequest
-from governance.attestation import (
-    InsufficientAttestationsError,
-    ciphertext_digest,
-    collect_matching,
-)
-from governance.ckks import CkksError, CkksKey, EncryptedVector, add_all, check_ciphertext
+from governance.attestation import InsufficientAttestationsError, ciphertext_digest
+from governance.ckks import CkksError, CkksKey, EncryptedVector, check_ciphertext
 from governance.envelope import Envelope
 from governance.policy.models import PublicationThresholds
 from governance.privacy import noise_multiplier_for
 from governance.translog import TransparencyLog
+from kernel.wire import trust as wire
 from kernel.wire.trust import STATISTICS_ROUND as ROUND_KIND
 from open_models.benchmark_cells import CellCatalogue
 from open_models.benchmark_values import RoundTerms, derive_benchmarks
@@ -96,6 +93,7 @@ class StatisticsService:
         self.log = log
         self._key = public_key
         self.thresholds = thresholds
+        self.pipeline = AggregationPipeline(store, log, lambda: self.key)
 
     @property
     def key(self) -> CkksKey:
@@ -290,7 +288,7 @@ class StatisticsService:
         """Check, keep and log the digest of one node's (already authenticated) vector."""
         self.check_submission(round_id, node_id, vectors)
         try:
-            self.store.add_submission(
+            self.pipeline.keep(
                 round_id=round_id,
                 node_id=node_id,
                 kind=SUBMISSION_KIND,
@@ -301,12 +299,7 @@ class StatisticsService:
         except DuplicateSubmissionError as exc:
             self._reject(round_id, node_id, "submission", str(exc))
             raise
-        digest = ciphertext_digest(vectors[0])
-        self.log.append(
-            "submission_digest",
-            {"kind": ROUND_KIND, "round_id": round_id, "node_id": node_id, "digest": digest},
-        )
-        return digest
+        return ciphertext_digest(vectors[0])
 
     # --- sum and decryption --------------------------------------------------------------
 
@@ -322,9 +315,12 @@ class StatisticsService:
                 f"round {round_id}: {len(submissions)} node(s) submitted, at least {need} "
                 f"needed (m={self.thresholds.m}, noise shares {status.terms.noise_shares})"
             )
-        summed = add_all(self.key, [s.vectors[0] for s in submissions])
-        request = self.store.add_decryption_request(
-            round_id=round_id, subject_id=status.terms.subject_id, vector=summed
+        request = self.pipeline.request_decryption(
+            round_id=round_id,
+            kind=ROUND_KIND,
+            subject_id=status.terms.subject_id,
+            submissions=submissions,
+            parameters={wire.TERMS: json.dumps(status.terms.to_dict(), sort_keys=True)},
         )
         self._set(round_id, status="decrypting", request_id=request.request_id)
         self.store.close_round(round_id)
@@ -341,31 +337,27 @@ class StatisticsService:
         return request
 
     def accept_attestation(self, request_id: str, envelope: Envelope) -> None:
+        """Keep an attestation handed in-process (the trust server checks its own on receipt)."""
         request = self.store.decryption_request(request_id)
-        self.store.add_attestation(request_id, envelope.signer_id, envelope)
-        del request
+        self.store.add_attestation(request.request_id, envelope.signer_id, envelope)
 
     # --- publication ---------------------------------------------------------------------
 
-    def publish(self, round_id: int) -> dict[str, Any]:
-        """Publish iff ``t`` enrolled key holders signed identical (masked) plaintexts."""
+    def publish(self, round_id: int, *, wait_s: float = 0.0) -> dict[str, Any]:
+        """Publish iff ``t`` enrolled key holders signed identical (masked) plaintexts.
+
+        ``wait_s``: how long to wait for the key holders' attestations to arrive.
+        """
         status = self.status(round_id)
         if status.status != "decrypting" or status.request_id is None:
             raise StatisticsRoundError(f"round {round_id} is {status.status}: nothing to publish")
         terms = status.terms
         request = self.store.decryption_request(status.request_id)
-        envelopes = self.store.attestations(request.request_id)
         try:
-            outcome = collect_matching(
-                envelopes,
-                self.store.identity_keys(key_holders_only=True),
-                t=self.thresholds.t,
-                subject_id=terms.subject_id,
-                round_id=round_id,
-                key_id=terms.key_id,
-                digest=request.digest,
-                log=self.log,
-                max_age=None,
+            outcome = (
+                self.pipeline.await_attestations(request, t=self.thresholds.t, timeout_s=wait_s)
+                if wait_s > 0
+                else self.pipeline.collect(request, t=self.thresholds.t)
             )
         except InsufficientAttestationsError as exc:
             for rej in exc.outcome.rejected:
@@ -373,7 +365,6 @@ class StatisticsService:
             raise PublicationRefusedError(str(exc), exc.outcome) from exc
         for rej in outcome.rejected:
             self._reject(round_id, rej.signer_id, "attestation", rej.reason)
-        cells = derive_benchmarks(terms, outcome.floats())
         benchmark_id = f"bm-{round_id}-{request.digest[7:19]}"
         payload = {
             "format": BENCHMARK_FORMAT,
@@ -384,37 +375,19 @@ class StatisticsService:
             "ciphertext_digest": request.digest,
             "sigma_total": terms.sigma_total,
             "attestations": [a.envelope.to_json() for a in outcome.agreeing],
-            "cells": cells,
+            "cells": derive_benchmarks(terms, outcome.floats()),
         }
-        entry = self.log.append("publication", payload)
-        self.log.tree_head()
-        with self.engine.begin() as conn:
-            conn.execute(
-                insert(benchmarks).values(
-                    benchmark_id=benchmark_id,
-                    round_id=round_id,
-                    published_at=_now(),
-                    payload=json.dumps(payload, sort_keys=True),
-                    log_index=entry.index,
-                )
-            )
-        self.store.close_decryption_request(request.request_id)
+        published = self.pipeline.publish(subject_id=benchmark_id, kind=BENCHMARK, payload=payload)
+        self.pipeline.close(request)
         self._set(round_id, status="published", benchmark_id=benchmark_id)
-        return {**payload, "log_index": entry.index}
+        return {**payload, "log_index": published.log_index}
 
     def benchmark(self, benchmark_id: str) -> dict[str, Any]:
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                select(benchmarks).where(benchmarks.c.benchmark_id == benchmark_id)
-            ).first()
-        if row is None:
-            raise StatisticsRoundError(f"no benchmark {benchmark_id}")
-        return {**json.loads(row.payload), "log_index": row.log_index}
+        try:
+            published = self.store.publication(benchmark_id)
+        except NotFoundError as exc:
+            raise StatisticsRoundError(f"no benchmark {benchmark_id}") from exc
+        return {**published.body, "log_index": published.log_index}
 
     def benchmark_ids(self) -> list[str]:
-        with self.engine.connect() as conn:
-            return list(conn.execute(select(benchmarks.c.benchmark_id)).scalars())
-
-
-def payload_sha256(payload: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+        return [p.subject_id for p in self.store.publications(BENCHMARK)]

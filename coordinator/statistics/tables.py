@@ -1,9 +1,9 @@
 """Coordinator tables of encrypted sector statistics (revision ``0001_s_statistics``).
 
-Submissions, decryption requests and attestations live in the generic protocol tables
-of ``coordinator.store``; these hold what is statistics-specific. The coordinator keeps
-digests, signed attestations and what was published. Suppressed cells exist here only
-as markers inside a benchmark's payload, never with values.
+Submissions, decryption requests, attestations and publications (benchmarks among them)
+live in the tables of the one aggregation pipeline (``coordinator.store``); these hold what
+is statistics-specific. Suppressed cells exist only as markers inside a benchmark's
+payload, never with values.
 """
 
 from __future__ import annotations
@@ -44,14 +44,4 @@ statistics_rejections = Table(
     Column("stage", String(16), nullable=False),  # submission | attestation
     Column("reason", Text, nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
-)
-
-benchmarks = Table(
-    "benchmarks",
-    metadata,
-    Column("benchmark_id", String(64), primary_key=True),
-    Column("round_id", BigId, nullable=False, unique=True),
-    Column("published_at", DateTime(timezone=True), nullable=False),
-    Column("payload", Text, nullable=False),  # the publication entry's payload (JSON)
-    Column("log_index", BigId, nullable=False),
 )

@@ -2,6 +2,7 @@
 
 from coordinator.store.errors import (
     AlreadyEnrolledError,
+    AlreadyPublishedError,
     CoordinatorError,
     DuplicateSubmissionError,
     InvalidRequestError,
@@ -24,6 +25,7 @@ __all__ = [
     "ACTIVE",
     "REVOKED",
     "AlreadyEnrolledError",
+    "AlreadyPublishedError",
     "CoordinatorError",
     "CoordinatorStore",
     "DecryptionRequest",

@@ -9,6 +9,7 @@ The gRPC servicers map each class to one status code (``coordinator/transport``)
   - ``RoundStateError``              no open round / round closed -> FAILED_PRECONDITION
   - ``DuplicateSubmissionError``     second submission of a node in a round -> ALREADY_EXISTS
   - ``InvalidRequestError``          malformed or inconsistent request -> INVALID_ARGUMENT
+  - ``AlreadyPublishedError``        a subject is published once, never replaced -> ALREADY_EXISTS
 """
 
 from __future__ import annotations
@@ -40,3 +41,7 @@ class DuplicateSubmissionError(CoordinatorError):
 
 class InvalidRequestError(CoordinatorError):
     """The request is malformed or inconsistent with what it refers to."""
+
+
+class AlreadyPublishedError(CoordinatorError):
+    """The subject is published already; a publication is never replaced."""

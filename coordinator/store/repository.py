@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from coordinator.store import tables as t
 from coordinator.store.errors import (
     AlreadyEnrolledError,
+    AlreadyPublishedError,
     DuplicateSubmissionError,
     NotFoundError,
     RoundStateError,
@@ -81,6 +82,12 @@ class DecryptionRequest:
     digest: str
     vector: EncryptedVector = field(repr=False)
     status: str
+    #: the round kind of the aggregate (how a key holder attests it)
+    kind: str = ""
+    #: what that kind needs to attest (e.g. a statistics round's terms)
+    parameters: Mapping[str, str] = field(default_factory=dict)
+    #: ids of the stored submissions in the sum
+    submissions: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,6 +121,9 @@ def _request(row: Any) -> DecryptionRequest:
         digest=row.digest,
         vector=EncryptedVector.from_bytes(bytes(row.vector)),
         status=row.status,
+        kind=row.kind,
+        parameters=json.loads(row.parameters),
+        submissions=tuple(int(i) for i in json.loads(row.submissions)),
     )
 
 
@@ -367,9 +377,20 @@ class CoordinatorStore:
     # --- decryption requests and attestations ----------------------------------------
 
     def add_decryption_request(
-        self, *, round_id: int, subject_id: str, vector: EncryptedVector
+        self,
+        *,
+        round_id: int,
+        subject_id: str,
+        vector: EncryptedVector,
+        kind: str = "",
+        parameters: Mapping[str, str] | None = None,
+        submissions: Sequence[int] = (),
     ) -> DecryptionRequest:
-        """Queue a summed ciphertext for the key holders to decrypt and attest."""
+        """Queue a summed ciphertext for the key holders to decrypt and attest.
+
+        ``kind``/``parameters`` travel to the key holders (how to attest this aggregate);
+        ``submissions`` names the stored submissions in the sum.
+        """
         request_id = secrets.token_hex(16)
         with self.engine.begin() as conn:
             conn.execute(
@@ -382,6 +403,9 @@ class CoordinatorStore:
                     vector=vector.to_bytes(),
                     status="open",
                     created_at=_now(),
+                    kind=kind,
+                    parameters=json.dumps(dict(parameters or {}), sort_keys=True),
+                    submissions=json.dumps([int(i) for i in submissions]),
                 )
             )
         return self.decryption_request(request_id)
@@ -446,19 +470,23 @@ class CoordinatorStore:
 
     # --- publications ----------------------------------------------------------------
 
-    def publish(self, subject_id: str, kind: str, body: Mapping[str, Any], log: Any) -> Publication:
-        """Append a ``publication`` entry to the transparency log, then keep the body."""
-        entry = log.append("publication", {"subject_id": subject_id, "kind": kind, **body})
-        with self.engine.begin() as conn:
-            conn.execute(
-                insert(t.publications).values(
-                    subject_id=subject_id,
-                    kind=kind,
-                    body=json.dumps(dict(body), sort_keys=True),
-                    log_index=entry.index,
-                    published_at=_now(),
+    def add_publication(
+        self, subject_id: str, kind: str, body: Mapping[str, Any], log_index: int
+    ) -> Publication:
+        """Keep what the ``publication`` log entry at ``log_index`` published."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    insert(t.publications).values(
+                        subject_id=subject_id,
+                        kind=kind,
+                        body=json.dumps(dict(body), sort_keys=True),
+                        log_index=log_index,
+                        published_at=_now(),
+                    )
                 )
-            )
+        except IntegrityError as exc:
+            raise AlreadyPublishedError(f"{subject_id!r} is published already") from exc
         return self.publication(subject_id)
 
     def publication(self, subject_id: str) -> Publication:
@@ -468,6 +496,19 @@ class CoordinatorStore:
             ).first()
         if row is None:
             raise NotFoundError(f"nothing published as {subject_id!r}")
-        return Publication(
-            row.subject_id, row.kind, json.loads(row.body), row.log_index, row.published_at
-        )
+        return _publication(row)
+
+    def publications(self, kind: str | None = None) -> list[Publication]:
+        """Every publication (of ``kind``), oldest first."""
+        stmt = select(t.publications).order_by(t.publications.c.log_index)
+        if kind is not None:
+            stmt = stmt.where(t.publications.c.kind == kind)
+        with self.engine.connect() as conn:
+            return [_publication(r) for r in conn.execute(stmt)]
+
+
+def _publication(row: Any) -> Publication:
+    published_at = row.published_at
+    if published_at.tzinfo is None:
+        published_at = published_at.replace(tzinfo=dt.UTC)
+    return Publication(row.subject_id, row.kind, json.loads(row.body), row.log_index, published_at)

@@ -1,5 +1,6 @@
 """Coordinator tables owned by the trust protocol: enrolled nodes, key material relay,
-rounds, submissions, decryption requests, attestations and publications.
+rounds, submissions, decryption requests, attestations and publications (every kind of
+publication: models and benchmarks alike, see ``coordinator.aggregation``).
 
 The coordinator stores only what it may hold: public keys, the *public* CKKS context,
 key packages sealed to their recipients (opaque to it), ciphertexts and signed
@@ -104,6 +105,9 @@ decryption_requests = Table(
     Column("vector", LargeBinary, nullable=False),
     Column("status", String(16), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("kind", String(32), nullable=False, server_default=""),  # round kind of the sum
+    Column("parameters", Text, nullable=False, server_default="{}"),  # JSON str -> str
+    Column("submissions", Text, nullable=False, server_default="[]"),  # JSON submission ids
 )
 
 attestations = Table(

@@ -1,6 +1,6 @@
 """The coordinator's side of the trust gRPC protocol (mutual TLS, thin servicers)."""
 
-from coordinator.transport.handlers import RoundParameters, SubmissionValidator, TrustHandlers
+from coordinator.transport.handlers import TrustHandlers
 from coordinator.transport.server import (
     STATUS_MAP,
     TrustServer,
@@ -12,8 +12,6 @@ from coordinator.transport.server import (
 
 __all__ = [
     "STATUS_MAP",
-    "RoundParameters",
-    "SubmissionValidator",
     "TrustHandlers",
     "TrustServer",
     "TrustServicer",

@@ -5,22 +5,25 @@ a :class:`DecodedRequest` whose envelope is already checked) and raise domain er
 the servicer maps those to gRPC status codes. Every enrolment, ceremony, submission
 digest and attestation goes into the transparency log.
 
-Extension points for other packages (S: statistics, C: federation):
-
-* ``submission_validators[round_kind](round_id, node, vectors, metadata)`` — raise
-  :class:`InvalidRequestError` to refuse a submission (e.g. wrong vector length);
-* ``round_parameters(round_kind, round_id) -> dict[str, str]`` — published round
-  parameters a node needs (e.g. the cell layout digest, noise scale).
+Submissions, decryption requests and attestations go through the one aggregation
+pipeline (:mod:`coordinator.aggregation`), which the Flower round loop uses too. A package
+that owns a round kind adds its checks and round parameters with
+:meth:`TrustHandlers.register_round_kind` (statistics: ``coordinator.statistics.wiring``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from coordinator.aggregation import (
+    AggregationPipeline,
+    RoundKinds,
+    RoundParameters,
+    SubmissionValidator,
+)
 from coordinator.store import CoordinatorStore, NodeRecord
 from coordinator.store.errors import (
     InvalidRequestError,
@@ -29,17 +32,11 @@ from coordinator.store.errors import (
     UnknownNodeError,
 )
 from coordinator.transport.serde import DecodedRequest
-from governance.attestation import (
-    AttestationOutcome,
-    collect_matching,
-    read_attestation,
-)
+from governance.attestation import AttestationOutcome, read_attestation
 from governance.ckks import (
     CkksKey,
-    EncryptedVector,
     KeyPackage,
     PublicContextRelease,
-    check_ciphertext,
     open_public_release,
     verify_key_package,
 )
@@ -47,16 +44,10 @@ from governance.identity import Identity
 from governance.nonces import NonceStore
 from governance.pki import HomeLayout
 from governance.policy.files import signature_path
-from governance.signed_requests import Scalar
 from governance.translog import TransparencyLog
+from kernel.wire import trust as wire
 
 log = logging.getLogger(__name__)
-
-SubmissionValidator = Callable[
-    [int, NodeRecord, Sequence[EncryptedVector], Mapping[str, Scalar]], None
-]
-RoundParameters = Callable[[str, int], Mapping[str, str]]
-
 
 @dataclass(frozen=True)
 class TrustInfoData:
@@ -82,9 +73,21 @@ class TrustHandlers:
     store: CoordinatorStore
     translog: TransparencyLog
     nonces: NonceStore
-    submission_validators: Mapping[str, SubmissionValidator] = field(default_factory=dict)
-    round_parameters: RoundParameters | None = None
+    kinds: RoundKinds = field(default_factory=RoundKinds)
     _public_keys: dict[str, CkksKey] = field(default_factory=dict, repr=False)
+    pipeline: AggregationPipeline = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.pipeline = AggregationPipeline(self.store, self.translog, self.public_key, self.kinds)
+
+    def register_round_kind(
+        self,
+        kind: str,
+        validator: SubmissionValidator | None = None,
+        parameters: RoundParameters | None = None,
+    ) -> None:
+        """Add a round kind's submission checks and the round parameters nodes get."""
+        self.kinds.register(kind, validator, parameters)
 
     # --- trust information ---
 
@@ -172,23 +175,18 @@ class TrustHandlers:
     def get_round(
         self, node: NodeRecord, request: DecodedRequest
     ) -> tuple[int, str, dict[str, str]]:
-        kind = request.text("round_kind")
+        kind = request.text(wire.ROUND_KIND)
         round_id = self.round_for(kind)
-        params = dict(self.round_parameters(kind, round_id)) if self.round_parameters else {}
-        return round_id, kind, params
+        return round_id, kind, self.kinds.parameters(kind, round_id)
 
     def submit(self, node: NodeRecord, request: DecodedRequest) -> tuple[int, int, str]:
-        round_kind = request.text("round_kind")
+        """Keep a node's submission through the pipeline; a refusal is logged, then raised."""
+        round_kind = request.text(wire.ROUND_KIND)
         assert request.round_id is not None
-        if not request.ciphertexts:
-            raise InvalidRequestError("a submission must carry at least one ciphertext")
         try:
-            key = self.public_key()
-            for vector in request.ciphertexts:
-                check_ciphertext(key, vector)
-            validator = self.submission_validators.get(round_kind)
-            if validator is not None:
-                validator(request.round_id, node, request.ciphertexts, request.metadata)
+            self.pipeline.validate(
+                round_kind, request.round_id, node, request.ciphertexts, request.metadata
+            )
         except Exception as exc:
             self.translog.append(
                 "submission_rejected",
@@ -200,8 +198,7 @@ class TrustHandlers:
                 },
             )
             raise
-        digest = "sha256:" + hashlib.sha256(request.envelope.to_bytes()).hexdigest()
-        submission_id = self.store.add_submission(
+        receipt = self.pipeline.keep(
             round_id=request.round_id,
             node_id=node.node_id,
             kind=round_kind,
@@ -209,17 +206,7 @@ class TrustHandlers:
             vectors=request.ciphertexts,
             metadata=request.metadata,
         )
-        entry = self.translog.append(
-            "submission_digest",
-            {
-                "round_id": request.round_id,
-                "node_id": node.node_id,
-                "kind": round_kind,
-                "envelope_digest": digest,
-                "ciphertext_digests": [c["digest"] for c in request.summary()["ciphertexts"]],
-            },
-        )
-        return submission_id, entry.index, digest
+        return receipt.submission_id, receipt.log_index, receipt.envelope_digest
 
     # --- decrypt and attest ---
 
@@ -258,23 +245,11 @@ class TrustHandlers:
         return entry.index, len(self.store.attestations(pending.request_id))
 
     def collect(self, request_id: str, *, t: int) -> AttestationOutcome:
-        """For S and C: accept the request's aggregate iff ``t`` key holders agree.
+        """Accept the request's aggregate iff ``t`` key holders agree (logged either way).
 
-        Logs every accepted and rejected attestation; raises
-        :class:`governance.attestation.InsufficientAttestationsError` otherwise.
+        Raises :class:`governance.attestation.InsufficientAttestationsError` otherwise.
         """
-        pending = self.store.decryption_request(request_id)
-        return collect_matching(
-            self.store.attestations(request_id),
-            self.store.identity_keys(key_holders_only=True),
-            t=t,
-            subject_id=pending.subject_id,
-            round_id=pending.round_id,
-            key_id=pending.key_id,
-            digest=pending.digest,
-            log=self.translog,
-            max_age=None,
-        )
+        return self.pipeline.collect(self.store.decryption_request(request_id), t=t)
 
     # --- publications ---
 

@@ -213,6 +213,8 @@ def decryption_requests_to_proto(requests: Iterable[DecryptionRequest]) -> pb.De
                 subject_id=r.subject_id,
                 digest=r.digest,
                 vector=vector_to_proto(r.vector),
+                kind=r.kind,
+                parameters=dict(r.parameters),
             )
             for r in requests
         ]

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent import futures
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +42,7 @@ from cryptography import x509
 from coordinator.store import CoordinatorStore, NodeRecord
 from coordinator.store.errors import (
     AlreadyEnrolledError,
+    AlreadyPublishedError,
     CoordinatorError,
     DuplicateSubmissionError,
     InvalidRequestError,
@@ -50,7 +51,7 @@ from coordinator.store.errors import (
     UnknownNodeError,
 )
 from coordinator.transport import serde
-from coordinator.transport.handlers import RoundParameters, SubmissionValidator, TrustHandlers
+from coordinator.transport.handlers import TrustHandlers
 from governance.attestation import AttestationError
 from governance.ckks import CkksError
 from governance.errors import (
@@ -93,6 +94,7 @@ STATUS_MAP: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
     (PKIError, grpc.StatusCode.UNAUTHENTICATED),
     (UnknownNodeError, grpc.StatusCode.PERMISSION_DENIED),
     (AlreadyEnrolledError, grpc.StatusCode.ALREADY_EXISTS),
+    (AlreadyPublishedError, grpc.StatusCode.ALREADY_EXISTS),
     (DuplicateSubmissionError, grpc.StatusCode.ALREADY_EXISTS),
     (RoundStateError, grpc.StatusCode.FAILED_PRECONDITION),
     (NotFoundError, grpc.StatusCode.NOT_FOUND),
@@ -285,13 +287,11 @@ class TrustServer:
         self.stop()
 
 
-def make_handlers(
-    settings: Settings,
-    *,
-    submission_validators: Mapping[str, SubmissionValidator] | None = None,
-    round_parameters: RoundParameters | None = None,
-) -> TrustHandlers:
-    """Handlers over the coordinator's state in ``settings`` (after ``gcdt-coordinator init``)."""
+def make_handlers(settings: Settings) -> TrustHandlers:
+    """Handlers over the coordinator's state in ``settings`` (after ``gcdt-coordinator init``).
+
+    Round kinds are added afterwards with ``handlers.register_round_kind``.
+    """
     layout = HomeLayout(settings.home_dir)
     identity = Identity.load(layout.identity_dir)
     store = CoordinatorStore.open(settings)
@@ -301,8 +301,6 @@ def make_handlers(
         store=store,
         translog=TransparencyLog(store.engine, identity),
         nonces=SqlNonceStore(store.engine),
-        submission_validators=dict(submission_validators or {}),
-        round_parameters=round_parameters,
     )
 
 
@@ -313,10 +311,9 @@ def start_server(
     port: int = 0,
     handlers: TrustHandlers | None = None,
     max_workers: int = 8,
-    **handler_options: Any,
 ) -> TrustServer:
     """Start the trust server on ``host:port`` (0: a free port) with mutual TLS."""
-    handlers = handlers or make_handlers(settings, **handler_options)
+    handlers = handlers or make_handlers(settings)
     layout = handlers.layout
     root = load_certificate(layout.ca_cert)
     credentials = grpc.ssl_server_credentials(

@@ -38,8 +38,14 @@ METHODS: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
     }
 )
 
-#: Round kinds the coordinator opens over this protocol.
+#: Round kinds (the kind of aggregate a round sums). Both are decrypted and attested over
+#: this protocol (``FetchDecryptionRequests`` / ``SubmitAttestation``); statistics are also
+#: submitted over it, model updates arrive in Flower replies.
 STATISTICS_ROUND: Final = "statistics"
+TRAINING_ROUND: Final = "training"
+
+#: Decryption request parameter of a statistics round: its ``RoundTerms`` as JSON.
+TERMS: Final = "terms"
 
 #: Signed metadata fields with a meaning on both ends.
 ROUND_KIND: Final = "round_kind"

@@ -203,6 +203,8 @@ class PendingDecryption:
     subject_id: str
     digest: str
     vector: EncryptedVector = field(repr=False)
+    kind: str = ""  # the round kind: how this node attests it
+    parameters: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -278,7 +280,13 @@ def decryption_requests_from_proto(msg: pb.DecryptionRequests) -> list[PendingDe
     """The sums this key holder is asked to decrypt and attest."""
     return [
         PendingDecryption(
-            r.request_id, r.round_id, r.subject_id, r.digest, vector_from_proto(r.vector)
+            r.request_id,
+            r.round_id,
+            r.subject_id,
+            r.digest,
+            vector_from_proto(r.vector),
+            r.kind,
+            dict(r.parameters),
         )
         for r in msg.requests
     ]

@@ -1,0 +1,41 @@
+"""The one publication store: every published aggregate, whatever its kind.
+
+A publication is one ``publication`` entry in the transparency log (its payload exactly as
+the auditors' tools read it: ``gcdt-audit verify-model`` for models, ``verify-benchmark``
+for benchmarks) and one row of ``publications`` keeping that payload under its subject and
+log index, followed by a signed tree head so the entry is checkable at once. Models also
+keep their files in the model registry (``coordinator.registry``), which records the log
+index of this entry; the registry stores artifacts, this store says what was published.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from coordinator.store import CoordinatorStore, Publication
+from governance.translog import TransparencyLog
+
+#: Publication kinds (what the ``publications.kind`` column holds).
+MODEL: Final = "model"
+BENCHMARK: Final = "benchmark"
+
+
+def model_subject(model_id: str, version: str) -> str:
+    """A model version's publication subject."""
+    return f"model:{model_id}:{version}"
+
+
+def publish(
+    store: CoordinatorStore,
+    log: TransparencyLog,
+    *,
+    subject_id: str,
+    kind: str,
+    payload: Mapping[str, Any],
+) -> Publication:
+    """Log ``payload`` as a ``publication``, keep it under ``subject_id``, sign a tree head."""
+    entry = log.append("publication", dict(payload))
+    published = store.add_publication(subject_id, kind, payload, entry.index)
+    log.tree_head()
+    return published

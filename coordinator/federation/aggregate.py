@@ -1,8 +1,9 @@
-"""Server-side CKKS aggregation: check each submission, then sum with the public context.
+"""Checking a node's encrypted model update against the run's public context.
 
-This is the strategy wrapper the issue asks for: Flower's FedAvg would need plaintext
-weights, so the coordinator's loop hands the nodes' ciphertexts here instead. Nothing in
-this module can decrypt: :class:`CkksSummer` refuses a context that carries a secret key.
+Flower's FedAvg would need plaintext weights, so the coordinator's loop checks each node's
+ciphertext here (key id, vector length, CKKS parameters) and the aggregation pipeline
+(``coordinator.aggregation``) sums the checked ones. Nothing in this module can decrypt:
+:class:`CkksSummer` refuses a context that carries a secret key.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from governance.ckks import (
     CkksError,
     CkksKey,
     EncryptedVector,
-    add_all,
     check_ciphertext,
 )
 
@@ -36,15 +36,8 @@ class Submission:
         return digest(self.wire_bytes)
 
 
-@dataclass(frozen=True)
-class Rejection:
-    node: str
-    flower_node_id: int
-    reason: str
-
-
 class CkksSummer:
-    """Validates submissions against one public key and one vector length, and sums them."""
+    """Validates submissions against one public key and one vector length."""
 
     def __init__(self, public_key: CkksKey, length: int) -> None:
         if public_key.is_private:
@@ -74,6 +67,3 @@ class CkksSummer:
         except CkksError as exc:
             raise SubmissionRejectedError(f"{where}: {exc}") from exc
         return Submission(node, flower_node_id, vector, data)
-
-    def sum(self, submissions: list[Submission]) -> EncryptedVector:
-        return add_all(self.key, [s.vector for s in submissions])

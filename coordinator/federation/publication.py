@@ -43,7 +43,7 @@ import numpy as np
 
 from coordinator.federation.config import FederationConfig
 from coordinator.federation.errors import FederationConfigError
-from coordinator.federation.rounds import TrainingResult
+from coordinator.federation.rounds import TrainingResult, TrainingRoundStatus
 from governance.audit_models.reproduce_eval import EVALUATION_SET_FILE, read_evaluation_set
 from governance.audit_models.sources import ModelAuditInputError
 from kernel.wire import flower as wire
@@ -52,6 +52,8 @@ from open_models.evaluation import baseline_estimates, evaluate
 from open_models.features import FeatureSpec
 from open_models.inference import NOMINAL_COVERAGE
 from open_models.published import PublishedModel
+
+ACCEPTED = TrainingRoundStatus.ACCEPTED
 
 #: The method name the card's evaluation gives the published model.
 MODEL_METHOD: Final = "model"
@@ -119,7 +121,7 @@ def round_claims(result: TrainingResult) -> list[dict[str, Any]]:
     return [
         {
             "round": r.round,
-            "status": r.status,
+            "status": str(r.status),
             "contributors": sorted(r.contributors),
             "aggregate_sha256": r.aggregate_digest,
             "log_index": r.log_index,
@@ -135,7 +137,7 @@ def node_entries(result: TrainingResult, jurisdictions: Mapping[str, str]) -> li
     still spent privacy), which is also the last ``epsilon_spent`` the log holds for it.
     """
     contributors = sorted(
-        {n for r in result.rounds if r.status == "accepted" for n in r.contributors}
+        {n for r in result.rounds if r.status == ACCEPTED for n in r.contributors}
     )
     last: dict[str, dict[str, float]] = {}
     for r in result.rounds:
@@ -149,7 +151,7 @@ def node_entries(result: TrainingResult, jurisdictions: Mapping[str, str]) -> li
             "epsilon_budget": last.get(node, {}).get(wire.EPSILON_BUDGET),
             "delta": last.get(node, {}).get(wire.DP_DELTA),
             "rounds_contributed": sum(
-                1 for r in result.rounds if r.status == "accepted" and node in r.contributors
+                1 for r in result.rounds if r.status == ACCEPTED and node in r.contributors
             ),
         }
         for node in contributors
@@ -194,7 +196,7 @@ def build_model_card(
     jurisdictions: Mapping[str, str],
     evaluation_set: EvaluationSet | None,
 ) -> dict[str, Any]:
-    accepted = [r for r in result.rounds if r.status == "accepted"]
+    accepted = [r for r in result.rounds if r.status == ACCEPTED]
     evaluation = None
     if evaluation_set is not None:
         bare = PublishedModel(config.model_id, version, weights, feature_spec=spec)
@@ -253,7 +255,7 @@ def publication_payload(
         "run": run_name,
         "t": config.t,
         "attestations": {
-            str(r.round): list(r.attestations) for r in result.rounds if r.status == "accepted"
+            str(r.round): list(r.attestations) for r in result.rounds if r.status == ACCEPTED
         },
     }
 

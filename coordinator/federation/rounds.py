@@ -3,51 +3,63 @@
 Per round: send the open global model to the connected nodes (``train``), keep only
 replies that carry a well-formed ciphertext under this run's key (bad ones are rejected
 and logged), proceed only with ``>= quorum`` of them (else the round is logged as
-skipped and the model stays), sum with the public context, ask the key holders to
-decrypt and attest (``query.attest``), and accept the new model only when ``t``
-attestations from distinct key holders agree. Every step leaves a transparency-log
-entry. Timeouts bound every wait: a node that drops out mid-round costs at most
-``round_timeout_s``, it never stalls the run.
+skipped and the model stays), then hand the round to the one aggregation pipeline
+(:mod:`coordinator.aggregation`): the updates are kept in the coordinator store, summed
+with the public context and queued as a decryption request, which the key holders pull,
+decrypt and attest over the trust protocol (never over Flower); the new model is accepted
+only when ``t`` attestations from distinct key holders agree. Every step leaves a
+transparency-log entry. Timeouts bound every wait: a node that drops out mid-round costs
+at most ``round_timeout_s``, a missing key holder at most ``attest_timeout_s``; neither
+stalls the run.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
-from flwr.app import ArrayRecord, ConfigRecord, Message, RecordDict
+from flwr.app import Array, ArrayRecord, ConfigRecord, Message, RecordDict
 from flwr.serverapp import Grid
 
-from coordinator.federation.aggregate import CkksSummer, Submission, digest
+from coordinator.aggregation import AggregationPipeline
+from coordinator.federation.aggregate import CkksSummer, digest
 from coordinator.federation.config import FederationConfig
-from coordinator.federation.errors import AttestationError, SubmissionRejectedError
-from governance.attestation import (
-    AttestationOutcome,
-    InsufficientAttestationsError,
-    collect_matching,
+from coordinator.federation.replies import (
+    Refusal,
+    RejectedReply,
+    ReplyReader,
+    Update,
+    training_report,
 )
-from governance.ckks import EncryptedVector
-from governance.envelope import Envelope
-from governance.errors import EnvelopeError, GovernanceError
+from coordinator.store import DuplicateSubmissionError
+from governance.attestation import AttestationOutcome, InsufficientAttestationsError
 from governance.nonces import NonceStore
-from governance.signed_requests import open_request, summarize
 from governance.translog import TransparencyLog
 from kernel.wire import flower as wire
 from kernel.wire import trust as trust_wire
 
 logger = logging.getLogger(__name__)
 
+REFUSED = "node refused the round (budget or consent)"
+
+
+class TrainingRoundStatus(StrEnum):
+    """How a training round ended (the ``round_*`` event of its last log entry)."""
+
+    ACCEPTED = "accepted"
+    SKIPPED = "skipped"  # fewer valid updates than the quorum
+    NOT_ATTESTED = "not_attested"  # no t matching attestations, or a non-positive weight
+
 
 @dataclass
 class RoundOutcome:
     round: int
-    status: str  # "accepted" | "skipped" | "not_attested"
+    status: TrainingRoundStatus
     contributors: list[str] = field(default_factory=list)
     rejected: list[tuple[str, str]] = field(default_factory=list)
     refused: list[tuple[str, str]] = field(default_factory=list)
@@ -73,9 +85,8 @@ class FederatedTraining:
         config: FederationConfig,
         *,
         summer: CkksSummer,
-        key_holders: Callable[[], Mapping[str, bytes]],
+        pipeline: AggregationPipeline,
         node_keys: Callable[[], Mapping[str, bytes]],
-        log: TransparencyLog,
         run_name: str,
         initial_weights: np.ndarray,
         model_version: str,
@@ -84,10 +95,9 @@ class FederatedTraining:
         self.grid = grid
         self.config = config
         self.summer = summer
-        self.key_holders = key_holders
+        self.pipeline = pipeline
         self.node_keys = node_keys
         self.nonces = nonces
-        self.log = log
         self.run_name = run_name
         self.weights = np.asarray(initial_weights, dtype=np.float64).copy()
         self.model_version = model_version
@@ -96,6 +106,10 @@ class FederatedTraining:
                 f"model has {self.weights.size} parameters; encrypted vectors must have "
                 f"{self.weights.size + 1} slots, summer expects {summer.length}"
             )
+
+    @property
+    def log(self) -> TransparencyLog:
+        return self.pipeline.log
 
     # --- nodes -------------------------------------------------------------------------
 
@@ -123,9 +137,31 @@ class FederatedTraining:
     # --- one round ---------------------------------------------------------------------
 
     def run_round(self, round_no: int) -> RoundOutcome:
-        outcome = RoundOutcome(round=round_no, status="skipped")
+        """Ask, keep the valid updates, and aggregate them if the quorum is met."""
+        outcome = RoundOutcome(round=round_no, status=TrainingRoundStatus.SKIPPED)
         nodes = sorted(self.grid.get_node_ids())
-        group = f"{self.run_name}:{round_no}"
+        self._event(round_no, "round_started", **self._started(nodes))
+        replies = self._ask(round_no, nodes)
+        stored_round = self.pipeline.open_round(trust_wire.TRAINING_ROUND)
+        try:
+            self._keep_updates(replies, round_no, stored_round, outcome)
+        finally:
+            self.pipeline.store.close_round(stored_round)
+        self._log_refusals(round_no, outcome)
+        if len(outcome.contributors) < self.config.quorum:
+            return self._skip(outcome, len(nodes))
+        return self._aggregate(outcome, stored_round)
+
+    def _started(self, nodes: list[int]) -> dict[str, Any]:
+        return {
+            "model_id": self.config.model_id,
+            "global_model_sha256": digest(self.weights.tobytes()),
+            "nodes_asked": len(nodes),
+            "quorum": self.config.quorum,
+        }
+
+    def _ask(self, round_no: int, nodes: list[int]) -> list[Message]:
+        """Send the open model to every connected node; wait at most the round timeout."""
         messages = [
             Message(
                 RecordDict(
@@ -136,291 +172,139 @@ class FederatedTraining:
                 ),
                 dst_node_id=node,
                 message_type=wire.TRAIN,
-                group_id=group,
+                group_id=f"{self.run_name}:{round_no}",
             )
             for node in nodes
         ]
-        self.log.append(
-            "round",
-            {
-                "event": "round_started",
-                "run": self.run_name,
-                "round": round_no,
-                "model_id": self.config.model_id,
-                "global_model_sha256": digest(self.weights.tobytes()),
-                "nodes_asked": len(nodes),
-                "quorum": self.config.quorum,
-            },
-        )
-        replies = list(self.grid.send_and_receive(messages, timeout=self.config.round_timeout_s))
-        signers = self.node_keys()
-        submissions: list[Submission] = []
+        return list(self.grid.send_and_receive(messages, timeout=self.config.round_timeout_s))
+
+    def _keep_updates(
+        self, replies: Iterable[Message], round_no: int, stored_round: int, outcome: RoundOutcome
+    ) -> None:
+        """Read every reply; keep each node's first valid update in the pipeline's store."""
+        reader = ReplyReader(self.summer, self.node_keys(), self.nonces, round_no)
         for reply in replies:
-            src = reply.metadata.src_node_id
-            if reply.has_error():
-                outcome.rejected.append((f"flower:{src}", f"error reply: {reply.error.reason}"))
-                continue
-            content = reply.content
-            if wire.REFUSAL in content.config_records:
-                try:
-                    frame = _released(content.config_records[wire.REFUSAL])
-                    who, _ = self._open(
-                        frame, round_no, wire.REFUSAL_METHOD, trust_wire.METADATA, (), signers
+            try:
+                read = reader.read(reply)
+                if isinstance(read, Refusal):
+                    outcome.refused.append(
+                        (read.node, "node refused the round (budget or consent)")
                     )
-                except SubmissionRejectedError as exc:
-                    outcome.rejected.append((f"flower:{src}", str(exc)))
                     continue
-                outcome.refused.append((who, "node refused the round (budget or consent)"))
-                continue
-            if wire.UPDATE not in content.config_records:
-                outcome.rejected.append((f"flower:{src}", "reply carries no update"))
-                continue
-            try:
-                frame = _released(content.config_records[wire.UPDATE])
-            except SubmissionRejectedError as exc:
-                outcome.rejected.append((f"flower:{src}", str(exc)))
-                continue
-            claimed = str(frame.envelope.get("signer_id", f"flower:{src}"))
-            if len(frame.ciphertexts) != 1:
-                outcome.rejected.append((claimed, "update must carry exactly one ciphertext"))
-                continue
-            try:
-                submission = self.summer.check(claimed, src, frame.ciphertexts[0])
-                node, metadata = self._open(
-                    frame,
-                    round_no,
-                    wire.UPDATE_METHOD,
-                    trust_wire.CIPHERTEXT_UPDATE,
-                    (submission.vector,),
-                    signers,
-                )
-            except SubmissionRejectedError as exc:
-                outcome.rejected.append((claimed, str(exc)))
-                continue
-            if any(s.node == node for s in submissions):
-                outcome.rejected.append((node, "second submission in one round"))
-                continue
-            submissions.append(submission)
-            report = training_report(metadata)
-            outcome.reports[node] = report
-            self.log.append(
-                "submission_digest",
-                {
+                self._keep(read, round_no, stored_round, outcome)
+            except RejectedReply as exc:
+                outcome.rejected.append((exc.who, exc.reason))
+
+    def _keep(
+        self, update: Update, round_no: int, stored_round: int, outcome: RoundOutcome
+    ) -> None:
+        if update.node in outcome.contributors:
+            raise RejectedReply(update.node, "second submission in one round")
+        report = training_report(update.metadata)
+        vector = update.submission.vector
+        try:
+            self.pipeline.keep(
+                round_id=stored_round,
+                node_id=update.node,
+                kind=trust_wire.TRAINING_ROUND,
+                envelope=update.envelope,
+                vectors=(vector,),
+                metadata=update.metadata,
+                log_fields={
                     "run": self.run_name,
                     "round": round_no,
-                    "node_id": node,
-                    "ciphertext_sha256": submission.digest,
-                    "key_id": submission.vector.key_id,
-                    "length": submission.vector.length,
+                    "ciphertext_sha256": update.submission.digest,
+                    "key_id": vector.key_id,
+                    "length": vector.length,
                     **report,
                 },
             )
-        for node, reason in outcome.rejected:
-            self.log.append(
-                "refusal",
-                {
-                    "event": "submission_rejected",
-                    "run": self.run_name,
-                    "round": round_no,
-                    "node_id": node,
-                    "reason": reason,
-                },
-            )
-        for node, reason in outcome.refused:
-            self.log.append(
-                "refusal",
-                {
-                    "event": "node_refused_round",
-                    "run": self.run_name,
-                    "round": round_no,
-                    "node_id": node,
-                    "reason": reason,
-                },
-            )
-        outcome.contributors = [s.node for s in submissions]
-        if len(submissions) < self.config.quorum:
-            entry = self.log.append(
-                "round",
-                {
-                    "event": "round_skipped",
-                    "run": self.run_name,
-                    "round": round_no,
-                    "valid_updates": len(submissions),
-                    "quorum": self.config.quorum,
-                    "nodes_asked": len(nodes),
-                },
-            )
-            outcome.log_index = entry.index
-            logger.warning(
-                "round %d skipped: %d < quorum %d", round_no, len(submissions), self.config.quorum
-            )
-            return outcome
+        except DuplicateSubmissionError as exc:
+            raise RejectedReply(update.node, str(exc)) from exc
+        outcome.contributors.append(update.node)
+        outcome.reports[update.node] = report
 
-        total = self.summer.sum(submissions)
-        total_bytes = total.to_bytes()
-        outcome.aggregate_digest = digest(total_bytes)
-        try:
-            attested = self._attest(round_no, group, nodes, total_bytes)
-        except AttestationError as exc:
-            outcome.status = "not_attested"
-            entry = self.log.append(
-                "round",
+    def _log_refusals(self, round_no: int, outcome: RoundOutcome) -> None:
+        events = [("submission_rejected", r) for r in outcome.rejected]
+        events += [("node_refused_round", r) for r in outcome.refused]
+        for event, (node, reason) in events:
+            self.log.append(
+                "refusal",
                 {
-                    "event": "round_not_attested",
+                    "event": event,
                     "run": self.run_name,
                     "round": round_no,
-                    "aggregate_sha256": outcome.aggregate_digest,
-                    "reason": str(exc),
+                    "node_id": node,
+                    "reason": reason,
                 },
             )
-            outcome.log_index = entry.index
-            return outcome
+
+    def _skip(self, outcome: RoundOutcome, asked: int) -> RoundOutcome:
+        valid = len(outcome.contributors)
+        outcome.log_index = self._event(
+            outcome.round,
+            "round_skipped",
+            valid_updates=valid,
+            quorum=self.config.quorum,
+            nodes_asked=asked,
+        )
+        logger.warning("round %d skipped: %d < quorum %d", outcome.round, valid, self.config.quorum)
+        return outcome
+
+    # --- aggregate: sum, decrypt and attest, accept ------------------------------------
+
+    def _aggregate(self, outcome: RoundOutcome, stored_round: int) -> RoundOutcome:
+        request = self.pipeline.request_decryption(
+            round_id=outcome.round,
+            kind=trust_wire.TRAINING_ROUND,
+            subject_id=f"model-update:{self.run_name}:{outcome.round}",
+            submissions=self.pipeline.store.submissions(stored_round, trust_wire.TRAINING_ROUND),
+        )
+        outcome.aggregate_digest = request.digest.removeprefix("sha256:")
+        try:
+            attested = self.pipeline.await_attestations(
+                request, t=self.config.t, timeout_s=self.config.attest_timeout_s
+            )
+        except InsufficientAttestationsError as exc:
+            return self._not_attested(outcome, str(exc))
+        finally:
+            self.pipeline.close(request)
+        return self._accept(outcome, attested)
+
+    def _accept(self, outcome: RoundOutcome, attested: AttestationOutcome) -> RoundOutcome:
         values = np.asarray(attested.floats(), dtype=np.float64)
         weight = float(values[-1])
         if not weight > 0:
-            outcome.status = "not_attested"
-            entry = self.log.append(
-                "round",
-                {
-                    "event": "round_not_attested",
-                    "run": self.run_name,
-                    "round": round_no,
-                    "aggregate_sha256": outcome.aggregate_digest,
-                    "reason": f"attested total weight {weight} is not positive",
-                },
-            )
-            outcome.log_index = entry.index
-            return outcome
+            return self._not_attested(outcome, f"attested total weight {weight} is not positive")
         self.weights = self.weights + values[:-1] / weight
         outcome.total_weight = weight
-        outcome.status = "accepted"
+        outcome.status = TrainingRoundStatus.ACCEPTED
         outcome.attestations = [a.envelope.to_json() for a in attested.agreeing]
-        entry = self.log.append(
-            "round",
-            {
-                "event": "round_accepted",
-                "run": self.run_name,
-                "round": round_no,
-                "contributors": sorted(outcome.contributors),
-                "aggregate_sha256": outcome.aggregate_digest,
-                "attested_by": sorted(attested.signer_ids()),
-                "total_weight": weight,
-                "global_model_sha256": digest(self.weights.tobytes()),
-            },
+        outcome.log_index = self._event(
+            outcome.round,
+            "round_accepted",
+            contributors=sorted(outcome.contributors),
+            aggregate_sha256=outcome.aggregate_digest,
+            attested_by=sorted(attested.signer_ids()),
+            total_weight=weight,
+            global_model_sha256=digest(self.weights.tobytes()),
         )
-        outcome.log_index = entry.index
         return outcome
 
-    def _attest(
-        self, round_no: int, group: str, nodes: Sequence[int], total_bytes: bytes
-    ) -> AttestationOutcome:
-        subject = f"model-update:{self.run_name}:{round_no}"
-        cfg = ConfigRecord(
-            {
-                wire.CIPHERTEXT: total_bytes,
-                wire.SUBJECT: subject,
-                wire.RUN: self.run_name,
-                wire.ROUND: round_no,
-                wire.KEY_ID: self.summer.key.key_id,
-                wire.DIGEST: "sha256:" + digest(total_bytes),
-            }
+    def _not_attested(self, outcome: RoundOutcome, reason: str) -> RoundOutcome:
+        outcome.status = TrainingRoundStatus.NOT_ATTESTED
+        outcome.log_index = self._event(
+            outcome.round,
+            "round_not_attested",
+            aggregate_sha256=outcome.aggregate_digest,
+            reason=reason,
         )
-        messages = [
-            Message(
-                RecordDict({wire.SUM: cfg}),
-                dst_node_id=node,
-                message_type=wire.ATTEST,
-                group_id=group,
-            )
-            for node in nodes
-        ]
-        replies = self.grid.send_and_receive(messages, timeout=self.config.attest_timeout_s)
-        envelopes: list[bytes] = []
-        for reply in replies:
-            if reply.has_error() or wire.ATTESTATION not in reply.content.config_records:
-                continue
-            try:
-                frame = _released(reply.content.config_records[wire.ATTESTATION])
-            except SubmissionRejectedError:
-                continue
-            envelopes.extend(json.dumps(a).encode() for a in frame.attestations)
-        holders = self.key_holders()
-        parsed = []
-        for env in envelopes:
-            try:
-                parsed.append(Envelope.from_bytes(env))
-            except (EnvelopeError, ValueError) as exc:
-                self.log.append(
-                    "attestation_rejected",
-                    {"run": self.run_name, "round": round_no, "reason": f"unreadable: {exc}"},
-                )
-        try:
-            outcome = collect_matching(
-                parsed,
-                holders,
-                t=self.config.t,
-                subject_id=subject,
-                round_id=round_no,
-                key_id=self.summer.key.key_id,
-                digest="sha256:" + digest(total_bytes),
-                log=self.log,
-            )
-        except InsufficientAttestationsError as exc:
-            raise AttestationError(str(exc)) from exc
         return outcome
 
-    def _open(
-        self,
-        frame: wire.ReleasedFrame,
-        round_no: int,
-        method: str,
-        kind: str,
-        vectors: Sequence[EncryptedVector],
-        signers: Mapping[str, bytes],
-    ) -> tuple[str, dict[str, Any]]:
-        """Verify a reply's request envelope against the enrolled identity keys.
-
-        The envelope must be signed by an active enrolled node, for ``method`` and this
-        round, over exactly the ciphertexts received, with metadata naming the signer
-        itself and this run's key; its nonce is single-use. Returns the node id and the
-        signed metadata.
-        """
-        try:
-            envelope = Envelope.from_json(dict(frame.envelope))
-        except (EnvelopeError, ValueError) as exc:
-            raise SubmissionRejectedError(f"unreadable envelope: {exc}") from exc
-        who = envelope.signer_id
-        if who not in signers:
-            raise SubmissionRejectedError(f"signer {who!r} is not an active enrolled node")
-        payload = envelope.payload if isinstance(envelope.payload, dict) else {}
-        metadata = payload.get("metadata")
-        if not isinstance(metadata, dict):
-            raise SubmissionRejectedError(f"envelope of {who!r} carries no metadata")
-        if metadata.get("node_id") != who:
-            raise SubmissionRejectedError(
-                f"envelope of {who!r} names node {metadata.get('node_id')!r}"
-            )
-        if vectors and metadata.get("key_id") != self.summer.key.key_id:
-            raise SubmissionRejectedError(f"envelope of {who!r} names another key")
-        summary = summarize(
-            method=method,
-            outbound_kind=kind,
-            round_id=round_no,
-            ciphertexts=vectors,
-            metadata=metadata,
-        )
-        try:
-            open_request(
-                envelope,
-                summary,
-                signers,
-                nonce_store=self.nonces,
-                expected_signer_id=who,
-                current_round=round_no,
-            )
-        except GovernanceError as exc:
-            raise SubmissionRejectedError(f"envelope of {who!r} refused: {exc}") from exc
-        return who, dict(metadata)
+    def _event(self, round_no: int, event: str, **fields: Any) -> int:
+        """Append a ``round`` entry; returns its log index."""
+        payload = {"event": event, "run": self.run_name, "round": round_no, **fields}
+        return self.log.append("round", payload).index
 
     def run(self) -> TrainingResult:
         self.wait_for_nodes()
@@ -428,35 +312,5 @@ class FederatedTraining:
         return TrainingResult(self.weights, rounds)
 
 
-def training_report(metadata: Mapping[str, Any]) -> dict[str, float]:
-    """The node's signed training report (``wire.REPORT_FIELDS``) as numbers.
-
-    Fields the node's policy kept home, or values that are not finite non-negative
-    decimals, are left out: the card then states them as not reported.
-    """
-    report: dict[str, float] = {}
-    for name in wire.REPORT_FIELDS:
-        raw = metadata.get(name)
-        if not isinstance(raw, str):
-            continue
-        try:
-            value = float(raw)
-        except ValueError:
-            continue
-        if math.isfinite(value) and value >= 0:
-            report[name] = value
-    return report
-
-
-def _released(record: ConfigRecord) -> wire.ReleasedFrame:
-    """A node's egress-released frame (``kernel.wire.flower``); a bad one is a rejection."""
-    try:
-        return wire.frame_from_bytes(record.get(wire.EGRESS))
-    except wire.FrameError as exc:
-        raise SubmissionRejectedError(str(exc)) from exc
-
-
-def _array(values: np.ndarray) -> object:
-    from flwr.app import Array
-
+def _array(values: np.ndarray) -> Array:
     return Array(np.ascontiguousarray(values, dtype=np.float64))

@@ -5,9 +5,12 @@ the transparency log) and its database (``coordinator.store``): the enrolled nod
 key holders with their identity keys, and the public CKKS context the key ceremony
 uploaded (public key only; see :mod:`coordinator.federation.keys`). Each node's update
 must carry an envelope signed by its enrolled identity key. After the last round the
-accepted model is published (registry + ``publication`` log entry, see
-:mod:`coordinator.federation.publication`) and sent to every node in a
-``query.publish`` message.
+accepted model is published (the one publication store of
+:mod:`coordinator.aggregation`, the files in the model registry; see
+:mod:`coordinator.federation.publication`) and sent to every node in a ``query.publish``
+message. Key holders decrypt and attest each round's sum over the trust protocol: a
+trust server (``gcdt-coordinator serve``) on the same coordinator state must be running,
+and key holders must be pulling (``gcdt-node attest --watch``).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import numpy as np
 from flwr.app import ConfigRecord, Context, Message, RecordDict
 from flwr.serverapp import Grid, ServerApp
 
+from coordinator.aggregation import MODEL, AggregationPipeline, model_subject
 from coordinator.federation.aggregate import CkksSummer
 from coordinator.federation.config import FederationConfig
 from coordinator.federation.keys import load_trust_keys
@@ -28,7 +32,11 @@ from coordinator.federation.publication import (
     model_files,
     publication_payload,
 )
-from coordinator.federation.rounds import FederatedTraining, TrainingResult
+from coordinator.federation.rounds import (
+    FederatedTraining,
+    TrainingResult,
+    TrainingRoundStatus,
+)
 from coordinator.registry import ModelRegistry
 from coordinator.store import CoordinatorStore, open_engine
 from governance.audit_models.reproduce_eval import EVALUATION_SET_FILE
@@ -53,6 +61,7 @@ def run_training(grid: Grid, config: FederationConfig, run_name: str) -> Trainin
     store = CoordinatorStore(engine)
     keys = load_trust_keys(store)
     log = TransparencyLog(engine, Identity.load(HomeLayout(home).identity_dir))
+    pipeline = AggregationPipeline(store, log, keys.public_key)
     spec = FeatureSpec()
     layout = weight_layout(spec)
     start = flatten(initial_weights(spec, config.seed), layout)
@@ -61,22 +70,21 @@ def run_training(grid: Grid, config: FederationConfig, run_name: str) -> Trainin
         grid,
         config,
         summer=CkksSummer(keys.public_key, start.size + 1),
-        key_holders=lambda: store.identity_keys(key_holders_only=True),
+        pipeline=pipeline,
         node_keys=store.identity_keys,
         nonces=SqlNonceStore(engine),
-        log=log,
         run_name=run_name,
         initial_weights=start,
         model_version=version,
     )
     result = training.run()
-    accepted = [r for r in result.rounds if r.status == "accepted"]
+    accepted = [r for r in result.rounds if r.status == TrainingRoundStatus.ACCEPTED]
     if accepted:
         jurisdictions = {n.node_id: n.jurisdiction for n in store.nodes(status=None)}
         publish(
             grid,
             config,
-            log,
+            pipeline,
             ModelRegistry(engine),
             run_name,
             version,
@@ -93,7 +101,7 @@ def run_training(grid: Grid, config: FederationConfig, run_name: str) -> Trainin
 def publish(
     grid: Grid,
     config: FederationConfig,
-    log: TransparencyLog,
+    pipeline: AggregationPipeline,
     registry: ModelRegistry,
     run_name: str,
     version: str,
@@ -116,24 +124,27 @@ def publish(
     model = PublishedModel(config.model_id, version, weights, feature_spec=spec, card=card)
     with tempfile.TemporaryDirectory() as tmp:
         files = model_files(model, Path(tmp), evaluation_set)
-    entry = log.append("publication", publication_payload(config, run_name, model, result))
+    published = pipeline.publish(
+        subject_id=model_subject(model.model_id, version),
+        kind=MODEL,
+        payload=publication_payload(config, run_name, model, result),
+    )
     registry.register(
         model_id=model.model_id,
         version=version,
         content_hash=model.content_hash,
-        log_index=entry.index,
+        log_index=published.log_index,
         run=run_name,
         card=card,
         files=files,
     )
-    log.tree_head()
     files.pop(EVALUATION_SET_FILE, None)  # nodes get the model; the set is for auditors
     record = ConfigRecord(
         {
             wire.MODEL_ID: model.model_id,
             wire.VERSION: version,
             wire.CONTENT_HASH: model.content_hash,
-            wire.LOG_INDEX: entry.index,
+            wire.LOG_INDEX: published.log_index,
             wire.FILE_NAMES: sorted(files),
             **{wire.FILE_PREFIX + name: data for name, data in files.items()},
         }

@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from coordinator.aggregation import BENCHMARK
 from coordinator.federation.errors import RegistryError
 from coordinator.portal.errors import BadRequestError, NotPublishedError, PortalError
 from coordinator.registry import ModelRegistry, RegisteredModel
-from coordinator.statistics.tables import benchmarks as benchmarks_table
 from coordinator.store.repository import CoordinatorStore
 from governance import merkle
 from governance.identity import Identity
@@ -135,21 +135,18 @@ class TransparencyService:
 
     def benchmarks(self) -> list[dict[str, Any]]:
         try:
-            with self.engine.connect() as conn:
-                rows = conn.execute(
-                    select(benchmarks_table).order_by(benchmarks_table.c.round_id)
-                ).all()
+            published = self.store.publications(BENCHMARK)
         except SQLAlchemyError as exc:
             raise PortalError(f"cannot read published benchmarks: {exc}") from exc
         out = []
-        for r in rows:
-            payload = json.loads(r.payload)
+        for p in sorted(published, key=lambda p: int(p.body.get("round_id", -1))):
+            payload = dict(p.body)
             payload["cells"] = [_with_cbam(c) for c in payload.get("cells") or []]
             out.append(
                 {
                     **payload,
-                    "log_index": int(r.log_index),
-                    "published_at": r.published_at.isoformat(),
+                    "log_index": int(p.log_index),
+                    "published_at": p.published_at.isoformat(),
                 }
             )
         return out

@@ -49,6 +49,7 @@ from kernel.wire import trust as wire
 
 log = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True)
 class TrustInfoData:
     coordinator_id: str

@@ -21,8 +21,8 @@ What travels, per round:
   (the default policy does); they are strings because the guard never lets a float
   leave as metadata, and they are signed with the update, so the coordinator logs
   what the node itself stated.
-* ``query.attest`` (coordinator -> key holders): ConfigRecord ``sum`` with the summed
-  ciphertext; reply: ConfigRecord ``attestation`` with the signed envelope.
+* Sums are never sent over Flower: key holders pull decryption requests and push their
+  signed attestations over the trust protocol (``kernel.wire.trust``).
 * ``query.publish`` (coordinator -> every node): ConfigRecord ``published`` with the
   files of the published model; the node verifies the content hash and the attestation
   digest before it installs the model.
@@ -36,7 +36,6 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 TRAIN: Final = "train"
-ATTEST: Final = "query.attest"
 PUBLISH: Final = "query.publish"
 
 GLOBAL_ARRAYS: Final = "global"
@@ -44,8 +43,6 @@ WEIGHTS: Final = "weights"
 ROUND_CONFIG: Final = "round"
 UPDATE: Final = "update"
 REFUSAL: Final = "refusal"
-SUM: Final = "sum"
-ATTESTATION: Final = "attestation"
 PUBLISHED: Final = "published"
 ACK: Final = "ack"
 
@@ -57,13 +54,9 @@ MODEL_ID: Final = "model_id"
 VERSION: Final = "version"
 CLIP_NORM: Final = "clip_norm"
 ROUNDS_REMAINING: Final = "rounds_remaining"
-CIPHERTEXT: Final = "ciphertext"
 LENGTH: Final = "length"
 NODE_ID: Final = "node_id"
 REASON: Final = "reason"
-SUBJECT: Final = "subject"
-DIGEST: Final = "digest"
-ENVELOPE: Final = "envelope"
 FILE_NAMES: Final = "file_names"
 FILE_PREFIX: Final = "file:"
 CONTENT_HASH: Final = "content_hash"
@@ -88,7 +81,6 @@ EGRESS_REFUSED_CODE: Final = 451
 #: Method names the egress guard signs for each Flower reply.
 UPDATE_METHOD: Final = "model_update"
 REFUSAL_METHOD: Final = "round_refused"
-ATTEST_METHOD: Final = "attest"
 INSTALLED_METHOD: Final = "model_installed"
 
 

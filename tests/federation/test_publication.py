@@ -23,7 +23,8 @@ from coordinator.federation.publication import (
     publication_payload,
     round_claims,
 )
-from coordinator.federation.rounds import RoundOutcome, TrainingResult, training_report
+from coordinator.federation.replies import training_report
+from coordinator.federation.rounds import RoundOutcome, TrainingResult, TrainingRoundStatus
 from governance.audit_models.reproduce_eval import read_evaluation_set
 from kernel.wire import flower as wire
 from open_models.features import FeatureSpec
@@ -37,7 +38,7 @@ from trust_node.federation.training import LocalUpdate, report_fields
 def _result() -> TrainingResult:
     r1 = RoundOutcome(
         1,
-        "accepted",
+        TrainingRoundStatus.ACCEPTED,
         contributors=["a", "b"],
         aggregate_digest="d1",
         log_index=5,
@@ -55,7 +56,7 @@ def _result() -> TrainingResult:
     )
     r2 = RoundOutcome(
         2,
-        "skipped",
+        TrainingRoundStatus.SKIPPED,
         contributors=["a"],
         log_index=9,
         reports={"a": {"epsilon_spent": 1.5, "energy_kwh": 0.25, "co2_kg": 0.1}},

@@ -1,6 +1,9 @@
-"""The node's Flower ClientApp: ``train``, ``query.attest`` and ``query.publish``.
+"""The node's Flower ClientApp: ``train`` and ``query.publish``.
 
-Handlers produce internal replies only; :mod:`trust_node.federation.mods` encrypts and
+The ClientApp never opens the node's CKKS secret key: a key holder decrypts and attests
+sums over the trust protocol (``gcdt-node attest --watch``, :mod:`trust_node.attestation`),
+in the node's own process, never inside code a Flower run can replace. Handlers produce
+internal replies only; :mod:`trust_node.federation.mods` encrypts and
 passes them through the egress guard. A refused round (no consented records, privacy
 budget) is answered with a refusal, never a crash. Deployment: ``gcdt-node supernode``
 starts a SuperNode with ``--node-config gcdt-home=...`` and this module's ``app``.
@@ -17,15 +20,12 @@ from flwr.app import Array, ArrayRecord, ConfigRecord, Context, Message, RecordD
 from flwr.clientapp import ClientApp
 from flwr.clientapp.typing import Mod
 
-from governance.attestation import attest
-from governance.ckks import EncryptedVector
 from kernel.wire import flower as wire
-from trust_node.federation.errors import NodeSetupError, RoundMessageError
-from trust_node.federation.fields import get_bytes, get_float, get_int, get_str
+from trust_node.federation.errors import NodeSetupError
+from trust_node.federation.fields import get_float, get_int, get_str
 from trust_node.federation.install import install_published
 from trust_node.federation.mods import (
     PLAIN_ACK,
-    PLAIN_ATTESTATION,
     PLAIN_REFUSAL,
     PLAIN_REPORT,
     PLAIN_UPDATE,
@@ -94,29 +94,6 @@ def build_client_app(
                     PLAIN_REPORT: ConfigRecord(dict(report_fields(outcome))),
                 }
             ),
-            reply_to=message,
-        )
-
-    @app.query("attest")
-    def attest_sum(message: Message, context: Context) -> Message:
-        runtime = resolve(context)
-        cfg = message.content.config_records[wire.SUM]
-        vector = EncryptedVector.from_bytes(get_bytes(cfg, wire.CIPHERTEXT))
-        named = get_str(cfg, wire.KEY_ID)
-        if vector.key_id != named:
-            raise RoundMessageError(
-                f"attest request names key {named}, ciphertext is {vector.key_id}"
-            )
-        key = runtime.secret_key(vector.key_id)
-        envelope = attest(
-            runtime.identity,
-            key,
-            vector,
-            subject_id=get_str(cfg, wire.SUBJECT),
-            round_id=get_int(cfg, wire.ROUND),
-        )
-        return Message(
-            RecordDict({PLAIN_ATTESTATION: ConfigRecord({wire.ENVELOPE: envelope.to_bytes()})}),
             reply_to=message,
         )
 

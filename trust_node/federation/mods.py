@@ -1,7 +1,7 @@
 """The Flower mod every reply of the node's ClientApp passes through on its way out.
 
 Handlers never build wire content. They return an *internal* reply (a plaintext update,
-an attestation envelope, a refusal, an install acknowledgement); this mod turns it into
+a refusal, an install acknowledgement); this mod turns it into
 an :class:`~trust_node.egress.Outbound` — encrypting a plaintext update under the
 trust's public CKKS context first — and hands it to the node's
 :class:`~trust_node.egress.EgressGuard`. What the guard returns is the ONLY content of
@@ -20,18 +20,16 @@ from flwr.app import ConfigRecord, Context, Error, Message, RecordDict
 from flwr.clientapp.typing import ClientAppCallable
 
 from governance.ckks import encrypt
-from governance.envelope import Envelope
 from kernel.wire import flower as wire
 from kernel.wire import trust as trust_wire
 from trust_node.egress import EgressGuard, EgressRefusedError, Outbound, default_refusal_log
-from trust_node.federation.fields import get_bytes, get_int
+from trust_node.federation.fields import get_int
 from trust_node.federation.runtime import NodeRuntime
 
 logger = logging.getLogger(__name__)
 
 # Internal record names: exist only between a handler and this mod, never on the wire.
 PLAIN_UPDATE = "_plain_update"
-PLAIN_ATTESTATION = "_plain_attestation"
 PLAIN_REFUSAL = "_plain_refusal"
 PLAIN_ACK = "_plain_ack"
 PLAIN_REPORT = "_plain_report"  # the training report beside a plaintext update
@@ -48,7 +46,7 @@ def guard_for(runtime: NodeRuntime, key_id: str | None) -> EgressGuard:
 
 def _round_of(message: Message) -> tuple[int, str | None]:
     records = message.content.config_records
-    for name in (wire.ROUND_CONFIG, wire.SUM, wire.PUBLISHED):
+    for name in (wire.ROUND_CONFIG, wire.PUBLISHED):
         if name in records:
             cfg = records[name]
             key_id = cfg.get(wire.KEY_ID)
@@ -81,18 +79,6 @@ def make_egress_mod(resolve: Callable[[Context], NodeRuntime]) -> Callable[..., 
                 ciphertexts=(vector,),
                 metadata={**base, "key_id": key_id, **_report(runtime, content)},
             )
-        elif PLAIN_ATTESTATION in content.config_records:
-            env = Envelope.from_bytes(
-                get_bytes(content.config_records[PLAIN_ATTESTATION], wire.ENVELOPE)
-            )
-            guard = guard_for(runtime, None)
-            outbound = Outbound(
-                kind=trust_wire.ATTESTATION,
-                method=wire.ATTEST_METHOD,
-                round_id=round_no,
-                attestations=(env,),
-                metadata=base,
-            )
         elif PLAIN_REFUSAL in content.config_records:
             guard = guard_for(runtime, None)
             outbound = Outbound(
@@ -118,7 +104,6 @@ def make_egress_mod(resolve: Callable[[Context], NodeRuntime]) -> Callable[..., 
             return _error(message, f"egress refused: {exc.reason}")
         kind_field = {
             trust_wire.CIPHERTEXT_UPDATE: wire.UPDATE,
-            trust_wire.ATTESTATION: wire.ATTESTATION,
         }.get(outbound.kind, wire.REFUSAL if outbound.method == wire.REFUSAL_METHOD else wire.ACK)
         record = ConfigRecord({wire.EGRESS: released})
         return Message(RecordDict({kind_field: record}), reply_to=message)

@@ -19,7 +19,14 @@ from rich.console import Console
 from rich.table import Table
 
 from kernel.settings import Settings, load_settings
-from trust_node import cli_federation, cli_policy, cli_statistics, cli_tenants, cli_trust
+from trust_node import (
+    cli_attest,
+    cli_federation,
+    cli_policy,
+    cli_statistics,
+    cli_tenants,
+    cli_trust,
+)
 from trust_node.errors import IngestError, NodeError
 from trust_node.store import OPERATOR_TENANT, SqlRecordRepository
 
@@ -269,6 +276,7 @@ app.command("enrol")(cli_trust.enrol)
 app.command("key-ceremony")(cli_trust.key_ceremony)
 app.command("fetch-keys")(cli_trust.fetch_keys_cmd)
 app.command("submit-statistics")(cli_statistics.submit_statistics_cmd)
+app.command("attest")(cli_attest.attest_cmd)
 app.command("supernode")(cli_federation.supernode)
 app.command("estimate")(cli_federation.estimate)
 app.command("evaluation-set")(cli_federation.evaluation_set_cmd)

@@ -23,6 +23,14 @@ def submit_statistics_cmd(
     wait: Annotated[
         float, typer.Option("--wait", help="Seconds a key holder waits for the decryption request.")
     ] = 120.0,
+    attest: Annotated[
+        bool,
+        typer.Option(
+            "--attest/--no-attest",
+            help="A key holder waits and attests the round's sum (--no-attest: leave it to "
+            "`gcdt-node attest --watch`).",
+        ),
+    ] = True,
     as_json: JsonOpt = False,
 ) -> None:
     """Charge the privacy ledger, submit the encrypted noisy cell sums, attest if key holder."""
@@ -38,6 +46,7 @@ def submit_statistics_cmd(
             years=years,
             address=address,
             wait_seconds=wait,
+            attest=attest,
         )
     )
     _done(result, as_json, "statistics submitted")

@@ -3,20 +3,28 @@
 ``tests.trust_setup.running_trust`` does what the CLI does (``gcdt-coordinator init``,
 ``gcdt-node init``, ``gcdt-coordinator enrol``, ``gcdt-node enrol``, ``gcdt-node
 key-ceremony``, ``gcdt-node fetch-keys``) over the real mutual-TLS trust server; then
-each node gets a node policy consenting to training, and generated records.
+each node gets a node policy consenting to training, and generated records. The trust
+server keeps running while the federation is in use: key holders decrypt and attest the
+rounds' sums over it (:func:`attesting` runs their ``gcdt-node attest --watch`` loop).
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from governance.ckks import MissingSecretKeyError
 from governance.policy import write_policy
 from governance.policy.models import Consent
-from tests.trust_setup import running_trust
+from tests.trust_setup import running_trust, settings_for
+from trust_node.attestation import watch
+from trust_node.cli_attest import key_holder_duties
 from trust_node.federation.runtime import NodeRuntime
 from trust_node.generate import generate
+from trust_node.node_setup import holder_key, load_node
 from trust_node.store import OPERATOR_TENANT, SqlRecordRepository
 
 JURISDICTIONS = ("IN", "DE", "BR")
@@ -27,11 +35,14 @@ class Federation:
     coordinator_home: Path
     node_homes: list[Path]
     key_id: str
+    address: str  # the running trust server (host:port)
+    key_holder_homes: list[Path]
 
 
-def make_federation(
+@contextmanager
+def running_federation(
     tmp: Path, *, nodes: int = 3, records: int = 60, key_holders: int = 2, epsilon: float = 8.0
-) -> Federation:
+) -> Iterator[Federation]:
     node_ids = [f"node-{i}" for i in range(nodes)]
     with running_trust(tmp, node_ids, node_ids[:key_holders]) as trust:
         key_id = ""
@@ -52,7 +63,38 @@ def make_federation(
             assert public is not None and not public.is_private
             key_id = public.key_id
         homes = [trust.nodes[n].settings.home_dir for n in node_ids]
-        return Federation(trust.coordinator.home_dir, homes, key_id)
+        yield Federation(
+            trust.coordinator.home_dir, homes, key_id, trust.address, homes[:key_holders]
+        )
+
+
+@contextmanager
+def attesting(fed: Federation, poll_s: float = 0.5) -> Iterator[None]:
+    """Each key holder pulls and attests in a thread, as ``gcdt-node attest --watch`` does."""
+    stop = threading.Event()
+    threads = []
+    for home in fed.key_holder_homes:
+        state = load_node(settings_for(home))
+        thread = threading.Thread(
+            target=watch,
+            args=(
+                lambda s=state: s.client(fed.address),
+                state.identity,
+                lambda key_id, s=state: holder_key(s, key_id),
+                key_holder_duties(),
+                stop,
+            ),
+            kwargs={"poll_s": poll_s},
+            daemon=True,
+        )
+        thread.start()
+        threads.append(thread)
+    try:
+        yield
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
 
 
 def assert_cannot_decrypt(public: object) -> None:

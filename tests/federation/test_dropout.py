@@ -25,7 +25,7 @@ from governance.identity import Identity
 from governance.pki import HomeLayout
 from governance.translog import TransparencyLog
 from kernel.settings import load_settings
-from tests.federation.homes import make_federation
+from tests.federation.homes import attesting, running_federation
 from trust_node.federation.client_app import build_client_app
 
 flwr_sim = pytest.importorskip("flwr.simulation")
@@ -45,24 +45,24 @@ def stall_mod(message: Message, context: Context, call_next: ClientAppCallable) 
 
 @pytest.mark.slow
 def test_dropout_keeps_quorum_and_skips_below_it(tmp_path: Path) -> None:
-    fed = make_federation(tmp_path, nodes=3, key_holders=2, records=40)
-    config = FederationConfig(
-        coordinator_home=fed.coordinator_home,
-        rounds=3,
-        quorum=2,
-        min_nodes=3,
-        t=2,
-        round_timeout_s=ROUND_TIMEOUT_S,
-        attest_timeout_s=60,
-    )
-    # outermost: a stalled node sends nothing at all
-    client = build_client_app([str(h) for h in fed.node_homes], outer_mods=[stall_mod])
-    flwr_sim.run_simulation(
-        server_app=build_server_app(config),
-        client_app=client,
-        num_supernodes=3,
-        backend_config={"client_resources": {"num_cpus": 1}, "init_args": {"num_cpus": 3}},
-    )
+    with running_federation(tmp_path, nodes=3, key_holders=2, records=40) as fed, attesting(fed):
+        config = FederationConfig(
+            coordinator_home=fed.coordinator_home,
+            rounds=3,
+            quorum=2,
+            min_nodes=3,
+            t=2,
+            round_timeout_s=ROUND_TIMEOUT_S,
+            attest_timeout_s=60,
+        )
+        # outermost: a stalled node sends nothing at all
+        client = build_client_app([str(h) for h in fed.node_homes], outer_mods=[stall_mod])
+        flwr_sim.run_simulation(
+            server_app=build_server_app(config),
+            client_app=client,
+            num_supernodes=3,
+            backend_config={"client_resources": {"num_cpus": 1}, "init_args": {"num_cpus": 3}},
+        )
     engine = open_engine(load_settings(home=fed.coordinator_home))
     log = TransparencyLog(engine, Identity.load(HomeLayout(fed.coordinator_home).identity_dir))
     rounds = {

@@ -32,7 +32,13 @@ from kernel.settings import load_settings
 from open_models.features import FeatureSpec
 from open_models.network import flatten, initial_weights, weight_layout
 from open_models.published import PublishedModel
-from tests.federation.homes import JURISDICTIONS, Federation, assert_cannot_decrypt, make_federation
+from tests.federation.homes import (
+    JURISDICTIONS,
+    Federation,
+    assert_cannot_decrypt,
+    attesting,
+    running_federation,
+)
 from trust_node.federation.client_app import build_client_app
 from trust_node.federation.evaluation_set import write_evaluation_set
 from trust_node.federation.runtime import NodeRuntime
@@ -49,24 +55,24 @@ class Simulated:
 @pytest.fixture(scope="module")
 def simulated(tmp_path_factory: pytest.TempPathFactory) -> Simulated:
     tmp = tmp_path_factory.mktemp("simulation")
-    fed = make_federation(tmp, nodes=3, key_holders=2)
     evaluation = write_evaluation_set(tmp / "evaluation_set.json", JURISDICTIONS, records=20)
-    config = FederationConfig(
-        coordinator_home=fed.coordinator_home,
-        rounds=3,
-        quorum=2,
-        min_nodes=3,
-        t=2,
-        round_timeout_s=300,
-        attest_timeout_s=120,
-        evaluation_set=evaluation,
-    )
-    flwr_sim.run_simulation(
-        server_app=build_server_app(config),
-        client_app=build_client_app([str(h) for h in fed.node_homes]),
-        num_supernodes=3,
-        backend_config={"client_resources": {"num_cpus": 1}, "init_args": {"num_cpus": 2}},
-    )
+    with running_federation(tmp, nodes=3, key_holders=2) as fed, attesting(fed):
+        config = FederationConfig(
+            coordinator_home=fed.coordinator_home,
+            rounds=3,
+            quorum=2,
+            min_nodes=3,
+            t=2,
+            round_timeout_s=300,
+            attest_timeout_s=120,
+            evaluation_set=evaluation,
+        )
+        flwr_sim.run_simulation(
+            server_app=build_server_app(config),
+            client_app=build_client_app([str(h) for h in fed.node_homes]),
+            num_supernodes=3,
+            backend_config={"client_resources": {"num_cpus": 1}, "init_args": {"num_cpus": 2}},
+        )
     return Simulated(fed, tmp)
 
 

@@ -1,4 +1,5 @@
-"""A key holder's decryption duty for a statistics round.
+"""A key holder's decryption duty for a statistics round (the ``statistics`` kind's duty
+in :mod:`trust_node.attestation`).
 
 Decrypt the summed vector with this node's CKKS secret key, set every suppressed cell to
 zero (``open_models.benchmark_values.mask_suppressed``: a deterministic function of the
@@ -10,6 +11,8 @@ any attestation; the only difference is that suppressed values never leave this 
 
 from __future__ import annotations
 
+import json
+
 from governance.attestation import (
     ATTESTATION_KIND,
     DEFAULT_DECIMALS,
@@ -19,8 +22,12 @@ from governance.attestation import (
 from governance.ckks import CkksKey, EncryptedVector, decrypt
 from governance.envelope import Envelope, seal
 from governance.identity import Identity
+from kernel.wire import trust as wire
+from open_models.benchmark_cells import CatalogueError
 from open_models.benchmark_values import RoundTerms, mask_suppressed
+from trust_node.attestation import check_request
 from trust_node.statistics.errors import StatisticsError
+from trust_node.transport.serde import PendingDecryption
 
 
 def attest_statistics(
@@ -46,3 +53,20 @@ def attest_statistics(
         "values": values,
     }
     return seal(identity, ATTESTATION_KIND, terms.round_id, payload)
+
+
+def attest_statistics_request(
+    identity: Identity, key: CkksKey, request: PendingDecryption
+) -> Envelope:
+    """Attest a statistics decryption request with the round terms it carries."""
+    check_request(request)
+    try:
+        terms = RoundTerms.from_dict(json.loads(request.parameters[wire.TERMS]))
+    except (KeyError, ValueError, CatalogueError) as exc:
+        raise StatisticsError(f"request {request.request_id}: unusable terms: {exc}") from exc
+    if terms.subject_id != request.subject_id or terms.round_id != request.round_id:
+        raise StatisticsError(
+            f"request {request.request_id} is for {request.subject_id}, its terms for "
+            f"{terms.subject_id}"
+        )
+    return attest_statistics(identity, key, terms, request.vector)

@@ -9,7 +9,6 @@ layout digest as metadata, and one signed attestation.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,8 +18,9 @@ from kernel.db import make_engine
 from kernel.wire.trust import STATISTICS_ROUND as ROUND_KIND
 from open_models.benchmark_cells import CatalogueError
 from open_models.benchmark_values import RoundTerms
+from trust_node.attestation import attest_subject
 from trust_node.node_setup import NodeState, holder_key
-from trust_node.statistics.attest import attest_statistics
+from trust_node.statistics.attest import attest_statistics_request
 from trust_node.statistics.errors import StatisticsError
 from trust_node.statistics.release import STATISTICS_DATASET, prepare_release
 from trust_node.store import SqlRecordRepository
@@ -51,8 +51,12 @@ def submit_statistics(
     years: Sequence[int] | None = None,
     address: str | None = None,
     wait_seconds: float = 120.0,
+    attest: bool = True,
 ) -> dict[str, Any]:
-    """Submit this node's release for the open round; attest its sum if a key holder."""
+    """Submit this node's release for the open round; attest its sum if a key holder.
+
+    ``attest=False``: leave the attestation to this node's ``gcdt-node attest --watch``.
+    """
     key = state.public_key()
     if key is None:
         raise StatisticsError("no public CKKS context installed: run `gcdt-node fetch-keys`")
@@ -90,24 +94,26 @@ def submit_statistics(
             "submission_log_index": receipt.log_index,
             "attested": False,
         }
-        if not (state.coordinator.get("key_holder") or _is_key_holder(state, terms.key_id)):
+        if not attest or not (
+            state.coordinator.get("key_holder") or _is_key_holder(state, terms.key_id)
+        ):
             return result
-        deadline = time.monotonic() + wait_seconds
-        while time.monotonic() < deadline:
-            pending = [p for p in client.decryption_requests() if p.subject_id == terms.subject_id]
-            if pending:
-                request = pending[0]
-                envelope = attest_statistics(
-                    state.identity, holder_key(state, terms.key_id), terms, request.vector
-                )
-                client.submit_attestation(request.request_id, terms.round_id, envelope)
-                result["attested"] = True
-                return result
-            time.sleep(POLL_SECONDS)
-        raise StatisticsError(
-            f"round {terms.round_id}: no decryption request within {wait_seconds:g} s "
-            "(submission kept; run again with the same round to attest)"
+        attested = attest_subject(
+            client,
+            state.identity,
+            lambda key_id: holder_key(state, key_id),
+            {ROUND_KIND: attest_statistics_request},
+            subject_id=terms.subject_id,
+            wait_s=wait_seconds,
+            poll_s=POLL_SECONDS,
         )
+        if attested is None:
+            raise StatisticsError(
+                f"round {terms.round_id}: no decryption request within {wait_seconds:g} s "
+                "(submission kept; run `gcdt-node attest` to attest it later)"
+            )
+        result["attested"] = True
+        return result
 
 
 def _is_key_holder(state: NodeState, key_id: str) -> bool:

@@ -1,0 +1,43 @@
+"""How a key holder turns one decryption request into a signed attestation, per kind.
+
+The coordinator queues every sum it needs decrypted (model update sums, statistics, ...)
+as a decryption request that says its round kind; the node picks the duty registered for
+that kind. A duty decrypts with this node's CKKS secret key and signs with its identity
+key; it runs only in the node's own process (``gcdt-node attest``, ``gcdt-node
+submit-statistics``), never inside a Flower ClientApp, and what it signs leaves only
+through the egress guard (the trust client's ``SubmitAttestation``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from governance.attestation import attest, ciphertext_digest
+from governance.ckks import CkksKey
+from governance.envelope import Envelope
+from governance.identity import Identity
+from trust_node.errors import NodeError
+from trust_node.transport.serde import PendingDecryption
+
+#: ``(identity, secret key, request) -> signed attestation``
+Duty = Callable[[Identity, CkksKey, PendingDecryption], Envelope]
+
+
+class DecryptionRequestError(NodeError):
+    """A decryption request this node will not attest (names why)."""
+
+
+def check_request(request: PendingDecryption) -> None:
+    """Refuse a request whose ciphertext is not the one it names."""
+    if ciphertext_digest(request.vector) != request.digest:
+        raise DecryptionRequestError(
+            f"decryption request {request.request_id}: the ciphertext is not {request.digest}"
+        )
+
+
+def attest_sum(identity: Identity, key: CkksKey, request: PendingDecryption) -> Envelope:
+    """The plain duty (model update sums): decrypt the whole sum and sign it."""
+    check_request(request)
+    return attest(
+        identity, key, request.vector, subject_id=request.subject_id, round_id=request.round_id
+    )

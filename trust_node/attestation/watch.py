@@ -1,0 +1,124 @@
+"""Pulling decryption requests from the coordinator and answering them, once or for as long
+as the node runs.
+
+Training needs its round sums attested while the Flower run goes on, statistics when an
+operator closes a round: a key holder keeps ``gcdt-node attest --watch`` running, which
+asks the trust server for its pending requests every few seconds. A request that was
+decided meanwhile (closed, or already attested by this node) is skipped; a kind this node
+has no duty for is skipped and logged, never guessed at.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from governance.ckks import CkksKey
+from governance.identity import Identity
+from trust_node.attestation.duties import Duty
+from trust_node.errors import NodeError
+from trust_node.transport.client import TrustClient, TrustTransportError
+from trust_node.transport.serde import PendingDecryption
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_POLL_S = 1.0
+#: Refusals that mean "decided without us": the request closed, or we attested it already.
+_DECIDED = frozenset({"FAILED_PRECONDITION", "ALREADY_EXISTS"})
+
+
+@dataclass(frozen=True)
+class Attested:
+    request_id: str
+    subject_id: str
+    kind: str
+    round_id: int
+    log_index: int
+
+
+def attest_pending(
+    client: TrustClient,
+    identity: Identity,
+    key_for: Callable[[str], CkksKey],
+    duties: Mapping[str, Duty],
+    *,
+    subject_id: str | None = None,
+) -> list[Attested]:
+    """Attest every pending request (of ``subject_id``) this node has a duty for."""
+    done = []
+    for request in client.decryption_requests():
+        if subject_id is not None and request.subject_id != subject_id:
+            continue
+        duty = duties.get(request.kind)
+        if duty is None:
+            logger.warning("no duty for %r requests; %s left", request.kind, request.request_id)
+            continue
+        attested = _answer(client, identity, key_for, duty, request)
+        if attested is not None:
+            done.append(attested)
+    return done
+
+
+def _answer(
+    client: TrustClient,
+    identity: Identity,
+    key_for: Callable[[str], CkksKey],
+    duty: Duty,
+    request: PendingDecryption,
+) -> Attested | None:
+    envelope = duty(identity, key_for(request.vector.key_id), request)
+    try:
+        log_index, _ = client.submit_attestation(request.request_id, request.round_id, envelope)
+    except TrustTransportError as exc:
+        if exc.code not in _DECIDED:
+            raise
+        logger.info("request %s decided without this node: %s", request.request_id, exc)
+        return None
+    return Attested(
+        request.request_id, request.subject_id, request.kind, request.round_id, log_index
+    )
+
+
+def attest_subject(
+    client: TrustClient,
+    identity: Identity,
+    key_for: Callable[[str], CkksKey],
+    duties: Mapping[str, Duty],
+    *,
+    subject_id: str,
+    wait_s: float,
+    poll_s: float = 0.5,
+) -> Attested | None:
+    """Wait at most ``wait_s`` for the request of ``subject_id`` and attest it."""
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        done = attest_pending(client, identity, key_for, duties, subject_id=subject_id)
+        if done:
+            return done[0]
+        time.sleep(poll_s)
+    return None
+
+
+def watch(
+    open_client: Callable[[], TrustClient],
+    identity: Identity,
+    key_for: Callable[[str], CkksKey],
+    duties: Mapping[str, Duty],
+    stop: threading.Event,
+    *,
+    poll_s: float = DEFAULT_POLL_S,
+    on_attested: Callable[[Attested], None] | None = None,
+) -> None:
+    """Attest pending requests until ``stop`` is set; an unreachable server is retried."""
+    while not stop.is_set():
+        try:
+            with open_client() as client:
+                for attested in attest_pending(client, identity, key_for, duties):
+                    if on_attested is not None:
+                        on_attested(attested)
+        except NodeError as exc:  # unreachable server, a request this node refuses, ...
+            logger.warning("attestation round failed (retrying): %s", exc)
+        stop.wait(poll_s)

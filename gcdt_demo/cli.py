@@ -72,6 +72,7 @@ def run(
         ),
         ("Coordinator trust server (gRPC, mutual TLS)", federation.start_trust_server),
         ("CKKS key ceremony; key holders fetch their keys", federation.key_ceremony),
+        ("Key holders attest what they are asked to decrypt", federation.start_attestation),
         (f"Federated DP training, {rounds} round(s), CKKS-encrypted updates", federation.train),
         ("Encrypted sector statistics round", federation.statistics_round),
         ("Transparency log exported and verified", federation.export_and_verify_log),

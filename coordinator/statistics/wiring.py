@@ -15,7 +15,7 @@ import json
 from collections.abc import Mapping, Sequence
 
 from coordinator.aggregation import RoundKindRegistrar, RoundParameters, SubmissionValidator
-from coordinator.statistics.service import ROUND_KIND, StatisticsService
+from coordinator.statistics.service import StatisticsService
 from coordinator.store import NodeRecord
 from governance.ckks import EncryptedVector
 from governance.signed_requests import Scalar
@@ -45,5 +45,5 @@ def round_parameters(service: StatisticsService) -> RoundParameters:
 def register(handlers: RoundKindRegistrar, service: StatisticsService) -> None:
     """Register the statistics round kind with the trust server's handlers."""
     handlers.register_round_kind(
-        ROUND_KIND, submission_validator(service), round_parameters(service)
+        wire.STATISTICS_ROUND, submission_validator(service), round_parameters(service)
     )

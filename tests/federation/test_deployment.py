@@ -2,6 +2,7 @@
 
 Separate processes started the way an operator starts them (``gcdt-coordinator
 superlink`` machinery, ``gcdt-coordinator register-supernode``, ``gcdt-node supernode``,
+``gcdt-node attest --watch`` on the key holders against the running trust server,
 ``gcdt-coordinator train``), TLS from the governance PKI, SuperNode authentication on,
 ports chosen free at run time, Flower state under tmp, every process stopped in teardown.
 """
@@ -24,7 +25,7 @@ from coordinator.registry import ModelRegistry
 from coordinator.store import CoordinatorStore, open_engine
 from kernel.settings import load_settings
 from open_models.published import PublishedModel
-from tests.federation.homes import assert_cannot_decrypt, make_federation
+from tests.federation.homes import assert_cannot_decrypt, running_federation
 from trust_node.federation.supernode import ensure_auth_key
 
 RUN_TIMEOUT_S = 150.0
@@ -48,64 +49,82 @@ def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
 def test_two_rounds_over_superlink_and_supernodes(
     tmp_path: Path, processes: list[subprocess.Popen[bytes]]
 ) -> None:
-    fed = make_federation(tmp_path, nodes=2, key_holders=2, records=40)
-    spec = SuperLinkSpec(fed.coordinator_home, port=free_port())
-    processes.append(start_superlink(spec))
-    port = ["--port", str(spec.port)]
-    for home in fed.node_homes:
-        _, public = ensure_auth_key(home)
-        _cli(
+    with running_federation(tmp_path, nodes=2, key_holders=2, records=40) as fed:
+        for home in fed.key_holder_homes:  # each key holder's decrypt-and-attest duty
+            log = (home / "attest.log").open("ab")
+            argv = [
+                _script("gcdt-node"),
+                "attest",
+                "--watch",
+                "--poll",
+                "0.5",
+                "--address",
+                fed.address,
+                "--home",
+                str(home),
+            ]
+            processes.append(
+                subprocess.Popen(
+                    argv, env=_env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                )
+            )
+        spec = SuperLinkSpec(fed.coordinator_home, port=free_port())
+        processes.append(start_superlink(spec))
+        port = ["--port", str(spec.port)]
+        for home in fed.node_homes:
+            _, public = ensure_auth_key(home)
+            _cli(
+                "gcdt-coordinator",
+                "register-supernode",
+                str(public),
+                "--name",
+                home.name,
+                "--home",
+                str(fed.coordinator_home),
+                *port,
+            )
+        for home in fed.node_homes:
+            log = (home / "flower" / "supernode.log").open("ab")
+            argv = [
+                _script("gcdt-node"),
+                "supernode",
+                "--superlink",
+                spec.address,
+                "--port",
+                str(free_port()),
+                "--home",
+                str(home),
+            ]
+            processes.append(
+                subprocess.Popen(
+                    argv, env=_env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                )
+            )
+        out = _cli(
             "gcdt-coordinator",
-            "register-supernode",
-            str(public),
-            "--name",
-            home.name,
+            "train",
+            "--rounds",
+            "2",
+            "--quorum",
+            "2",
+            "--t",
+            "2",
+            "--min-nodes",
+            "2",
+            "--round-timeout",
+            "90",
+            "--timeout",
+            str(RUN_TIMEOUT_S),
             "--home",
             str(fed.coordinator_home),
             *port,
+            "--json",
+            timeout=RUN_TIMEOUT_S + 60,
+            logs=(fed.coordinator_home, fed.node_homes),
         )
-    for home in fed.node_homes:
-        log = (home / "flower" / "supernode.log").open("ab")
-        argv = [
-            _script("gcdt-node"),
-            "supernode",
-            "--superlink",
-            spec.address,
-            "--port",
-            str(free_port()),
-            "--home",
-            str(home),
-        ]
-        processes.append(
-            subprocess.Popen(
-                argv, env=_env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        )
-    out = _cli(
-        "gcdt-coordinator",
-        "train",
-        "--rounds",
-        "2",
-        "--quorum",
-        "2",
-        "--t",
-        "2",
-        "--min-nodes",
-        "2",
-        "--round-timeout",
-        "90",
-        "--timeout",
-        str(RUN_TIMEOUT_S),
-        "--home",
-        str(fed.coordinator_home),
-        *port,
-        "--json",
-        timeout=RUN_TIMEOUT_S + 60,
-        logs=(fed.coordinator_home, fed.node_homes),
-    )
-    result = json.loads(out)
-    assert result["status"] == "finished:completed"
-    run_id = result["run_id"]
+        result = json.loads(out)
+        assert result["status"] == "finished:completed"
+        run_id = result["run_id"]
 
     engine = open_engine(load_settings(home=fed.coordinator_home))
     [(model_id, version, content_hash, log_index)] = ModelRegistry(engine).list()
@@ -159,6 +178,7 @@ def _logs(coordinator: Path, nodes: list[Path]) -> str:
     for path in [
         coordinator / "flower" / "superlink.log",
         *(n / "flower" / "supernode.log" for n in nodes),
+        *(n / "attest.log" for n in nodes),
     ]:
         if path.exists():
             parts.append(f"--- {path}\n{path.read_text()[-4000:]}")

@@ -8,6 +8,7 @@ without either side importing the other.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -42,13 +43,19 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, future=True, pool_pre_ping=True)
 
 
+#: Alembic keeps its running environment in module globals (``alembic.context``), so two
+#: threads migrating at once (a trust server's workers, a key holder's attestation loop
+#: beside a simulation) break each other: one migration at a time per process.
+_MIGRATING = threading.RLock()
+
+
 def upgrade(engine: Engine, script_location: Path, version_table: str) -> None:
     """Bring one package's tables to every head on ``engine`` (idempotent)."""
     cfg = Config()
     cfg.set_main_option("script_location", str(script_location))
     cfg.attributes["engine"] = engine
     cfg.attributes["version_table"] = version_table
-    with engine.begin() as connection:
+    with _MIGRATING, engine.begin() as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "heads")
 

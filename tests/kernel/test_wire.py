@@ -136,7 +136,7 @@ def test_what_the_node_releases_is_what_the_coordinator_reads(tmp_path: Path) ->
     """Node ``Released.to_bytes`` -> Flower record -> the coordinator's frame reader."""
     from flwr.app import ConfigRecord
 
-    from coordinator.federation.rounds import _released
+    from coordinator.federation.replies import released as _released
 
     key = CkksKey.create()
     guard = EgressGuard(

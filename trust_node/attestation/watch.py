@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from governance.ckks import CkksKey
 from governance.identity import Identity
 from trust_node.attestation.duties import Duty
-from trust_node.errors import NodeError
 from trust_node.transport.client import TrustClient, TrustTransportError
 from trust_node.transport.serde import PendingDecryption
 
@@ -112,13 +111,23 @@ def watch(
     poll_s: float = DEFAULT_POLL_S,
     on_attested: Callable[[Attested], None] | None = None,
 ) -> None:
-    """Attest pending requests until ``stop`` is set; an unreachable server is retried."""
+    """Attest pending requests until ``stop`` is set.
+
+    One channel serves every poll; any failure (the server unreachable, a request this
+    node refuses) is logged and retried with a fresh channel: the duty outlives it.
+    """
+    client: TrustClient | None = None
     while not stop.is_set():
         try:
-            with open_client() as client:
-                for attested in attest_pending(client, identity, key_for, duties):
-                    if on_attested is not None:
-                        on_attested(attested)
-        except NodeError as exc:  # unreachable server, a request this node refuses, ...
-            logger.warning("attestation round failed (retrying): %s", exc)
+            client = client or open_client()
+            for attested in attest_pending(client, identity, key_for, duties):
+                if on_attested is not None:
+                    on_attested(attested)
+        except Exception:
+            logger.exception("attestation round failed (retrying)")
+            if client is not None:
+                client.close()
+                client = None
         stop.wait(poll_s)
+    if client is not None:
+        client.close()

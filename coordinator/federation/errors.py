@@ -19,9 +19,5 @@ class SubmissionRejectedError(FederationError):
     """A node's submission failed a check (key id, parameters, length); names the node."""
 
 
-class AttestationError(FederationError):
-    """Attestations did not reach ``t`` matching ones from distinct key holders."""
-
-
 class RegistryError(FederationError):
     """The model registry refused a publication or cannot find a model."""

@@ -13,7 +13,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from coordinator.store import CoordinatorStore, Publication
+from coordinator.store import (
+    AlreadyPublishedError,
+    CoordinatorStore,
+    NotFoundError,
+    Publication,
+)
 from governance.translog import TransparencyLog
 
 #: Publication kinds (what the ``publications.kind`` column holds).
@@ -34,7 +39,16 @@ def publish(
     kind: str,
     payload: Mapping[str, Any],
 ) -> Publication:
-    """Log ``payload`` as a ``publication``, keep it under ``subject_id``, sign a tree head."""
+    """Log ``payload`` as a ``publication``, keep it under ``subject_id``, sign a tree head.
+
+    A subject is published once: a second publication is refused before anything is logged.
+    """
+    try:
+        store.publication(subject_id)
+    except NotFoundError:
+        pass
+    else:
+        raise AlreadyPublishedError(f"{subject_id!r} is published already")
     entry = log.append("publication", dict(payload))
     published = store.add_publication(subject_id, kind, payload, entry.index)
     log.tree_head()

@@ -1,4 +1,8 @@
-"""Published models kept by the coordinator and served to nodes.
+"""The files of published models, kept by the coordinator and served to nodes.
+
+What was published (the ``publication`` log entry and its row in ``publications``) is the
+one publication store's (``coordinator.aggregation.publications``); the registry keeps a
+model version's artifacts beside it and points at that log entry.
 
 A model is registered once per (model id, version) with the files of its
 ``PublishedModel`` directory (safetensors weights + hashed JSON metadata, packed as one

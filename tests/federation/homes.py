@@ -69,7 +69,7 @@ def running_federation(
 
 
 @contextmanager
-def attesting(fed: Federation, poll_s: float = 0.5) -> Iterator[None]:
+def attesting(fed: Federation, poll_s: float = 1.0) -> Iterator[None]:
     """Each key holder pulls and attests in a thread, as ``gcdt-node attest --watch`` does."""
     stop = threading.Event()
     threads = []

@@ -15,12 +15,9 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from coordinator.cli import app as coordinator_app
+from coordinator.context import CoordinatorContext
 from coordinator.enrolment import enrol_node
-from coordinator.store import CoordinatorStore
 from coordinator.transport import TrustServer, start_server
-from governance.identity import Identity
-from governance.pki import HomeLayout
-from governance.translog import TransparencyLog
 from kernel.settings import Settings, load_settings
 from trust_node.context import NodeContext
 from trust_node.node_setup import fetch_keys, init_node, install_enrolment, run_key_ceremony
@@ -41,21 +38,16 @@ def init_coordinator(home: Path) -> Settings:
 def enrol(coordinator: Settings, node_home: Path, node_id: str, *, key_holder: bool) -> NodeContext:
     node_settings = settings_for(node_home)
     init_node(node_settings, node_id, "IN")
-    layout = HomeLayout(coordinator.home_dir)
-    identity = Identity.load(layout.identity_dir)
-    store = CoordinatorStore.open(coordinator)
-    try:
-        result = enrol_node(
-            node_home / "enrolment" / "request.json",
-            layout=layout,
-            store=store,
-            translog=TransparencyLog(store.engine, identity),
-            identity=identity,
-            key_holder=key_holder,
-            response_path=node_home / "enrolment" / "response.json",
-        )
-    finally:
-        store.engine.dispose()
+    context = CoordinatorContext(coordinator)
+    result = enrol_node(
+        node_home / "enrolment" / "request.json",
+        layout=context.layout,
+        store=context.store,
+        translog=context.translog,
+        identity=context.identity,
+        key_holder=key_holder,
+        response_path=node_home / "enrolment" / "response.json",
+    )
     install_enrolment(node_settings, result.response_path)
     return NodeContext(node_settings)
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from coordinator.context import CoordinatorContext
 from coordinator.statistics.setup import service_for
 from open_models.benchmark_cells import field_scale
 from open_models.benchmark_values import RoundTerms
@@ -119,7 +120,7 @@ def test_three_nodes_publish_a_benchmark_over_mtls(tmp_path: Path) -> None:
                     text=True,
                 )
             )
-        service = service_for(coordinator)
+        service = service_for(CoordinatorContext(coordinator))
         deadline = time.monotonic() + TIMEOUT
         while True:
             # read-only look at the coordinator's database (the verbs run as processes)

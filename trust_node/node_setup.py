@@ -52,12 +52,9 @@ from governance.policy import (
 )
 from governance.policy.files import signature_path
 from kernel.settings import Settings
+from kernel.wire.enrolment import REQUEST_FORMAT, RESPONSE_FORMAT, TRANSPORT_KEY_KIND
 from trust_node.errors import NodeError
 from trust_node.transport.client import TrustClient
-
-REQUEST_FORMAT = "gcdt-enrolment-request/1"
-RESPONSE_FORMAT = "gcdt-enrolment-response/1"
-TRANSPORT_KEY_KIND = "transport-key"
 
 
 class NodeSetupError(NodeError):

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
-import coordinator.store.repository as repository
 from coordinator.cli import app
 from coordinator.context import CoordinatorContext
 from coordinator.store.repository import ENGINES
+from coordinator.tables import migrate
 from kernel.settings import load_settings
 
 
@@ -23,13 +23,12 @@ def test_two_contexts_share_one_migrated_engine(
     assert init.exit_code == 0, init.output
     ENGINES.clear()  # as a fresh process
     migrations: list[Engine] = []
-    migrate = repository.migrate
 
     def counting(engine: Engine) -> None:
         migrations.append(engine)
         migrate(engine)
 
-    monkeypatch.setattr(repository, "migrate", counting)
+    monkeypatch.setattr("coordinator.store.repository.migrate", counting)
     settings = load_settings(home=home, database_url=f"sqlite:///{home / 'gcdt.sqlite'}")
     first, second = CoordinatorContext(settings), CoordinatorContext(settings)
     assert first.engine is second.engine

@@ -86,6 +86,6 @@ def test_egress_mod_opens_no_engine_per_reply(settings: Settings, counted: dict[
     def handler(message: Message, _context: Any) -> Message:
         return Message(RecordDict({PLAIN_ACK: ConfigRecord({"installed": True})}), reply_to=message)
 
-    replies = [mod(_message(), None, handler) for _ in range(3)]  # type: ignore[arg-type]
+    replies = [mod(_message(), None, handler) for _ in range(3)]
     assert all(not r.has_error() and wire.ACK in r.content.config_records for r in replies)
     assert counted == {"engines": 1, "migrations": 1}

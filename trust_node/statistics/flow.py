@@ -13,6 +13,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from kernel.wire.trust import STATISTICS_ROUND as ROUND_KIND
 from open_models.benchmark_cells import CatalogueError
 from open_models.benchmark_values import RoundTerms
 from trust_node.context import NodeContext
@@ -21,7 +22,6 @@ from trust_node.statistics.errors import StatisticsError
 from trust_node.statistics.release import STATISTICS_DATASET, prepare_release
 from trust_node.tenants import consented_records
 
-ROUND_KIND = "statistics"
 POLL_SECONDS = 0.5
 
 

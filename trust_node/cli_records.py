@@ -174,11 +174,16 @@ def generate(
         if jurisdictions.isdigit()
         else [j.strip() for j in jurisdictions.split(",") if j.strip()]
     )
-    data = make(spec, records=records, seed=seed)
-    write_records(data.records, output)
-    if truth is not None:
-        write_records(data.truth, truth)
-    out.print(f"wrote {len(data.records)} records to {output}")
+
+    def write() -> int:
+        data = make(spec, records=records, seed=seed)
+        write_records(data.records, output)
+        if truth is not None:
+            write_records(data.truth, truth)
+        return len(data.records)
+
+    count = run(write, also=(OSError,))
+    out.print(f"wrote {count} records to {output}")
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, object]]:

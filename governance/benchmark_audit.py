@@ -26,11 +26,10 @@ from typing import Any
 
 import rfc8785
 
-from governance import merkle
 from governance.attestation import AttestationError, read_attestation
 from governance.envelope import Envelope
 from governance.errors import EnvelopeError, GovernanceError
-from governance.translog import verify_bundle
+from governance.translog import merkle, verify_bundle
 from open_models.benchmark_cells import CatalogueError
 from open_models.benchmark_values import RoundTerms, derive_benchmarks
 

@@ -21,7 +21,7 @@ from governance.translog.records import (
 )
 from governance.translog.verify import (
     BundleVerificationError,
-    Problem,
+    LogProblem,
     VerificationReport,
     load_bundle,
     verify_bundle,
@@ -37,8 +37,8 @@ __all__ = [
     "EntryKind",
     "InclusionProof",
     "LogEntry",
+    "LogProblem",
     "LogStateError",
-    "Problem",
     "SignedTreeHead",
     "TranslogError",
     "TransparencyLog",

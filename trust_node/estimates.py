@@ -30,11 +30,11 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
+from governance.accountability import AccountabilityRegister, ModelRef
 from kernel.settings import Settings
 from open_models import contract as c
 from open_models.ipcc.tier1 import compute_tier1
 from open_models.published import PublishedModel
-from trust_node.accountability import AccountabilityRegister, ModelRef
 from trust_node.errors import NodeError, RecordNotFoundError
 from trust_node.store import SqlRecordRepository
 

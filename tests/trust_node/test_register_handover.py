@@ -16,7 +16,9 @@ from typing import Any
 
 import pytest
 from alembic import command
+from alembic.autogenerate import compare_metadata
 from alembic.config import Config
+from alembic.migration import MigrationContext
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -106,6 +108,16 @@ def _rows(engine: Engine) -> list[dict[str, Any]]:
         return [dict(r) for r in conn.execute(query).mappings()]
 
 
+def _governance_schema_matches(engine: Engine) -> bool:
+    """The table, whichever side made it, is the one governance's metadata declares."""
+    with engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn, opts={"version_table": governance_tables.VERSION_TABLE}
+        )
+        diff = compare_metadata(context, governance_tables.metadata)
+    return not [d for d in diff if "accountability" in repr(d)]
+
+
 def _same(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> bool:
     def key(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
         return [(*(r[k] for k in r if k != "asked_at"), iso(r["asked_at"])) for r in rows]
@@ -128,6 +140,7 @@ def test_the_rows_move_to_governance_intact(
         migrate(engine)
     names = set(inspect(engine).get_table_names())
     assert "accountability_entries" in names and "accountability_register" not in names
+    assert _governance_schema_matches(engine)
     assert _same(_rows(engine), before)
 
     register = AccountabilityRegister(engine)
@@ -153,6 +166,7 @@ def test_a_fresh_node_database_gets_the_table_from_either_side(
     register.record(MODEL, {}, {}, asked_by="operator")  # a real content hash fits
     assert verify_register(register.export_jsonl()) == 1
     assert "accountability_register" not in inspect(engine).get_table_names()
+    assert _governance_schema_matches(engine)
     engine.dispose()
 
 

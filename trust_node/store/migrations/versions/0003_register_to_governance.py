@@ -52,8 +52,10 @@ def upgrade() -> None:
     if not inspector.has_table(TABLE):
         op.rename_table(LEGACY, TABLE)
         op.create_index(f"ix_{TABLE}_asked_by", TABLE, ["asked_by"])
-        if bind.dialect.name != "sqlite":  # SQLite does not enforce VARCHAR lengths
-            op.alter_column(TABLE, "model_hash", type_=sa.String(MODEL_HASH_LENGTH))
+        with op.batch_alter_table(TABLE) as batch:  # SQLite: copies the table, rows and all
+            batch.alter_column(
+                "model_hash", type_=sa.String(MODEL_HASH_LENGTH), existing_nullable=False
+            )
         return
     _move_rows(bind, LEGACY, TABLE)
     op.drop_table(LEGACY)

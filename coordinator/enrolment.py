@@ -41,10 +41,8 @@ from governance.pki import (
 )
 from governance.policy.files import signature_path
 from governance.translog import TransparencyLog
+from kernel.wire.enrolment import REQUEST_FORMAT, RESPONSE_FORMAT, TRANSPORT_KEY_KIND
 
-REQUEST_FORMAT = "gcdt-enrolment-request/1"
-RESPONSE_FORMAT = "gcdt-enrolment-response/1"
-TRANSPORT_KEY_KIND = "transport-key"
 #: How long an enrolment request file stays acceptable: it travels between operators.
 REQUEST_MAX_AGE = dt.timedelta(days=30)
 

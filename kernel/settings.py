@@ -15,6 +15,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_HOME = Path("~/.gcdt")
 DEFAULT_SQLITE_NAME = "gcdt.sqlite"
+#: Where a party's Flower processes (SuperLink, SuperNode) keep their state, under GCDT_HOME.
+FLOWER_DIR = "flower"
 
 
 class Settings(BaseSettings):

@@ -30,7 +30,6 @@ envelope binds a digest of every part, a fresh nonce and the round id.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -56,10 +55,14 @@ from governance.policy.models import NodePolicy, OutboundKind
 from governance.signed_requests import METHOD_PATTERN, Scalar, seal_request, summarize
 from kernel.db import make_engine
 from kernel.db import upgrade as run_upgrade
+from kernel.wire import trust as trust_wire
+from kernel.wire.flower import ReleasedFrame, frame_to_bytes
 from trust_node.errors import NodeError
 from trust_node.store.tables import MIGRATIONS_DIR, VERSION_TABLE, metadata
 
-CIPHERTEXT_KINDS: frozenset[str] = frozenset({"ciphertext_update", "ciphertext_statistics"})
+CIPHERTEXT_KINDS: frozenset[str] = frozenset(
+    {trust_wire.CIPHERTEXT_UPDATE, trust_wire.CIPHERTEXT_STATISTICS}
+)
 
 #: Protocol identifiers that may accompany any message, each with the only shape it may
 #: take. None of them can hold a measured quantity or a free-text record field.
@@ -119,16 +122,19 @@ class Released:
     outbound: Outbound
     envelope: Envelope
 
-    def to_bytes(self) -> bytes:
-        """A transport-neutral framing (JSON) for carriers that are not the gRPC serde."""
+    def to_frame(self) -> ReleasedFrame:
+        """The transport-neutral frame for carriers that are not the gRPC serde (Flower)."""
         o = self.outbound
-        body = {
-            "envelope": self.envelope.to_json(),
-            "ciphertexts": [v.to_bytes().hex() for v in o.ciphertexts],
-            "attestations": [a.to_json() for a in o.attestations],
-            "key_packages": [p.to_bytes().decode("utf-8") for p in o.key_packages],
-        }
-        return json.dumps(body, sort_keys=True).encode("utf-8")
+        return ReleasedFrame(
+            envelope=self.envelope.to_json(),
+            ciphertexts=tuple(v.to_bytes() for v in o.ciphertexts),
+            attestations=tuple(a.to_json() for a in o.attestations),
+            key_packages=tuple(p.to_bytes().decode("utf-8") for p in o.key_packages),
+        )
+
+    def to_bytes(self) -> bytes:
+        """:meth:`to_frame` encoded as ``kernel.wire.flower`` defines it."""
+        return frame_to_bytes(self.to_frame())
 
 
 Encoder = Callable[[Released], bytes]

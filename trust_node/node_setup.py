@@ -52,13 +52,10 @@ from governance.policy import (
 )
 from governance.policy.files import signature_path
 from kernel.settings import Settings
+from kernel.wire.enrolment import REQUEST_FORMAT, RESPONSE_FORMAT, TRANSPORT_KEY_KIND
 from trust_node.egress import EgressGuard, SqlRefusalLog
 from trust_node.errors import NodeError
 from trust_node.transport.client import TrustClient
-
-REQUEST_FORMAT = "gcdt-enrolment-request/1"
-RESPONSE_FORMAT = "gcdt-enrolment-response/1"
-TRANSPORT_KEY_KIND = "transport-key"
 
 
 class NodeSetupError(NodeError):

@@ -33,8 +33,8 @@ from typing import Any
 from coordinator.federation.config import FederationConfig
 from coordinator.federation.errors import FederationError
 from governance.pki import HomeLayout
+from kernel.settings import FLOWER_DIR
 
-FLOWER_DIR = "flower"
 CONNECTION = "gcdt"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 9093

@@ -39,14 +39,9 @@ from governance.nonces import NonceStore
 from governance.signed_requests import open_request, summarize
 from governance.translog import TransparencyLog
 from kernel.wire import flower as wire
+from kernel.wire import trust as trust_wire
 
 logger = logging.getLogger(__name__)
-
-EGRESS = "egress"  # field of a node reply holding what its egress guard released
-
-# Methods and kinds the node's egress mod seals its replies under (trust_node/federation/mods.py).
-UPDATE_METHOD = "model_update"
-REFUSAL_METHOD = "round_refused"
 
 
 @dataclass
@@ -167,9 +162,11 @@ class FederatedTraining:
                 continue
             content = reply.content
             if wire.REFUSAL in content.config_records:
-                body = _released(content.config_records[wire.REFUSAL])
                 try:
-                    who, _ = self._open(body, round_no, REFUSAL_METHOD, "metadata", (), signers)
+                    frame = _released(content.config_records[wire.REFUSAL])
+                    who, _ = self._open(
+                        frame, round_no, wire.REFUSAL_METHOD, trust_wire.METADATA, (), signers
+                    )
                 except SubmissionRejectedError as exc:
                     outcome.rejected.append((f"flower:{src}", str(exc)))
                     continue
@@ -178,24 +175,22 @@ class FederatedTraining:
             if wire.UPDATE not in content.config_records:
                 outcome.rejected.append((f"flower:{src}", "reply carries no update"))
                 continue
-            body = _released(content.config_records[wire.UPDATE])
-            claimed = str(body.get("envelope", {}).get("signer_id", f"flower:{src}"))
-            hexes = body.get("ciphertexts") or []
-            if len(hexes) != 1 or not isinstance(hexes[0], str):
+            try:
+                frame = _released(content.config_records[wire.UPDATE])
+            except SubmissionRejectedError as exc:
+                outcome.rejected.append((f"flower:{src}", str(exc)))
+                continue
+            claimed = str(frame.envelope.get("signer_id", f"flower:{src}"))
+            if len(frame.ciphertexts) != 1:
                 outcome.rejected.append((claimed, "update must carry exactly one ciphertext"))
                 continue
             try:
-                data = bytes.fromhex(hexes[0])
-            except ValueError:
-                outcome.rejected.append((claimed, "ciphertext is not hex"))
-                continue
-            try:
-                submission = self.summer.check(claimed, src, data)
+                submission = self.summer.check(claimed, src, frame.ciphertexts[0])
                 node, metadata = self._open(
-                    body,
+                    frame,
                     round_no,
-                    UPDATE_METHOD,
-                    "ciphertext_update",
+                    wire.UPDATE_METHOD,
+                    trust_wire.CIPHERTEXT_UPDATE,
                     (submission.vector,),
                     signers,
                 )
@@ -344,8 +339,11 @@ class FederatedTraining:
         for reply in replies:
             if reply.has_error() or wire.ATTESTATION not in reply.content.config_records:
                 continue
-            body = _released(reply.content.config_records[wire.ATTESTATION])
-            envelopes.extend(json.dumps(a).encode() for a in body.get("attestations") or [])
+            try:
+                frame = _released(reply.content.config_records[wire.ATTESTATION])
+            except SubmissionRejectedError:
+                continue
+            envelopes.extend(json.dumps(a).encode() for a in frame.attestations)
         holders = self.key_holders()
         parsed = []
         for env in envelopes:
@@ -373,7 +371,7 @@ class FederatedTraining:
 
     def _open(
         self,
-        body: Mapping[str, Any],
+        frame: wire.ReleasedFrame,
         round_no: int,
         method: str,
         kind: str,
@@ -387,13 +385,10 @@ class FederatedTraining:
         itself and this run's key; its nonce is single-use. Returns the node id and the
         signed metadata.
         """
-        raw = body.get("envelope")
         try:
-            envelope = Envelope.from_json(raw) if isinstance(raw, dict) else None
+            envelope = Envelope.from_json(dict(frame.envelope))
         except (EnvelopeError, ValueError) as exc:
             raise SubmissionRejectedError(f"unreadable envelope: {exc}") from exc
-        if envelope is None:
-            raise SubmissionRejectedError("reply carries no signed envelope")
         who = envelope.signer_id
         if who not in signers:
             raise SubmissionRejectedError(f"signer {who!r} is not an active enrolled node")
@@ -453,14 +448,12 @@ def training_report(metadata: Mapping[str, Any]) -> dict[str, float]:
     return report
 
 
-def _released(record: ConfigRecord) -> dict[str, Any]:
-    """A node's egress-released framing (``trust_node.egress.Released.to_bytes``)."""
-    raw = record.get(EGRESS)
+def _released(record: ConfigRecord) -> wire.ReleasedFrame:
+    """A node's egress-released frame (``kernel.wire.flower``); a bad one is a rejection."""
     try:
-        body = json.loads(raw) if isinstance(raw, bytes) else {}
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        body = {}
-    return body if isinstance(body, dict) else {}
+        return wire.frame_from_bytes(record.get(wire.EGRESS))
+    except wire.FrameError as exc:
+        raise SubmissionRejectedError(str(exc)) from exc
 
 
 def _array(values: np.ndarray) -> object:

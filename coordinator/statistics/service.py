@@ -47,10 +47,10 @@ from governance.envelope import Envelope
 from governance.policy.models import PublicationThresholds
 from governance.privacy import noise_multiplier_for
 from governance.translog import TransparencyLog
+from kernel.wire.trust import STATISTICS_ROUND as ROUND_KIND
 from open_models.benchmark_cells import CellCatalogue
 from open_models.benchmark_values import RoundTerms, derive_benchmarks
 
-ROUND_KIND = "statistics"
 SUBMISSION_KIND = ROUND_KIND  # generic store keys submissions by round kind
 BENCHMARK_FORMAT = "gcdt-benchmark/1"
 DEFAULT_DEADLINE = dt.timedelta(hours=1)

@@ -25,24 +25,8 @@ from governance.ckks import (
 from governance.envelope import Envelope
 from governance.errors import GovernanceError
 from governance.signed_requests import Scalar, summarize
+from kernel.wire.trust import METHODS, ROUND_KIND, submission_outbound_kind
 from protos import trust_pb2 as pb
-
-#: RPC -> (method name in the signed envelope, outbound kind the node's guard used).
-METHODS: dict[str, tuple[str, str]] = {
-    "GetTrustInfo": ("get_trust_info", "metadata"),
-    "UploadCeremony": ("upload_ceremony", "enrolment"),
-    "GetKeyMaterial": ("get_key_material", "metadata"),
-    "GetRound": ("get_round", "metadata"),
-    "Submit": ("submit", "ciphertext_statistics"),  # see submission_outbound_kind
-    "FetchDecryptionRequests": ("fetch_decryption_requests", "metadata"),
-    "SubmitAttestation": ("submit_attestation", "attestation"),
-    "GetPublication": ("get_publication", "metadata"),
-}
-
-
-def submission_outbound_kind(round_kind: str) -> str:
-    """Statistics rounds carry ``ciphertext_statistics``; every other round kind updates."""
-    return "ciphertext_statistics" if round_kind == "statistics" else "ciphertext_update"
 
 
 @dataclass(frozen=True)
@@ -95,20 +79,20 @@ def _metadata(entries: Mapping[str, pb.Scalar]) -> dict[str, Scalar]:
     return out
 
 
-def vector_from_msg(msg: pb.EncryptedVectorMsg, where: str = "vector") -> EncryptedVector:
+def vector_from_proto(msg: pb.EncryptedVectorMsg, where: str = "vector") -> EncryptedVector:
     try:
         return EncryptedVector(msg.key_id, msg.length, tuple(msg.chunks))
     except CkksError as exc:
         raise InvalidRequestError(f"{where}: {exc}") from exc
 
 
-def vector_to_msg(vector: EncryptedVector) -> pb.EncryptedVectorMsg:
+def vector_to_proto(vector: EncryptedVector) -> pb.EncryptedVectorMsg:
     return pb.EncryptedVectorMsg(
         key_id=vector.key_id, length=vector.length, chunks=list(vector.chunks)
     )
 
 
-def release_from_msg(msg: pb.PublicContextMsg) -> PublicContextRelease:
+def release_from_proto(msg: pb.PublicContextMsg) -> PublicContextRelease:
     try:
         params = CkksParameters.from_dict(json.loads(msg.params_json))
     except (ValueError, TypeError, KeyError, CkksError) as exc:
@@ -123,7 +107,7 @@ def release_from_msg(msg: pb.PublicContextMsg) -> PublicContextRelease:
     )
 
 
-def release_to_msg(release: PublicContextRelease) -> pb.PublicContextMsg:
+def release_to_proto(release: PublicContextRelease) -> pb.PublicContextMsg:
     return pb.PublicContextMsg(
         ceremony_id=release.ceremony_id,
         key_id=release.key_id,
@@ -134,7 +118,7 @@ def release_to_msg(release: PublicContextRelease) -> pb.PublicContextMsg:
     )
 
 
-def decode(rpc: str, request: Any) -> DecodedRequest:
+def request_from_proto(rpc: str, request: Any) -> DecodedRequest:
     """Domain view of any request message of the ``TrustCoordinator`` service."""
     method, kind = METHODS[rpc]
     envelope = _envelope(request.envelope)
@@ -142,13 +126,13 @@ def decode(rpc: str, request: Any) -> DecodedRequest:
     round_id: int | None = None
     extra: dict[str, Any] = {}
     if rpc == "Submit":
-        round_kind = metadata.get("round_kind")
+        round_kind = metadata.get(ROUND_KIND)
         if round_kind != request.kind or not request.kind:
             raise InvalidRequestError("Submit: kind must equal the signed metadata round_kind")
         kind = submission_outbound_kind(request.kind)
         round_id = request.round_id
         extra["ciphertexts"] = tuple(
-            vector_from_msg(v, f"vectors[{i}]") for i, v in enumerate(request.vectors)
+            vector_from_proto(v, f"vectors[{i}]") for i, v in enumerate(request.vectors)
         )
     elif rpc == "SubmitAttestation":
         round_id = request.round_id
@@ -160,14 +144,14 @@ def decode(rpc: str, request: Any) -> DecodedRequest:
             raise InvalidRequestError(f"key_packages: {exc}") from exc
         if not request.HasField("public_context"):
             raise InvalidRequestError("UploadCeremony: public_context is required")
-        extra["public_release"] = release_from_msg(request.public_context)
+        extra["public_release"] = release_from_proto(request.public_context)
     return DecodedRequest(method, kind, envelope, round_id, metadata, **extra)
 
 
 # --- replies -------------------------------------------------------------------------
 
 
-def node_info(node: NodeRecord) -> pb.NodeInfo:
+def node_to_proto(node: NodeRecord) -> pb.NodeInfo:
     return pb.NodeInfo(
         node_id=node.node_id,
         jurisdiction=node.jurisdiction,
@@ -177,7 +161,7 @@ def node_info(node: NodeRecord) -> pb.NodeInfo:
     )
 
 
-def trust_info(
+def trust_info_to_proto(
     *,
     coordinator_id: str,
     identity_key: bytes,
@@ -192,35 +176,35 @@ def trust_info(
         trust_policy_toml=policy_toml,
         trust_policy_sig=policy_sig,
         crl_pem=crl_pem,
-        nodes=[node_info(n) for n in nodes],
+        nodes=[node_to_proto(n) for n in nodes],
     )
 
 
-def upload_reply(key_id: str, log_index: int) -> pb.UploadCeremonyReply:
+def upload_reply_to_proto(key_id: str, log_index: int) -> pb.UploadCeremonyReply:
     return pb.UploadCeremonyReply(key_id=key_id, log_index=log_index)
 
 
-def key_material(
+def key_material_to_proto(
     release: PublicContextRelease, ceremony_key: bytes, package: KeyPackage | None
 ) -> pb.KeyMaterial:
     return pb.KeyMaterial(
-        public_context=release_to_msg(release),
+        public_context=release_to_proto(release),
         ceremony_identity_key=ceremony_key,
         key_package=b"" if package is None else package.to_bytes(),
     )
 
 
-def round_info(
+def round_to_proto(
     round_id: int, kind: str, is_open: bool, parameters: Mapping[str, str]
 ) -> pb.RoundInfo:
     return pb.RoundInfo(round_id=round_id, kind=kind, open=is_open, parameters=dict(parameters))
 
 
-def receipt(submission_id: int, log_index: int, digest: str) -> pb.SubmissionReceipt:
+def receipt_to_proto(submission_id: int, log_index: int, digest: str) -> pb.SubmissionReceipt:
     return pb.SubmissionReceipt(submission_id=submission_id, log_index=log_index, digest=digest)
 
 
-def decryption_requests(requests: Iterable[DecryptionRequest]) -> pb.DecryptionRequests:
+def decryption_requests_to_proto(requests: Iterable[DecryptionRequest]) -> pb.DecryptionRequests:
     return pb.DecryptionRequests(
         requests=[
             pb.DecryptionRequestMsg(
@@ -228,18 +212,18 @@ def decryption_requests(requests: Iterable[DecryptionRequest]) -> pb.DecryptionR
                 round_id=r.round_id,
                 subject_id=r.subject_id,
                 digest=r.digest,
-                vector=vector_to_msg(r.vector),
+                vector=vector_to_proto(r.vector),
             )
             for r in requests
         ]
     )
 
 
-def attestation_receipt(log_index: int, received: int) -> pb.AttestationReceipt:
+def attestation_receipt_to_proto(log_index: int, received: int) -> pb.AttestationReceipt:
     return pb.AttestationReceipt(log_index=log_index, attestations_received=received)
 
 
-def publication(pub: Publication) -> pb.PublicationMsg:
+def publication_to_proto(pub: Publication) -> pb.PublicationMsg:
     return pb.PublicationMsg(
         subject_id=pub.subject_id,
         kind=pub.kind,

@@ -159,7 +159,7 @@ class TrustServicer(trust_pb2_grpc.TrustCoordinatorServicer):
         current_round: Callable[[serde.DecodedRequest], int | None] | None = None,
     ) -> tuple[NodeRecord, serde.DecodedRequest]:
         node = self._peer(context)
-        decoded = serde.decode(rpc, request)
+        decoded = serde.request_from_proto(rpc, request)
         open_request(
             decoded.envelope,
             decoded.summary(),
@@ -188,7 +188,7 @@ class TrustServicer(trust_pb2_grpc.TrustCoordinatorServicer):
         def run() -> Any:
             node, dec = self._authenticated("GetTrustInfo", request, context)
             info = self.h.trust_info(node, dec)
-            return serde.trust_info(
+            return serde.trust_info_to_proto(
                 coordinator_id=info.coordinator_id,
                 identity_key=info.identity_key,
                 policy_toml=info.policy_toml,
@@ -202,7 +202,7 @@ class TrustServicer(trust_pb2_grpc.TrustCoordinatorServicer):
     def UploadCeremony(self, request: Any, context: grpc.ServicerContext) -> Any:
         def run() -> Any:
             node, dec = self._authenticated("UploadCeremony", request, context)
-            return serde.upload_reply(*self.h.upload_ceremony(node, dec))
+            return serde.upload_reply_to_proto(*self.h.upload_ceremony(node, dec))
 
         return self._call(context, run)
 
@@ -210,7 +210,7 @@ class TrustServicer(trust_pb2_grpc.TrustCoordinatorServicer):
         def run() -> Any:
             node, dec = self._authenticated("GetKeyMaterial", request, context)
             km = self.h.key_material(node, dec)
-            return serde.key_material(km.release, km.ceremony_key, km.package)
+            return serde.key_material_to_proto(km.release, km.ceremony_key, km.package)
 
         return self._call(context, run)
 
@@ -218,7 +218,7 @@ class TrustServicer(trust_pb2_grpc.TrustCoordinatorServicer):
         def run() -> Any:
             node, dec = self._authenticated("GetRound", request, context)
             round_id, kind, params = self.h.get_round(node, dec)
-            return serde.round_info(round_id, kind, True, params)
+            return serde.round_to_proto(round_id, kind, True, params)
 
         return self._call(context, run)
 
@@ -227,14 +227,14 @@ class TrustServicer(trust_pb2_grpc.TrustCoordinatorServicer):
             node, dec = self._authenticated(
                 "Submit", request, context, lambda d: self.h.round_for(d.text("round_kind"))
             )
-            return serde.receipt(*self.h.submit(node, dec))
+            return serde.receipt_to_proto(*self.h.submit(node, dec))
 
         return self._call(context, run)
 
     def FetchDecryptionRequests(self, request: Any, context: grpc.ServicerContext) -> Any:
         def run() -> Any:
             node, dec = self._authenticated("FetchDecryptionRequests", request, context)
-            return serde.decryption_requests(self.h.decryption_requests(node, dec))
+            return serde.decryption_requests_to_proto(self.h.decryption_requests(node, dec))
 
         return self._call(context, run)
 
@@ -246,14 +246,14 @@ class TrustServicer(trust_pb2_grpc.TrustCoordinatorServicer):
                 context,
                 lambda d: self.h.store.decryption_request(d.text("request_id")).round_id,
             )
-            return serde.attestation_receipt(*self.h.submit_attestation(node, dec))
+            return serde.attestation_receipt_to_proto(*self.h.submit_attestation(node, dec))
 
         return self._call(context, run)
 
     def GetPublication(self, request: Any, context: grpc.ServicerContext) -> Any:
         def run() -> Any:
             node, dec = self._authenticated("GetPublication", request, context)
-            return serde.publication(self.h.publication(node, dec))
+            return serde.publication_to_proto(self.h.publication(node, dec))
 
         return self._call(context, run)
 
@@ -328,7 +328,8 @@ def start_server(
         futures.ThreadPoolExecutor(max_workers=max_workers),
         options=[("grpc.max_receive_message_length", 256 * 1024 * 1024)],
     )
-    trust_pb2_grpc.add_TrustCoordinatorServicer_to_server(TrustServicer(handlers, root), server)
+    servicer = TrustServicer(handlers, root)
+    trust_pb2_grpc.add_TrustCoordinatorServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]
     bound = server.add_secure_port(f"{host}:{port}", credentials)
     if bound == 0:
         raise CoordinatorError(f"cannot bind the trust server to {host}:{port}")

@@ -30,7 +30,10 @@ What travels, per round:
 
 from __future__ import annotations
 
-from typing import Final
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
 
 TRAIN: Final = "train"
 ATTEST: Final = "query.attest"
@@ -73,3 +76,81 @@ DP_DELTA: Final = "dp_delta"
 ENERGY_KWH: Final = "energy_kwh"
 CO2_KG: Final = "co2_kg"
 REPORT_FIELDS: Final = (EPSILON_SPENT, EPSILON_BUDGET, DP_DELTA, ENERGY_KWH, CO2_KG)
+
+
+# --- what the node's egress guard released, framed for a Flower ConfigRecord ----------
+
+#: The ConfigRecord field of a node reply holding the released frame (bytes).
+EGRESS: Final = "egress"
+#: Error code of a reply the node's egress guard stopped.
+EGRESS_REFUSED_CODE: Final = 451
+
+#: Method names the egress guard signs for each Flower reply.
+UPDATE_METHOD: Final = "model_update"
+REFUSAL_METHOD: Final = "round_refused"
+ATTEST_METHOD: Final = "attest"
+INSTALLED_METHOD: Final = "model_installed"
+
+
+class FrameError(ValueError):
+    """A released frame that is not the documented JSON shape."""
+
+
+@dataclass(frozen=True)
+class ReleasedFrame:
+    """What crosses Flower for one released message, in primitive types only.
+
+    Why primitives: the kernel sits below the libraries that define envelopes and
+    ciphertexts, so the frame carries their serialized forms (the envelope's JSON object,
+    the ciphertexts' bytes, the attestations' JSON objects, the key packages' text) and
+    each side turns them into domain objects with its own checks.
+    """
+
+    envelope: Mapping[str, Any]
+    ciphertexts: tuple[bytes, ...] = ()
+    attestations: tuple[Mapping[str, Any], ...] = ()
+    key_packages: tuple[str, ...] = ()
+
+
+def frame_to_bytes(frame: ReleasedFrame) -> bytes:
+    """The JSON framing (ciphertexts hex-encoded) a node puts in its reply's ``EGRESS``."""
+    body = {
+        "envelope": dict(frame.envelope),
+        "ciphertexts": [c.hex() for c in frame.ciphertexts],
+        "attestations": [dict(a) for a in frame.attestations],
+        "key_packages": list(frame.key_packages),
+    }
+    return json.dumps(body, sort_keys=True).encode("utf-8")
+
+
+def frame_from_bytes(raw: object) -> ReleasedFrame:
+    """Parse a reply's ``EGRESS`` field; :class:`FrameError` names what is wrong."""
+    if not isinstance(raw, bytes):
+        raise FrameError("reply carries no released frame (bytes)")
+    try:
+        body = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise FrameError(f"released frame is not JSON: {exc}") from exc
+    if not isinstance(body, dict):
+        raise FrameError("released frame is not a JSON object")
+    envelope = body.get("envelope")
+    if not isinstance(envelope, dict):
+        raise FrameError("released frame carries no signed envelope")
+    hexes = _list_of(body, "ciphertexts", str)
+    try:
+        ciphertexts = tuple(bytes.fromhex(h) for h in hexes)
+    except ValueError as exc:
+        raise FrameError("ciphertext is not hex") from exc
+    return ReleasedFrame(
+        envelope=envelope,
+        ciphertexts=ciphertexts,
+        attestations=tuple(_list_of(body, "attestations", dict)),
+        key_packages=tuple(_list_of(body, "key_packages", str)),
+    )
+
+
+def _list_of(body: Mapping[str, Any], name: str, kind: type) -> list[Any]:
+    values = body.get(name) or []
+    if not isinstance(values, list) or not all(isinstance(v, kind) for v in values):
+        raise FrameError(f"released frame field {name!r} must be a list of {kind.__name__}")
+    return values

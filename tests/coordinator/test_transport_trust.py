@@ -23,6 +23,7 @@ from governance.identity import Identity
 from governance.pki import HomeLayout, TrustRoot, certificate_pem, generate_tls_key, make_csr
 from governance.signed_requests import seal_request
 from governance.translog import TransparencyLog
+from kernel.wire.trust import SERVICE
 from tests.trust_setup import Trust, enrol, running_trust
 from trust_node.egress import Released
 from trust_node.node_setup import NodeState, holder_key
@@ -46,9 +47,9 @@ def _raw(trust: Trust, state: NodeState, rpc: str, released: Released) -> bytes:
     """Send bytes as a node that bypasses its own guard would (a malicious node)."""
     client = state.client(trust.address)
     try:
-        return client._channel.unary_unary(serde.SERVICE + rpc)(
-            serde.encoder(rpc)(released), timeout=30
-        )
+        send = client._channel.unary_unary(SERVICE + rpc)
+        reply: bytes = send(serde.encoder(rpc)(released), timeout=30)
+        return reply
     finally:
         client.close()
 
@@ -269,7 +270,7 @@ def test_no_client_certificate_fails_the_handshake(trust: Trust) -> None:
         grpc.secure_channel(trust.address, credentials) as channel,
         pytest.raises(grpc.RpcError) as info,
     ):
-        channel.unary_unary(serde.SERVICE + "GetTrustInfo")(b"", timeout=10)
+        channel.unary_unary(SERVICE + "GetTrustInfo")(b"", timeout=10)
     assert info.value.code() == grpc.StatusCode.UNAVAILABLE
 
 

@@ -22,6 +22,7 @@ from flwr.clientapp.typing import ClientAppCallable
 from governance.ckks import encrypt
 from governance.envelope import Envelope
 from kernel.wire import flower as wire
+from kernel.wire import trust as trust_wire
 from trust_node.egress import EgressGuard, EgressRefusedError, Outbound, default_refusal_log
 from trust_node.federation.fields import get_bytes, get_int
 from trust_node.federation.runtime import NodeRuntime
@@ -34,8 +35,6 @@ PLAIN_ATTESTATION = "_plain_attestation"
 PLAIN_REFUSAL = "_plain_refusal"
 PLAIN_ACK = "_plain_ack"
 PLAIN_REPORT = "_plain_report"  # the training report beside a plaintext update
-EGRESS = "egress"  # the field carrying what the guard released
-EGRESS_REFUSED_CODE = 451  # error code of a reply the egress guard stopped
 
 
 def guard_for(runtime: NodeRuntime, key_id: str | None) -> EgressGuard:
@@ -76,8 +75,8 @@ def make_egress_mod(resolve: Callable[[Context], NodeRuntime]) -> Callable[..., 
             assert guard.public_key is not None
             vector = encrypt(guard.public_key, np.asarray(values, dtype=np.float64).tolist())
             outbound = Outbound(
-                kind="ciphertext_update",
-                method="model_update",
+                kind=trust_wire.CIPHERTEXT_UPDATE,
+                method=wire.UPDATE_METHOD,
                 round_id=round_no,
                 ciphertexts=(vector,),
                 metadata={**base, "key_id": key_id, **_report(runtime, content)},
@@ -88,8 +87,8 @@ def make_egress_mod(resolve: Callable[[Context], NodeRuntime]) -> Callable[..., 
             )
             guard = guard_for(runtime, None)
             outbound = Outbound(
-                kind="attestation",
-                method="attest",
+                kind=trust_wire.ATTESTATION,
+                method=wire.ATTEST_METHOD,
                 round_id=round_no,
                 attestations=(env,),
                 metadata=base,
@@ -97,12 +96,18 @@ def make_egress_mod(resolve: Callable[[Context], NodeRuntime]) -> Callable[..., 
         elif PLAIN_REFUSAL in content.config_records:
             guard = guard_for(runtime, None)
             outbound = Outbound(
-                kind="metadata", method="round_refused", round_id=round_no, metadata=base
+                kind=trust_wire.METADATA,
+                method=wire.REFUSAL_METHOD,
+                round_id=round_no,
+                metadata=base,
             )
         elif PLAIN_ACK in content.config_records:
             guard = guard_for(runtime, None)
             outbound = Outbound(
-                kind="metadata", method="model_installed", round_id=round_no, metadata=base
+                kind=trust_wire.METADATA,
+                method=wire.INSTALLED_METHOD,
+                round_id=round_no,
+                metadata=base,
             )
         else:
             return _error(message, "handler produced no releasable content")
@@ -112,10 +117,11 @@ def make_egress_mod(resolve: Callable[[Context], NodeRuntime]) -> Callable[..., 
             logger.warning("egress refused a reply: %s", exc.reason)
             return _error(message, f"egress refused: {exc.reason}")
         kind_field = {
-            "ciphertext_update": wire.UPDATE,
-            "attestation": wire.ATTESTATION,
-        }.get(outbound.kind, wire.REFUSAL if outbound.method == "round_refused" else wire.ACK)
-        return Message(RecordDict({kind_field: ConfigRecord({EGRESS: released})}), reply_to=message)
+            trust_wire.CIPHERTEXT_UPDATE: wire.UPDATE,
+            trust_wire.ATTESTATION: wire.ATTESTATION,
+        }.get(outbound.kind, wire.REFUSAL if outbound.method == wire.REFUSAL_METHOD else wire.ACK)
+        record = ConfigRecord({wire.EGRESS: released})
+        return Message(RecordDict({kind_field: record}), reply_to=message)
 
     return egress_mod
 
@@ -138,4 +144,4 @@ def _report(runtime: NodeRuntime, content: RecordDict) -> dict[str, str]:
 
 
 def _error(message: Message, reason: str) -> Message:
-    return Message(Error(code=EGRESS_REFUSED_CODE, reason=reason), reply_to=message)
+    return Message(Error(code=wire.EGRESS_REFUSED_CODE, reason=reason), reply_to=message)

@@ -16,6 +16,7 @@ from typing import Any
 from governance.privacy import PrivacyLedger
 from governance.tables import migrate as migrate_governance
 from kernel.db import make_engine
+from kernel.wire.trust import STATISTICS_ROUND as ROUND_KIND
 from open_models.benchmark_cells import CatalogueError
 from open_models.benchmark_values import RoundTerms
 from trust_node.node_setup import NodeState, holder_key
@@ -25,7 +26,6 @@ from trust_node.statistics.release import STATISTICS_DATASET, prepare_release
 from trust_node.store import SqlRecordRepository
 from trust_node.tenants import consented_records
 
-ROUND_KIND = "statistics"
 POLL_SECONDS = 0.5
 
 

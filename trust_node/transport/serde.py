@@ -22,37 +22,16 @@ from governance.ckks import (
 )
 from governance.envelope import Envelope
 from governance.signed_requests import Scalar
+from kernel.wire.trust import (
+    KEY_ID,
+    METHODS,
+    PERIOD,
+    REQUEST_ID,
+    ROUND_KIND,
+    submission_outbound_kind,
+)
 from protos import trust_pb2 as pb
 from trust_node.egress import Outbound, Released
-
-#: RPC -> (method name in the signed envelope, outbound kind). Same table as the
-#: coordinator's serde; a test keeps them equal.
-METHODS: dict[str, tuple[str, str]] = {
-    "GetTrustInfo": ("get_trust_info", "metadata"),
-    "UploadCeremony": ("upload_ceremony", "enrolment"),
-    "GetKeyMaterial": ("get_key_material", "metadata"),
-    "GetRound": ("get_round", "metadata"),
-    "Submit": ("submit", "ciphertext_statistics"),
-    "FetchDecryptionRequests": ("fetch_decryption_requests", "metadata"),
-    "SubmitAttestation": ("submit_attestation", "attestation"),
-    "GetPublication": ("get_publication", "metadata"),
-}
-REPLIES: dict[str, Any] = {
-    "GetTrustInfo": pb.TrustInfo,
-    "UploadCeremony": pb.UploadCeremonyReply,
-    "GetKeyMaterial": pb.KeyMaterial,
-    "GetRound": pb.RoundInfo,
-    "Submit": pb.SubmissionReceipt,
-    "FetchDecryptionRequests": pb.DecryptionRequests,
-    "SubmitAttestation": pb.AttestationReceipt,
-    "GetPublication": pb.PublicationMsg,
-}
-SERVICE = "/gcdt.trust.v1.TrustCoordinator/"
-
-
-def submission_outbound_kind(round_kind: str) -> str:
-    return "ciphertext_statistics" if round_kind == "statistics" else "ciphertext_update"
-
 
 # --- outbound messages ---------------------------------------------------------------
 
@@ -60,7 +39,7 @@ def submission_outbound_kind(round_kind: str) -> str:
 def outbound(rpc: str, metadata: Mapping[str, Scalar] | None = None, **parts: Any) -> Outbound:
     method, kind = METHODS[rpc]
     if rpc == "Submit":
-        kind = submission_outbound_kind(str((metadata or {}).get("round_kind", "")))
+        kind = submission_outbound_kind(str((metadata or {}).get(ROUND_KIND, "")))
     return Outbound(kind=kind, method=method, metadata=dict(metadata or {}), **parts)  # type: ignore[arg-type]
 
 
@@ -72,7 +51,7 @@ def outbound_submission(
 ) -> Outbound:
     return outbound(
         "Submit",
-        {**(metadata or {}), "round_kind": round_kind},
+        {**(metadata or {}), ROUND_KIND: round_kind},
         round_id=round_id,
         ciphertexts=tuple(vectors),
     )
@@ -81,7 +60,7 @@ def outbound_submission(
 def outbound_ceremony(output: CeremonyOutput) -> Outbound:
     return outbound(
         "UploadCeremony",
-        {"key_id": output.key_id, "period": output.period},
+        {KEY_ID: output.key_id, PERIOD: output.period},
         key_packages=tuple(output.packages[n] for n in sorted(output.packages)),
         public_release=output.public_release,
     )
@@ -90,7 +69,7 @@ def outbound_ceremony(output: CeremonyOutput) -> Outbound:
 def outbound_attestation(request_id: str, round_id: int, attestation: Envelope) -> Outbound:
     return outbound(
         "SubmitAttestation",
-        {"request_id": request_id},
+        {REQUEST_ID: request_id},
         round_id=round_id,
         attestations=(attestation,),
     )
@@ -99,7 +78,8 @@ def outbound_attestation(request_id: str, round_id: int, attestation: Envelope) 
 # --- encoding what the guard released ------------------------------------------------
 
 
-def _scalar(value: Scalar) -> pb.Scalar:
+def scalar_to_proto(value: Scalar) -> pb.Scalar:
+    """One signed metadata value (the guard allows only text, integers and flags)."""
     if isinstance(value, bool):
         return pb.Scalar(flag=value)
     if isinstance(value, int):
@@ -107,13 +87,15 @@ def _scalar(value: Scalar) -> pb.Scalar:
     return pb.Scalar(text=value)
 
 
-def _vector(vector: EncryptedVector) -> pb.EncryptedVectorMsg:
+def vector_to_proto(vector: EncryptedVector) -> pb.EncryptedVectorMsg:
+    """A ciphertext in its chunked wire form."""
     return pb.EncryptedVectorMsg(
         key_id=vector.key_id, length=vector.length, chunks=list(vector.chunks)
     )
 
 
-def _release_msg(release: PublicContextRelease) -> pb.PublicContextMsg:
+def release_to_proto(release: PublicContextRelease) -> pb.PublicContextMsg:
+    """The ceremony's signed public context, as the coordinator stores and re-serves it."""
     return pb.PublicContextMsg(
         ceremony_id=release.ceremony_id,
         key_id=release.key_id,
@@ -124,44 +106,48 @@ def _release_msg(release: PublicContextRelease) -> pb.PublicContextMsg:
     )
 
 
+_PLAIN_REQUESTS: dict[str, Any] = {
+    "GetTrustInfo": pb.TrustInfoRequest,
+    "GetKeyMaterial": pb.KeyMaterialRequest,
+    "GetRound": pb.RoundRequest,
+    "FetchDecryptionRequests": pb.DecryptionRequestsQuery,
+    "GetPublication": pb.PublicationQuery,
+}
+
+
+def request_to_proto(rpc: str, released: Released) -> Any:
+    """The request message of ``rpc`` built from what the guard released, and nothing else."""
+    o = released.outbound
+    common: dict[str, Any] = {
+        "envelope": released.envelope.to_bytes(),
+        "metadata": {k: scalar_to_proto(v) for k, v in o.metadata.items()},
+    }
+    if rpc == "Submit":
+        return pb.Submission(
+            **common,
+            round_id=o.round_id or 0,
+            kind=str(o.metadata.get(ROUND_KIND, "")),
+            vectors=[vector_to_proto(v) for v in o.ciphertexts],
+        )
+    if rpc == "SubmitAttestation":
+        return pb.AttestationSubmission(
+            **common, round_id=o.round_id or 0, attestation=o.attestations[0].to_bytes()
+        )
+    if rpc == "UploadCeremony":
+        assert o.public_release is not None
+        return pb.UploadCeremonyRequest(
+            **common,
+            public_context=release_to_proto(o.public_release),
+            key_packages=[p.to_bytes() for p in o.key_packages],
+        )
+    return _PLAIN_REQUESTS[rpc](**common)
+
+
 def encoder(rpc: str) -> Callable[[Released], bytes]:
     """The encoder the egress guard calls for ``rpc``: released message -> request bytes."""
 
     def encode(released: Released) -> bytes:
-        o = released.outbound
-        common: dict[str, Any] = {
-            "envelope": released.envelope.to_bytes(),
-            "metadata": {k: _scalar(v) for k, v in o.metadata.items()},
-        }
-        message: Any
-        if rpc == "Submit":
-            message = pb.Submission(
-                **common,
-                round_id=o.round_id or 0,
-                kind=str(o.metadata.get("round_kind", "")),
-                vectors=[_vector(v) for v in o.ciphertexts],
-            )
-        elif rpc == "SubmitAttestation":
-            message = pb.AttestationSubmission(
-                **common, round_id=o.round_id or 0, attestation=o.attestations[0].to_bytes()
-            )
-        elif rpc == "UploadCeremony":
-            assert o.public_release is not None
-            message = pb.UploadCeremonyRequest(
-                **common,
-                public_context=_release_msg(o.public_release),
-                key_packages=[p.to_bytes() for p in o.key_packages],
-            )
-        else:
-            request_type = {
-                "GetTrustInfo": pb.TrustInfoRequest,
-                "GetKeyMaterial": pb.KeyMaterialRequest,
-                "GetRound": pb.RoundRequest,
-                "FetchDecryptionRequests": pb.DecryptionRequestsQuery,
-                "GetPublication": pb.PublicationQuery,
-            }[rpc]
-            message = request_type(**common)
-        return bytes(message.SerializeToString())
+        return bytes(request_to_proto(rpc, released).SerializeToString())
 
     return encode
 
@@ -227,58 +213,101 @@ class PublicationView:
     log_index: int
 
 
-def decode_reply(rpc: str, data: bytes) -> Any:
-    """Parse a reply of ``rpc`` and turn it into the view dataclass above."""
-    msg = REPLIES[rpc].FromString(data)
-    if rpc == "GetTrustInfo":
-        return TrustInfoView(
-            msg.coordinator_id,
-            msg.coordinator_identity_key,
-            msg.trust_policy_toml,
-            msg.trust_policy_sig,
-            msg.crl_pem,
-            tuple(
-                PeerNode(
-                    n.node_id,
-                    n.jurisdiction,
-                    n.identity_public_key,
-                    n.transport_public_key,
-                    n.key_holder,
-                )
-                for n in msg.nodes
-            ),
-        )
-    if rpc == "UploadCeremony":
-        return msg.key_id, msg.log_index
-    if rpc == "GetKeyMaterial":
-        r = msg.public_context
-        release = PublicContextRelease(
-            ceremony_id=r.ceremony_id,
-            key_id=r.key_id,
-            period=r.period,
-            params=CkksParameters.from_dict(json.loads(r.params_json)),
-            public_context=r.public_context,
-            signature=r.signature,
-        )
-        package = KeyPackage.from_bytes(msg.key_package) if msg.key_package else None
-        return KeyMaterialView(release, msg.ceremony_identity_key, package)
-    if rpc == "GetRound":
-        return RoundView(msg.round_id, msg.kind, msg.open, dict(msg.parameters))
-    if rpc == "Submit":
-        return Receipt(msg.submission_id, msg.log_index, msg.digest)
-    if rpc == "FetchDecryptionRequests":
-        return [
-            PendingDecryption(
-                r.request_id,
-                r.round_id,
-                r.subject_id,
-                r.digest,
-                EncryptedVector(r.vector.key_id, r.vector.length, tuple(r.vector.chunks)),
+def trust_info_from_proto(msg: pb.TrustInfo) -> TrustInfoView:
+    """The trust's members and signed policy as the coordinator serves them."""
+    return TrustInfoView(
+        msg.coordinator_id,
+        msg.coordinator_identity_key,
+        msg.trust_policy_toml,
+        msg.trust_policy_sig,
+        msg.crl_pem,
+        tuple(
+            PeerNode(
+                n.node_id,
+                n.jurisdiction,
+                n.identity_public_key,
+                n.transport_public_key,
+                n.key_holder,
             )
-            for r in msg.requests
-        ]
-    if rpc == "SubmitAttestation":
-        return msg.log_index, msg.attestations_received
-    if rpc == "GetPublication":
-        return PublicationView(msg.subject_id, msg.kind, json.loads(msg.body_json), msg.log_index)
-    raise KeyError(rpc)
+            for n in msg.nodes
+        ),
+    )
+
+
+def upload_reply_from_proto(msg: pb.UploadCeremonyReply) -> tuple[str, int]:
+    """The key id the coordinator stored the ceremony under, and its log index."""
+    return msg.key_id, msg.log_index
+
+
+def release_from_proto(msg: pb.PublicContextMsg) -> PublicContextRelease:
+    """The ceremony's public context; its signature is checked by the caller, not here."""
+    return PublicContextRelease(
+        ceremony_id=msg.ceremony_id,
+        key_id=msg.key_id,
+        period=msg.period,
+        params=CkksParameters.from_dict(json.loads(msg.params_json)),
+        public_context=msg.public_context,
+        signature=msg.signature,
+    )
+
+
+def key_material_from_proto(msg: pb.KeyMaterial) -> KeyMaterialView:
+    """The public context, the ceremony signer's key and this node's sealed package, if any."""
+    package = KeyPackage.from_bytes(msg.key_package) if msg.key_package else None
+    return KeyMaterialView(
+        release_from_proto(msg.public_context), msg.ceremony_identity_key, package
+    )
+
+
+def round_from_proto(msg: pb.RoundInfo) -> RoundView:
+    """The current round of a kind and its parameters."""
+    return RoundView(msg.round_id, msg.kind, msg.open, dict(msg.parameters))
+
+
+def receipt_from_proto(msg: pb.SubmissionReceipt) -> Receipt:
+    """What the coordinator logged for a submission."""
+    return Receipt(msg.submission_id, msg.log_index, msg.digest)
+
+
+def vector_from_proto(msg: pb.EncryptedVectorMsg) -> EncryptedVector:
+    """A ciphertext from its chunked wire form."""
+    return EncryptedVector(msg.key_id, msg.length, tuple(msg.chunks))
+
+
+def decryption_requests_from_proto(msg: pb.DecryptionRequests) -> list[PendingDecryption]:
+    """The sums this key holder is asked to decrypt and attest."""
+    return [
+        PendingDecryption(
+            r.request_id, r.round_id, r.subject_id, r.digest, vector_from_proto(r.vector)
+        )
+        for r in msg.requests
+    ]
+
+
+def attestation_receipt_from_proto(msg: pb.AttestationReceipt) -> tuple[int, int]:
+    """The attestation's log index and how many attestations the request now has."""
+    return msg.log_index, msg.attestations_received
+
+
+def publication_from_proto(msg: pb.PublicationMsg) -> PublicationView:
+    """A published aggregate as logged."""
+    return PublicationView(msg.subject_id, msg.kind, json.loads(msg.body_json), msg.log_index)
+
+
+#: RPC -> (reply message type, its ``x_from_proto``).
+REPLIES: dict[str, tuple[Any, Callable[[Any], Any]]] = {
+    "GetTrustInfo": (pb.TrustInfo, trust_info_from_proto),
+    "UploadCeremony": (pb.UploadCeremonyReply, upload_reply_from_proto),
+    "GetKeyMaterial": (pb.KeyMaterial, key_material_from_proto),
+    "GetRound": (pb.RoundInfo, round_from_proto),
+    "Submit": (pb.SubmissionReceipt, receipt_from_proto),
+    "FetchDecryptionRequests": (pb.DecryptionRequests, decryption_requests_from_proto),
+    "SubmitAttestation": (pb.AttestationReceipt, attestation_receipt_from_proto),
+    "GetPublication": (pb.PublicationMsg, publication_from_proto),
+}
+
+
+def decode_reply(rpc: str, data: bytes) -> Any:
+    """Parse a reply of ``rpc`` and turn it into its view dataclass."""
+    message_type, from_proto = REPLIES[rpc]
+    return from_proto(message_type.FromString(data))

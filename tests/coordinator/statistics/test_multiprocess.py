@@ -18,7 +18,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
 from coordinator.statistics.setup import service_for
@@ -41,7 +43,7 @@ def _env(home: Path) -> dict[str, str]:
     return env
 
 
-def _run(args: list[str], home: Path) -> dict:
+def _run(args: list[str], home: Path) -> dict[str, Any]:
     done = subprocess.run(
         args, env=_env(home), capture_output=True, text=True, timeout=TIMEOUT, check=False
     )
@@ -169,7 +171,7 @@ def test_three_nodes_publish_a_benchmark_over_mtls(tmp_path: Path) -> None:
                 server.wait(timeout=10)
 
     truth = terms.catalogue.unpack(
-        sum(contribution_vector(f, terms.catalogue) for f in frames.values())
+        np.sum([contribution_vector(f, terms.catalogue) for f in frames.values()], axis=0)
     )
     sigma = terms.sigma_total
     shown = [c for c in published["cells"] if not c["suppressed"]]

@@ -79,7 +79,7 @@ def _rechained(entries: list[dict[str, Any]]) -> list[str]:
 def _fails(path: Path, code: str, *args: str) -> dict[str, Any]:
     result = _run(str(path), "--json", *args)
     assert result.exit_code == EXIT_FAILED, result.output
-    data = json.loads(result.output)
+    data: dict[str, Any] = json.loads(result.output)
     assert data["ok"] is False
     assert data["problems"][0]["code"] == code
     return data

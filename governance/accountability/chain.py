@@ -31,10 +31,12 @@ def utc(value: datetime) -> datetime:
 
 
 def iso(value: datetime) -> str:
+    """The one text form of a time that is hashed: a re-read row must hash the same."""
     return utc(value).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def entry_hash(prev_hash: str, fields: Mapping[str, Any]) -> str:
+    """SHA-256(prev_hash || RFC 8785 JSON of fields): any tool can recompute it."""
     body = rfc8785.dumps(dict(fields))
     return hashlib.sha256(prev_hash.encode("ascii") + body).hexdigest()
 

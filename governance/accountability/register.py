@@ -68,6 +68,7 @@ class AccountabilityRegister:
         asked_by: str,
         at: datetime | None = None,
     ) -> dict[str, Any]:
+        """Chain one invocation onto the register before its answer is returned."""
         when = chain.utc(at or datetime.now(UTC))
         output_text = rfc8785.dumps(output).decode("utf-8")
         fields = {
@@ -84,6 +85,7 @@ class AccountabilityRegister:
         return _json({**row, "asked_at": when})
 
     def entries(self, asked_by: str | None = None) -> Iterator[dict[str, Any]]:
+        """Entries in chain order, in their exported (hashed) JSON form."""
         query = select(table).order_by(table.c.seq)
         if asked_by is not None:
             query = query.where(table.c.asked_by == asked_by)

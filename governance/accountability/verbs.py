@@ -59,4 +59,5 @@ def verify_register_cmd(
 
 
 def register(app: typer.Typer) -> None:
+    """Add the verb to ``gcdt-audit`` (the app imports this module, never the reverse)."""
     app.command("verify-register")(verify_register_cmd)

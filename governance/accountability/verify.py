@@ -31,6 +31,8 @@ def read_export(path: Path) -> list[dict[str, Any]]:
 
 
 def parse_export(lines: Iterable[str | Mapping[str, Any]], where: str = "export") -> list[Any]:
+    """Entries of JSON lines (or dicts); a line that is no entry object makes the whole
+    export unreadable rather than a broken chain, since it says nothing about the operator."""
     entries: list[Any] = []
     for number, line in enumerate(lines, start=1):
         if isinstance(line, Mapping):

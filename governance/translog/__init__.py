@@ -4,6 +4,7 @@ Operators use :class:`TransparencyLog`; auditors use :func:`verify_bundle` on an
 bundle, offline (``gcdt-audit verify-log``).
 """
 
+from governance.translog.bundle import load_bundle
 from governance.translog.errors import (
     AppendConflictError,
     BundleFormatError,
@@ -23,7 +24,6 @@ from governance.translog.verify import (
     BundleVerificationError,
     LogProblem,
     VerificationReport,
-    load_bundle,
     verify_bundle,
 )
 

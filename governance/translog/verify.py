@@ -2,7 +2,7 @@
 
 Checks, in order (docs/auditor-guide.md explains each):
 
-1. the bundle parses and names its format, log id and operator key;
+1. the bundle parses and names its format, log id and operator key (:mod:`.bundle`);
 2. entries are numbered 0, 1, 2, ... in order (a gap, duplicate or swap names the entry);
 3. every entry's leaf hash is recomputed from its index, kind, timestamp and payload;
 4. every signed tree head carries a valid Ed25519 signature by the operator key;
@@ -16,22 +16,14 @@ Every problem is reported, each naming the entry (index and kind) or tree head c
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from governance.identity import load_public_key
 from governance.translog import merkle
-from governance.translog.errors import BundleFormatError, TranslogError
-from governance.translog.log import BUNDLE_FORMAT
-from governance.translog.records import (
-    KIND_PATTERN,
-    LogEntry,
-    SignedTreeHead,
-    canonical,
-)
+from governance.translog.bundle import ParsedBundle, parse_bundle
+from governance.translog.errors import TranslogError
+from governance.translog.records import LogEntry, SignedTreeHead
 
 
 @dataclass(frozen=True)
@@ -93,79 +85,6 @@ class BundleVerificationError(TranslogError):
         super().__init__(f"log bundle failed {len(report.problems)} check(s):\n{lines}")
 
 
-def load_bundle(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BundleFormatError(f"{path}: not a readable JSON log bundle: {exc}") from exc
-    if not isinstance(data, dict):
-        raise BundleFormatError(f"{path}: a log bundle is a JSON object, got {type(data).__name__}")
-    return data
-
-
-# --- parsing -----------------------------------------------------------------------------
-
-
-def _field(obj: Mapping[str, Any], key: str, kind: type, where: str) -> Any:
-    if key not in obj:
-        raise BundleFormatError(f"{where}.{key} is missing")
-    value = obj[key]
-    if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
-        raise BundleFormatError(f"{where}.{key} must be an integer, got {value!r}")
-    if not isinstance(value, kind):
-        raise BundleFormatError(f"{where}.{key} must be {kind.__name__}, got {value!r}")
-    return value
-
-
-def _hex(obj: Mapping[str, Any], key: str, where: str, length: int | None = None) -> bytes:
-    text = _field(obj, key, str, where)
-    try:
-        value = bytes.fromhex(text)
-    except ValueError:
-        raise BundleFormatError(f"{where}.{key} is not hex: {text!r}") from None
-    if length is not None and len(value) != length:
-        raise BundleFormatError(f"{where}.{key} must be {length} bytes, got {len(value)}")
-    return value
-
-
-def _parse_entry(raw: Any, position: int) -> tuple[LogEntry, Any]:
-    where = f"entries[{position}]"
-    if not isinstance(raw, Mapping):
-        raise BundleFormatError(f"{where} must be an object")
-    index = _field(raw, "index", int, where)
-    kind = _field(raw, "kind", str, where)
-    if not KIND_PATTERN.fullmatch(kind):
-        raise BundleFormatError(f"{where}.kind {kind!r} is not a valid entry kind")
-    if "payload" not in raw:
-        raise BundleFormatError(f"{where}.payload is missing")
-    payload = raw["payload"]
-    entry = LogEntry(
-        index=index,
-        kind=kind,
-        timestamp_ms=_field(raw, "timestamp_ms", int, where),
-        payload_bytes=canonical(payload, f"{where}.payload"),
-        leaf_hash=_hex(raw, "leaf_hash", where, merkle.HASH_SIZE),
-    )
-    return entry, payload
-
-
-def _parse_head(raw: Any, position: int, log_id: str, public_key: bytes) -> SignedTreeHead:
-    where = f"tree_heads[{position}]"
-    if not isinstance(raw, Mapping):
-        raise BundleFormatError(f"{where} must be an object")
-    return SignedTreeHead(
-        log_id=_field(raw, "log_id", str, where),
-        tree_size=_field(raw, "tree_size", int, where),
-        root_hash=_hex(raw, "root_hash", where, merkle.HASH_SIZE),
-        timestamp_ms=_field(raw, "timestamp_ms", int, where),
-        public_key=public_key,
-        signature=_hex(raw, "signature", where),
-    )
-
-
-# --- verification ------------------------------------------------------------------------
-
-
 def _name(entry: LogEntry) -> str:
     return f"entry {entry.index} ({entry.kind})"
 
@@ -174,7 +93,7 @@ def verify_bundle(bundle: Mapping[str, Any]) -> VerificationReport:
     """Check a parsed bundle (see module docstring); raises only :class:`BundleFormatError`
     for a structurally unusable bundle -- every other finding is a :class:`LogProblem`."""
     report = VerificationReport()
-    log = _parse_bundle(bundle)
+    log = parse_bundle(bundle)
     report.log_id = log.log_id
     report.entries, report.tree_heads = len(log.entries), len(log.heads)
     tree = _check_entries(log.entries, report.problems)
@@ -189,38 +108,8 @@ def verify_bundle(bundle: Mapping[str, Any]) -> VerificationReport:
     return report
 
 
-@dataclass(frozen=True)
-class _ParsedBundle:
-    """What the checks run on: the bundle's header, entries and signed tree heads."""
-
-    log_id: str
-    public_key: bytes
-    entries: list[LogEntry]
-    heads: list[SignedTreeHead]
-
-
 #: (position in the bundle's tree_heads list, the head) of every head that passed.
 _Verified = list[tuple[int, SignedTreeHead]]
-
-
-def _parse_bundle(bundle: Mapping[str, Any]) -> _ParsedBundle:
-    fmt = _field(bundle, "format", str, "bundle")
-    if fmt != BUNDLE_FORMAT:
-        raise BundleFormatError(f"bundle.format is {fmt!r}, expected {BUNDLE_FORMAT!r}")
-    algorithm = bundle.get("hash_algorithm", "sha256")
-    if algorithm != "sha256":
-        raise BundleFormatError(f"bundle.hash_algorithm {algorithm!r} is not supported")
-    log_id = _field(bundle, "log_id", str, "bundle")
-    public_key = _hex(bundle, "public_key", "bundle", 32)
-    try:
-        load_public_key(public_key)
-    except ValueError as exc:
-        raise BundleFormatError(f"bundle.public_key is not an Ed25519 key: {exc}") from exc
-    raw_entries = _field(bundle, "entries", list, "bundle")
-    raw_heads = _field(bundle, "tree_heads", list, "bundle")
-    entries = [_parse_entry(raw, i)[0] for i, raw in enumerate(raw_entries)]
-    heads = [_parse_head(raw, i, log_id, public_key) for i, raw in enumerate(raw_heads)]
-    return _ParsedBundle(log_id, public_key, entries, heads)
 
 
 def _check_entries(entries: list[LogEntry], problems: list[LogProblem]) -> merkle.MerkleTree:
@@ -258,7 +147,7 @@ def _label(number: int, head: SignedTreeHead) -> str:
 
 
 def _check_heads(
-    log: _ParsedBundle, tree: merkle.MerkleTree, problems: list[LogProblem]
+    log: ParsedBundle, tree: merkle.MerkleTree, problems: list[LogProblem]
 ) -> _Verified:
     """Signature, ordering, size, root, then consistency with the previous verified head."""
     verified: _Verified = []
@@ -281,7 +170,7 @@ def _check_heads(
 
 
 def _head_problem(
-    log: _ParsedBundle,
+    log: ParsedBundle,
     tree: merkle.MerkleTree,
     verified: _Verified,
     number: int,

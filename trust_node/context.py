@@ -27,6 +27,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from governance.accountability import AccountabilityRegister
 from governance.ckks import CkksKey
 from governance.identity import Identity
 from governance.policy import NodePolicy
@@ -34,7 +35,6 @@ from governance.tables import migrate as migrate_governance
 from kernel.db import MigratedEngines
 from kernel.db import upgrade as run_upgrade
 from kernel.settings import Settings, load_settings
-from trust_node.accountability import AccountabilityRegister
 from trust_node.egress import EgressGuard, SqlRefusalLog
 from trust_node.errors import StoreError
 from trust_node.node_setup import NodeLayout, NodeSetupError, NodeState, holder_key, load_node

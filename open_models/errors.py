@@ -6,8 +6,9 @@
     ├── FeatureEncodingError   a records frame cannot be encoded (column and reason named)
     ├── WeightShapeError       a weight dict or flat vector does not fit the model layout
     ├── TrainingError          training cannot run (no labelled records, bad config)
-    └── PublishedModelError    a published model directory is malformed
-        └── ModelIntegrityError   its content does not match its content hash
+    ├── PublishedModelError    a published model directory is malformed
+    │   └── ModelIntegrityError   its content does not match its content hash
+    └── EvaluationSetError     a published evaluation set is unreadable or not in the format
 
 A refused round raises ``governance.privacy.BudgetExceededError`` unchanged: the ledger
 owns that error and has already recorded the refusal when the caller sees it.
@@ -38,3 +39,7 @@ class PublishedModelError(OpenModelsError, ValueError):
 
 class ModelIntegrityError(PublishedModelError):
     """The weights or metadata on disk do not hash to the recorded content hash."""
+
+
+class EvaluationSetError(OpenModelsError, ValueError):
+    """A published evaluation set that cannot be read, or is not in the published format."""

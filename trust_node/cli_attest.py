@@ -9,16 +9,16 @@ doing it until stopped (run it beside ``gcdt-node supernode`` while training run
 from __future__ import annotations
 
 import dataclasses
-import json
 import signal
 import threading
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from kernel.settings import load_settings
+from kernel.cli import DatabaseOpt, HomeOpt, JsonOpt, print_json
 from kernel.wire import trust as wire
-from trust_node.cli_trust import AddressOpt, HomeOpt, JsonOpt, _guarded
+from trust_node.cli_common import node, run
+from trust_node.cli_trust import AddressOpt
 
 if TYPE_CHECKING:  # imported late at run time: the duties pull in the statistics code
     from trust_node.attestation import Duty
@@ -39,37 +39,37 @@ def attest_cmd(
         bool, typer.Option("--watch", help="Keep pulling and attesting until stopped.")
     ] = False,
     poll: Annotated[float, typer.Option("--poll", help="Seconds between pulls.")] = 1.0,
+    database_url: DatabaseOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Decrypt and sign the sums the coordinator asks this key holder to attest."""
     from trust_node.attestation import attest_pending, watch
-    from trust_node.node_setup import holder_key, load_node
 
-    state = _guarded(lambda: load_node(load_settings(home=home)))
+    context = node(home, database_url)
     duties = key_holder_duties()
 
-    def key_for(key_id: str) -> Any:
-        return holder_key(state, key_id)
-
     def once() -> list[Any]:
-        with state.client(address) as client:
-            return attest_pending(client, state.identity, key_for, duties)
+        with context.client(address) as client:
+            return attest_pending(client, context.identity, context.secret_key, duties)
 
-    done = _guarded(once)  # a node that is no key holder, or no server, fails here
+    done = run(once, as_json=as_json)  # no key holder, no server: fails here, exit 1
     if not watch_:
         rows = [dataclasses.asdict(a) for a in done]
-        typer.echo(json.dumps(rows, indent=2) if as_json else f"attested {len(rows)} request(s)")
+        if as_json:
+            print_json(rows)
+        else:
+            typer.echo(f"attested {len(rows)} request(s)")
         return
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    typer.echo(f"attesting for {state.node_id} (every {poll:g} s); Ctrl-C stops", err=True)
+    typer.echo(f"attesting for {context.node_id} (every {poll:g} s); Ctrl-C stops", err=True)
     watch(
-        lambda: state.client(address),
-        state.identity,
-        key_for,
+        lambda: context.client(address),
+        context.identity,
+        context.secret_key,
         duties,
         stop,
         poll_s=poll,
-        on_attested=lambda a: typer.echo(json.dumps(dataclasses.asdict(a)), err=True),
+        on_attested=lambda a: typer.echo(f"attested {a.subject_id} ({a.request_id})", err=True),
     )

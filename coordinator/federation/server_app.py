@@ -23,14 +23,15 @@ from flwr.app import ConfigRecord, Context, Message, RecordDict
 from flwr.serverapp import Grid, ServerApp
 
 from coordinator.aggregation import MODEL, AggregationPipeline, model_subject
+from coordinator.context import CoordinatorContext
 from coordinator.federation.aggregate import CkksSummer
 from coordinator.federation.config import FederationConfig
 from coordinator.federation.keys import load_trust_keys
 from coordinator.federation.publication import (
-    EvaluationSet,
     build_model_card,
     model_files,
     publication_payload,
+    read_evaluation_set_file,
 )
 from coordinator.federation.rounds import (
     FederatedTraining,
@@ -38,14 +39,8 @@ from coordinator.federation.rounds import (
     TrainingRoundStatus,
 )
 from coordinator.registry import ModelRegistry
-from coordinator.store import CoordinatorStore, open_engine
-from governance.audit_models.reproduce_eval import EVALUATION_SET_FILE
-from governance.identity import Identity
-from governance.nonces import SqlNonceStore
-from governance.pki import HomeLayout
-from governance.translog import TransparencyLog
-from kernel.settings import load_settings
 from kernel.wire import flower as wire
+from open_models.evaluation_set import EVALUATION_SET_FILE, EvaluationSet
 from open_models.features import FeatureSpec
 from open_models.network import flatten, initial_weights, unflatten, weight_layout
 from open_models.published import PublishedModel
@@ -55,13 +50,14 @@ def run_training(grid: Grid, config: FederationConfig, run_name: str) -> Trainin
     home = config.coordinator_home
     # read before training: a bad evaluation set must not cost a run
     evaluation_set = (
-        EvaluationSet.read(config.evaluation_set) if config.evaluation_set is not None else None
+        read_evaluation_set_file(config.evaluation_set)
+        if config.evaluation_set is not None
+        else None
     )
-    engine = open_engine(load_settings(home=home))
-    store = CoordinatorStore(engine)
+    context = CoordinatorContext.open(home)
+    store = context.store
     keys = load_trust_keys(store)
-    log = TransparencyLog(engine, Identity.load(HomeLayout(home).identity_dir))
-    pipeline = AggregationPipeline(store, log, keys.public_key)
+    pipeline = AggregationPipeline(store, context.translog, keys.public_key)
     spec = FeatureSpec()
     layout = weight_layout(spec)
     start = flatten(initial_weights(spec, config.seed), layout)
@@ -72,7 +68,7 @@ def run_training(grid: Grid, config: FederationConfig, run_name: str) -> Trainin
         summer=CkksSummer(keys.public_key, start.size + 1),
         pipeline=pipeline,
         node_keys=store.identity_keys,
-        nonces=SqlNonceStore(engine),
+        nonces=context.nonces,
         run_name=run_name,
         initial_weights=start,
         model_version=version,
@@ -85,7 +81,7 @@ def run_training(grid: Grid, config: FederationConfig, run_name: str) -> Trainin
             grid,
             config,
             pipeline,
-            ModelRegistry(engine),
+            context.models,
             run_name,
             version,
             spec,
@@ -94,7 +90,7 @@ def run_training(grid: Grid, config: FederationConfig, run_name: str) -> Trainin
             jurisdictions,
             evaluation_set,
         )
-    engine.dispose()
+    context.engine.dispose()
     return result
 
 

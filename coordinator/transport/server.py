@@ -39,7 +39,8 @@ from typing import Any, TypeVar
 import grpc
 from cryptography import x509
 
-from coordinator.store import CoordinatorStore, NodeRecord
+from coordinator.context import CoordinatorContext
+from coordinator.store import NodeRecord
 from coordinator.store.errors import (
     AlreadyEnrolledError,
     AlreadyPublishedError,
@@ -65,17 +66,13 @@ from governance.errors import (
     UnexpectedKindError,
     WrongSignerError,
 )
-from governance.identity import Identity
-from governance.nonces import SqlNonceStore
 from governance.pki import (
-    HomeLayout,
     load_certificate,
     load_crl,
     node_bindings,
     verify_node_certificate,
 )
 from governance.signed_requests import open_request
-from governance.translog import TransparencyLog
 from kernel.settings import Settings
 from protos import trust_pb2_grpc
 
@@ -287,20 +284,17 @@ class TrustServer:
         self.stop()
 
 
-def make_handlers(settings: Settings) -> TrustHandlers:
-    """Handlers over the coordinator's state in ``settings`` (after ``gcdt-coordinator init``).
+def make_handlers(context: CoordinatorContext) -> TrustHandlers:
+    """Handlers over the coordinator's parts (after ``gcdt-coordinator init``).
 
     Round kinds are added afterwards with ``handlers.register_round_kind``.
     """
-    layout = HomeLayout(settings.home_dir)
-    identity = Identity.load(layout.identity_dir)
-    store = CoordinatorStore.open(settings)
     return TrustHandlers(
-        layout=layout,
-        identity=identity,
-        store=store,
-        translog=TransparencyLog(store.engine, identity),
-        nonces=SqlNonceStore(store.engine),
+        layout=context.layout,
+        identity=context.identity,
+        store=context.store,
+        translog=context.translog,
+        nonces=context.nonces,
     )
 
 
@@ -313,7 +307,7 @@ def start_server(
     max_workers: int = 8,
 ) -> TrustServer:
     """Start the trust server on ``host:port`` (0: a free port) with mutual TLS."""
-    handlers = handlers or make_handlers(settings)
+    handlers = handlers or make_handlers(CoordinatorContext(settings))
     layout = handlers.layout
     root = load_certificate(layout.ca_cert)
     credentials = grpc.ssl_server_credentials(

@@ -19,12 +19,11 @@ from pathlib import Path
 from governance.ckks import MissingSecretKeyError
 from governance.policy import write_policy
 from governance.policy.models import Consent
-from tests.trust_setup import running_trust, settings_for
+from tests.trust_setup import running_trust
 from trust_node.attestation import watch
 from trust_node.cli_attest import key_holder_duties
-from trust_node.federation.runtime import NodeRuntime
+from trust_node.context import NodeContext
 from trust_node.generate import generate
-from trust_node.node_setup import holder_key, load_node
 from trust_node.store import OPERATOR_TENANT, SqlRecordRepository
 
 JURISDICTIONS = ("IN", "DE", "BR")
@@ -59,7 +58,7 @@ def running_federation(
             repo = SqlRecordRepository.from_url(state.settings.database_url)
             repo.add_batch(OPERATOR_TENANT, data.records, source="test", sha256="0" * 64)
             repo.engine.dispose()
-            public = NodeRuntime.open(state.settings.home_dir).state.public_key()
+            public = NodeContext.open(state.settings.home_dir).public_key()
             assert public is not None and not public.is_private
             key_id = public.key_id
         homes = [trust.nodes[n].settings.home_dir for n in node_ids]
@@ -74,13 +73,13 @@ def attesting(fed: Federation, poll_s: float = 1.0) -> Iterator[None]:
     stop = threading.Event()
     threads = []
     for home in fed.key_holder_homes:
-        state = load_node(settings_for(home))
+        node = NodeContext.open(home)
         thread = threading.Thread(
             target=watch,
             args=(
-                lambda s=state: s.client(fed.address),
-                state.identity,
-                lambda key_id, s=state: holder_key(s, key_id),
+                lambda n=node: n.client(fed.address),
+                node.identity,
+                node.secret_key,
                 key_holder_duties(),
                 stop,
             ),

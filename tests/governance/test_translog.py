@@ -12,7 +12,6 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import Engine, create_engine, text, update
 
-from governance import merkle
 from governance.identity import Identity, verify_signature
 from governance.tables import migrate
 from governance.translog import (
@@ -21,6 +20,7 @@ from governance.translog import (
     LogStateError,
     TransparencyLog,
     load_bundle,
+    merkle,
     verify_bundle,
 )
 from governance.translog import tables as t

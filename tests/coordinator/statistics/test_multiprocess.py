@@ -23,12 +23,14 @@ from typing import Any
 import numpy as np
 import pytest
 
+from coordinator.context import CoordinatorContext
 from coordinator.statistics.setup import service_for
 from open_models.benchmark_cells import field_scale
 from open_models.benchmark_values import RoundTerms
 from tests.trust_setup import enrol, init_coordinator
+from trust_node.context import NodeContext
 from trust_node.generate import generate
-from trust_node.node_setup import fetch_keys, load_node, run_key_ceremony
+from trust_node.node_setup import fetch_keys, run_key_ceremony
 from trust_node.statistics import contribution_vector
 from trust_node.store import SqlRecordRepository
 
@@ -75,10 +77,12 @@ def test_three_nodes_publish_a_benchmark_over_mtls(tmp_path: Path) -> None:
         assert server.stdout is not None
         line = server.stdout.readline()  # "trust server listening on 127.0.0.1:PORT"
         address = f"localhost:{int(line.strip().rsplit(':', 1)[1])}"
-        run_key_ceremony(nodes["node-a"], address=address)
-        for node_id, state in nodes.items():
-            fetch_keys(state, address=address)
-            nodes[node_id] = load_node(state.settings)
+        with nodes["node-a"].client(address) as client:
+            run_key_ceremony(nodes["node-a"].state, client)
+        for node_id, node in nodes.items():
+            with node.client(address) as client:
+                fetch_keys(node.state, client)
+            nodes[node_id] = NodeContext(node.settings)
 
         coord = ["--home", str(coordinator.home_dir)]
         cli = str(BIN / "gcdt-coordinator")
@@ -118,7 +122,7 @@ def test_three_nodes_publish_a_benchmark_over_mtls(tmp_path: Path) -> None:
                     text=True,
                 )
             )
-        service = service_for(coordinator)
+        service = service_for(CoordinatorContext(coordinator))
         deadline = time.monotonic() + TIMEOUT
         while True:
             # read-only look at the coordinator's database (the verbs run as processes)

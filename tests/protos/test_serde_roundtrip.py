@@ -172,6 +172,8 @@ def test_decryption_requests_round_trip(key: CkksKey) -> None:
         digest="sha256:" + "cd" * 32,
         vector=vector,
         status="pending",
+        kind=STATISTICS_ROUND,
+        parameters={"terms": '{"round_id": 5}'},
     )
     (pending,) = _reply(
         "FetchDecryptionRequests", coordinator_serde.decryption_requests_to_proto([request])
@@ -183,6 +185,7 @@ def test_decryption_requests_round_trip(key: CkksKey) -> None:
         request.digest,
     )
     assert pending.vector == vector
+    assert (pending.kind, dict(pending.parameters)) == (request.kind, dict(request.parameters))
 
 
 def test_publication_round_trips() -> None:

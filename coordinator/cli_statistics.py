@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from coordinator.store.errors import CoordinatorError
+from coordinator.errors import CoordinatorError
 from governance.errors import GovernanceError
 from kernel.settings import load_settings
 

@@ -42,6 +42,7 @@ from open_models.contract import (
     SECTORS,
     YEAR_RANGE,
 )
+from open_models.errors import OpenModelsError
 
 #: Joules: 1 MWh = 3.6 GJ = 0.0036 TJ (SI definition of the watt-hour).
 TJ_PER_MWH: Final = 0.0036
@@ -100,7 +101,7 @@ BOUNDED_FIELDS_PER_FACILITY: Final = 7
 SENSITIVITY: Final = math.sqrt(BOUNDED_FIELDS_PER_FACILITY)
 
 
-class CatalogueError(ValueError):
+class CatalogueError(OpenModelsError, ValueError):
     """A catalogue request names years or cells outside the contract."""
 
 

@@ -6,8 +6,10 @@
     ├── FeatureEncodingError   a records frame cannot be encoded (column and reason named)
     ├── WeightShapeError       a weight dict or flat vector does not fit the model layout
     ├── TrainingError          training cannot run (no labelled records, bad config)
-    └── PublishedModelError    a published model directory is malformed
-        └── ModelIntegrityError   its content does not match its content hash
+    ├── PublishedModelError    a published model directory is malformed
+    │   └── ModelIntegrityError   its content does not match its content hash
+    ├── CatalogueError         a benchmark catalogue outside the contract (benchmark_cells)
+    └── Tier1Error             the Tier-1 family (open_models.ipcc.errors)
 
 A refused round raises ``governance.privacy.BudgetExceededError`` unchanged: the ledger
 owns that error and has already recorded the refusal when the caller sees it.
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 
 class OpenModelsError(Exception):
-    """Base of the errors raised by ``open_models`` outside ``open_models.ipcc``."""
+    """Base of every error raised by ``open_models``."""
 
 
 class FeatureEncodingError(OpenModelsError, ValueError):

@@ -54,12 +54,8 @@ from governance.policy.files import signature_path
 from kernel.settings import Settings
 from kernel.wire.enrolment import REQUEST_FORMAT, RESPONSE_FORMAT, TRANSPORT_KEY_KIND
 from trust_node.egress import EgressGuard, SqlRefusalLog
-from trust_node.errors import NodeError
+from trust_node.errors import NodeSetupError
 from trust_node.transport.client import TrustClient
-
-
-class NodeSetupError(NodeError):
-    """The node's trust set-up is missing, inconsistent or refused."""
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from flwr.serverapp import Grid
 
 from coordinator.federation.aggregate import CkksSummer, Submission, digest
 from coordinator.federation.config import FederationConfig
-from coordinator.federation.errors import AttestationError, SubmissionRejectedError
+from coordinator.federation.errors import RoundNotAttestedError, SubmissionRejectedError
 from governance.attestation import (
     AttestationOutcome,
     InsufficientAttestationsError,
@@ -261,7 +261,7 @@ class FederatedTraining:
         outcome.aggregate_digest = digest(total_bytes)
         try:
             attested = self._attest(round_no, group, nodes, total_bytes)
-        except AttestationError as exc:
+        except RoundNotAttestedError as exc:
             outcome.status = "not_attested"
             entry = self.log.append(
                 "round",
@@ -366,7 +366,7 @@ class FederatedTraining:
                 log=self.log,
             )
         except InsufficientAttestationsError as exc:
-            raise AttestationError(str(exc)) from exc
+            raise RoundNotAttestedError(str(exc)) from exc
         return outcome
 
     def _open(

@@ -1,12 +1,13 @@
 """The coordinator's database: how it is opened and what the trust protocol keeps in it."""
 
+from coordinator.errors import CoordinatorError
 from coordinator.store.errors import (
     AlreadyEnrolledError,
-    CoordinatorError,
     DuplicateSubmissionError,
     InvalidRequestError,
     NotFoundError,
     RoundStateError,
+    SubmissionRejectedError,
     UnknownNodeError,
 )
 from coordinator.store.repository import (
@@ -34,6 +35,7 @@ __all__ = [
     "Publication",
     "RoundStateError",
     "StoredSubmission",
+    "SubmissionRejectedError",
     "UnknownNodeError",
     "open_engine",
 ]

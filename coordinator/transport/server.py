@@ -39,10 +39,10 @@ from typing import Any, TypeVar
 import grpc
 from cryptography import x509
 
+from coordinator.errors import CoordinatorError
 from coordinator.store import CoordinatorStore, NodeRecord
 from coordinator.store.errors import (
     AlreadyEnrolledError,
-    CoordinatorError,
     DuplicateSubmissionError,
     InvalidRequestError,
     NotFoundError,

@@ -35,6 +35,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from kernel.errors import KernelError
+
 TRAIN: Final = "train"
 ATTEST: Final = "query.attest"
 PUBLISH: Final = "query.publish"
@@ -92,7 +94,7 @@ ATTEST_METHOD: Final = "attest"
 INSTALLED_METHOD: Final = "model_installed"
 
 
-class FrameError(ValueError):
+class FrameError(KernelError, ValueError):
     """A released frame that is not the documented JSON shape."""
 
 

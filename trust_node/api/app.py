@@ -42,7 +42,7 @@ def create_app(settings: NodeApiSettings | None = None) -> FastAPI:
                 title=app.title, version=app.version, description=app.description, routes=app.routes
             )
             schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = (
-                s.Problem.model_json_schema()
+                s.ProblemDetails.model_json_schema()
             )
             app.openapi_schema = schema
         return app.openapi_schema

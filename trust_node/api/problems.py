@@ -28,7 +28,13 @@ MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://gcdt.invalid/problems/"  # not dereferenceable: a stable identifier
 
 
-class ApiProblem(Exception):
+class ApiProblem(NodeError):
+    """An answer already decided (status, title, detail): raised by a route, sent as is.
+
+    A :class:`NodeError` like every node error; the app's handler for this class wins
+    over the generic ``NodeError`` one because Starlette picks the nearest class.
+    """
+
     def __init__(
         self,
         status: int,

@@ -20,7 +20,8 @@ from flwr.clientapp.typing import Mod
 from governance.attestation import attest
 from governance.ckks import EncryptedVector
 from kernel.wire import flower as wire
-from trust_node.federation.errors import NodeSetupError, RoundMessageError
+from trust_node.errors import NodeSetupError
+from trust_node.federation.errors import RoundMessageError
 from trust_node.federation.fields import get_bytes, get_float, get_int, get_str
 from trust_node.federation.install import install_published
 from trust_node.federation.mods import (

@@ -28,7 +28,7 @@ from governance.privacy import PrivacyLedger
 from governance.tables import migrate as migrate_governance
 from kernel.db import make_engine
 from kernel.settings import Settings, load_settings
-from trust_node.federation.errors import NodeSetupError
+from trust_node.errors import NodeSetupError
 from trust_node.node_setup import NodeState, holder_key, load_node
 from trust_node.store import SqlRecordRepository
 

@@ -24,8 +24,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from governance.identity import write_secret
 from governance.pki import HomeLayout
 from kernel.settings import FLOWER_DIR
+from trust_node.errors import NodeSetupError
 from trust_node.federation.client_app import HOME_KEY
-from trust_node.federation.errors import NodeSetupError
 
 AUTH_KEY_FILE = "supernode_auth_key"
 DEFAULT_CLIENTAPPIO_PORT = 9094

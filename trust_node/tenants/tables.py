@@ -8,11 +8,21 @@ SHA-256 digests; the consent log and the register are append-only hash chains
 
 from __future__ import annotations
 
+import enum
+
 from sqlalchemy import Column, DateTime, ForeignKey, String, Table, Text
 
 from trust_node.store.tables import ID_LENGTH, BigId, metadata
 
 HASH_LENGTH = 64  # hex SHA-256
+
+
+class TokenRevocation(enum.StrEnum):
+    """Why a token stopped working: replaced by a new one, or its tenant was revoked."""
+
+    ROTATED = "rotated"
+    REVOKED = "revoked"
+
 
 tenants = Table(
     "tenants",
@@ -30,7 +40,7 @@ api_tokens = Table(
     Column("tenant_id", String(ID_LENGTH), ForeignKey("tenants.tenant_id"), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True), nullable=True),
-    Column("revoked_reason", String(32), nullable=True),  # "rotated" | "revoked"
+    Column("revoked_reason", String(32), nullable=True),  # a TokenRevocation
 )
 
 consent_log = Table(

@@ -74,9 +74,6 @@ class DemoState:
     hosted_api: str = ""
 
 
-Step = Callable[[str], None]
-
-
 class Federation:
     """Drives the parties' commands; ``run(progress)`` does the whole demo."""
 

@@ -1,6 +1,6 @@
 """Server-side CKKS aggregation: check each submission, then sum with the public context.
 
-This is the strategy wrapper the issue asks for: Flower's FedAvg would need plaintext
+A strategy wrapper of its own because Flower's FedAvg would need plaintext
 weights, so the coordinator's loop hands the nodes' ciphertexts here instead. Nothing in
 this module can decrypt: :class:`CkksSummer` refuses a context that carries a secret key.
 """

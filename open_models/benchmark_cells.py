@@ -35,6 +35,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+import numpy as np
+
 from open_models.contract import (
     CELL_KEYS,
     PRODUCTS_BY_SECTOR,
@@ -184,7 +186,7 @@ class CellCatalogue:
         text = json.dumps(body, sort_keys=True, separators=(",", ":"))
         return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
-    def unpack(self, values: Sequence[float]) -> dict[Cell, dict[str, float]]:
+    def unpack(self, values: Sequence[float] | np.ndarray) -> dict[Cell, dict[str, float]]:
         """Per cell, every field in its own unit (normalised values times the bounds)."""
         if len(values) != self.vector_length:
             raise CatalogueError(

@@ -44,7 +44,8 @@ def _scores(
             0.0,
         )
     )
-    return np.abs(target - raw.mean) / raw.sd
+    scores: np.ndarray = np.abs(target - raw.mean) / raw.sd
+    return scores
 
 
 def conformal_scale(

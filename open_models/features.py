@@ -126,7 +126,10 @@ def _numeric(frame: pd.DataFrame, name: str, absent: float) -> np.ndarray:
     if name not in frame.columns:
         return np.full(len(frame), absent)
     try:
-        return pd.to_numeric(frame[name], errors="raise").to_numpy(dtype=float, na_value=np.nan)
+        values: np.ndarray = pd.to_numeric(frame[name], errors="raise").to_numpy(
+            dtype=float, na_value=np.nan
+        )
+        return values
     except (TypeError, ValueError) as exc:
         raise FeatureEncodingError(f"column {name!r} must be numeric: {exc}") from exc
 
@@ -211,7 +214,8 @@ def intensity(frame: pd.DataFrame, column: str) -> np.ndarray:
     """``column / production_t`` (tCO2e/t), NaN where the figure is unknown."""
     if column not in frame.columns:
         return np.full(len(frame), np.nan)
-    return _numeric(frame, column, np.nan) / _numeric(frame, "production_t", np.nan)
+    ratio: np.ndarray = _numeric(frame, column, np.nan) / _numeric(frame, "production_t", np.nan)
+    return ratio
 
 
 __all__ = ["FEATURE_SPEC_VERSION", "FeatureSpec", "encode", "intensity"]

@@ -81,7 +81,8 @@ def predict_frame(
     corrected = np.expm1(np.log1p(np.maximum(reported, 0.0)) + raw.correction)
 
     def back(v: np.ndarray) -> np.ndarray:
-        return np.maximum(np.expm1(v), 0.0) * production
+        tonnes: np.ndarray = np.maximum(np.expm1(v), 0.0) * production
+        return tonnes
 
     return pd.DataFrame(
         {

@@ -142,7 +142,7 @@ def train_epochs(
                 continue
             per_record = loss_terms(module(x), target, correction, mask, bias_weight)
             loss = per_record.mean()
-            loss.backward()
+            loss.backward()  # type: ignore[no-untyped-call]
             optimizer.step()
             total += float(per_record.detach().sum())
             count += len(x)

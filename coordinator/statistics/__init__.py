@@ -7,11 +7,11 @@ from coordinator.statistics.errors import (
     SubmissionRejectedError,
 )
 from coordinator.statistics.service import (
-    ROUND_KIND,
     SUBMISSION_KIND,
     RoundStatus,
     StatisticsService,
 )
+from kernel.wire.trust import STATISTICS_ROUND as ROUND_KIND
 
 __all__ = [
     "ROUND_KIND",

@@ -14,8 +14,9 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from coordinator.statistics.service import ROUND_KIND, StatisticsService
+from coordinator.statistics.service import StatisticsService
 from governance.ckks import EncryptedVector
+from kernel.wire.trust import STATISTICS_ROUND as ROUND_KIND
 
 
 def submission_validator(service: StatisticsService) -> Any:

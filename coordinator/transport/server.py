@@ -328,7 +328,8 @@ def start_server(
         futures.ThreadPoolExecutor(max_workers=max_workers),
         options=[("grpc.max_receive_message_length", 256 * 1024 * 1024)],
     )
-    trust_pb2_grpc.add_TrustCoordinatorServicer_to_server(TrustServicer(handlers, root), server)
+    servicer = TrustServicer(handlers, root)
+    trust_pb2_grpc.add_TrustCoordinatorServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]
     bound = server.add_secure_port(f"{host}:{port}", credentials)
     if bound == 0:
         raise CoordinatorError(f"cannot bind the trust server to {host}:{port}")

@@ -24,14 +24,16 @@ from governance.privacy.errors import (
     LedgerConflictError,
     PrivacyError,
 )
-from governance.privacy.ledger import ChargeReceipt, LedgerKey, PrivacyLedger
-from governance.privacy.state import AccountantState, HistoryEntry
+from governance.privacy.ledger import ChargeReceipt, PrivacyLedger
+from governance.privacy.state import AccountantState
 from governance.privacy.store import (
     ChargeRecord,
     InMemoryLedgerStore,
+    LedgerKey,
     LedgerStore,
     RefusalRecord,
 )
+from open_models.accounting import HistoryEntry
 
 __all__ = [
     "DEFAULT_DATASET",

@@ -116,14 +116,17 @@ def _column(df: pd.DataFrame, name: str, absent: float) -> np.ndarray:
     if name not in df.columns:
         return np.full(len(df), absent)
     try:
-        return pd.to_numeric(df[name], errors="raise").to_numpy(dtype=float, na_value=np.nan)
+        values: np.ndarray = pd.to_numeric(df[name], errors="raise").to_numpy(
+            dtype=float, na_value=np.nan
+        )
+        return values
     except (TypeError, ValueError) as exc:
         raise Tier1InputError(f"column {name!r} must be numeric: {exc}") from exc
 
 
 def _route_codes(df: pd.DataFrame) -> np.ndarray:
     keys = pd.MultiIndex.from_arrays([df["sector"].astype(str), df["route"].astype(str)])
-    codes = pd.MultiIndex.from_tuples(_KEYS).get_indexer(keys)
+    codes: np.ndarray = pd.MultiIndex.from_tuples(_KEYS).get_indexer(keys)
     bad = np.flatnonzero(codes < 0)
     if bad.size:
         i = int(bad[0])

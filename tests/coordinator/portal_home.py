@@ -113,7 +113,7 @@ def _statistics(
             node_id=node_id,
             period="2026",
             budget=(100.0, DELTA),
-            load_records=lambda n=node_id: records[n],
+            load_records=lambda n=node_id: records[n],  # type: ignore[misc]
         )
         envelope = seal(ident, "statistics_submission", terms.round_id, {"n": node_id})
         service.accept_submission(terms.round_id, node_id, envelope, [release.vector])

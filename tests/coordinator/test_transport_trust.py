@@ -47,7 +47,9 @@ def _raw(trust: Trust, state: NodeState, rpc: str, released: Released) -> bytes:
     """Send bytes as a node that bypasses its own guard would (a malicious node)."""
     client = state.client(trust.address)
     try:
-        return client._channel.unary_unary(SERVICE + rpc)(serde.encoder(rpc)(released), timeout=30)
+        send = client._channel.unary_unary(SERVICE + rpc)
+        reply: bytes = send(serde.encoder(rpc)(released), timeout=30)
+        return reply
     finally:
         client.close()
 

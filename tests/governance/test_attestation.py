@@ -8,6 +8,7 @@ import pytest
 
 from governance.attestation import (
     AttestationError,
+    AttestationOutcome,
     InsufficientAttestationsError,
     attest,
     ciphertext_digest,
@@ -15,7 +16,7 @@ from governance.attestation import (
     format_values,
 )
 from governance.ckks import CkksKey, add_all, encrypt
-from governance.envelope import seal
+from governance.envelope import Envelope, seal
 from governance.identity import Identity
 from governance.nonces import InMemoryNonceStore
 from governance.tables import migrate
@@ -45,7 +46,14 @@ def _setup(key: CkksKey):  # type: ignore[no-untyped-def]
     return total, ciphertext_digest(total)
 
 
-def _collect(envelopes, holders, key, digest, log=None, t=2):  # type: ignore[no-untyped-def]
+def _collect(
+    envelopes: list[Envelope],
+    holders: dict[str, Identity],
+    key: CkksKey,
+    digest: str,
+    log: TransparencyLog | None = None,
+    t: int = 2,
+) -> AttestationOutcome:
     return collect_matching(
         envelopes,
         {n: i.public_key for n, i in holders.items()},

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +13,7 @@ from cryptography.exceptions import InvalidTag
 
 from governance.ckks import (
     CeremonyOutput,
+    CkksKey,
     CustodyError,
     KeyCustody,
     KeyIdMismatchError,
@@ -59,7 +62,9 @@ def fed() -> Federation:
     )
 
 
-def _open(fed: Federation, package: KeyPackage, node: str, ceremony_key: bytes | None = None):
+def _open(
+    fed: Federation, package: KeyPackage, node: str, ceremony_key: bytes | None = None
+) -> CkksKey:
     return open_key_package(
         package,
         node_id=node,
@@ -68,7 +73,7 @@ def _open(fed: Federation, package: KeyPackage, node: str, ceremony_key: bytes |
     )
 
 
-def test_every_key_holder_opens_the_same_secret_key(fed):
+def test_every_key_holder_opens_the_same_secret_key(fed: Federation) -> None:
     out = fed.out_2025
     assert sorted(out.packages) == sorted(NODES)
     keys = [_open(fed, out.packages[node], node) for node in NODES]
@@ -88,14 +93,14 @@ def test_every_key_holder_opens_the_same_secret_key(fed):
         assert np.max(np.abs(np.array(decrypt(key, total)) - sum(values))) < 1e-3
 
 
-def test_unsigned_package_is_refused(fed):
+def test_unsigned_package_is_refused(fed: Federation) -> None:
     package = fed.out_2025.packages["node-a"]
     for unsigned in (replace(package, signature=None), replace(package, signature=b"")):
         with pytest.raises(UnsignedKeyPackageError):
             _open(fed, unsigned, "node-a")
 
 
-def test_package_signed_by_someone_else_is_refused(fed):
+def test_package_signed_by_someone_else_is_refused(fed: Federation) -> None:
     package = fed.out_2025.packages["node-a"]
     impostor = Identity.generate("ceremony-1")  # same name, other key
     forged = replace(package, signature=impostor.sign(package.signed_bytes()))
@@ -115,12 +120,14 @@ def test_package_signed_by_someone_else_is_refused(fed):
     ],
     ids=["sealed-byte", "period", "key-id", "issued-at"],
 )
-def test_tampered_package_is_refused(fed, tamper):
+def test_tampered_package_is_refused(
+    fed: Federation, tamper: Callable[[KeyPackage], KeyPackage]
+) -> None:
     with pytest.raises(KeyPackageSignatureError):
         _open(fed, tamper(fed.out_2025.packages["node-a"]), "node-a")
 
 
-def test_package_for_a_cannot_be_opened_by_b(fed):
+def test_package_for_a_cannot_be_opened_by_b(fed: Federation) -> None:
     package_a = fed.out_2025.packages["node-a"]
     with pytest.raises(NotAddressedToNodeError, match="addressed to 'node-a'"):
         _open(fed, package_a, "node-b")
@@ -139,7 +146,7 @@ def test_package_for_a_cannot_be_opened_by_b(fed):
         )
 
 
-def test_mis_sealed_but_signed_package_fails_to_open(fed):
+def test_mis_sealed_but_signed_package_fails_to_open(fed: Federation) -> None:
     """A faulty ceremony that sealed B's bytes into A's package: signed, yet unopenable."""
     a, b = fed.out_2025.packages["node-a"], fed.out_2025.packages["node-b"]
     broken = replace(a, sealed=b.sealed, signature=None)
@@ -148,7 +155,7 @@ def test_mis_sealed_but_signed_package_fails_to_open(fed):
         _open(fed, broken, "node-a")
 
 
-def test_package_bytes_round_trip_and_malformed(fed):
+def test_package_bytes_round_trip_and_malformed(fed: Federation) -> None:
     package = fed.out_2025.packages["node-c"]
     again = KeyPackage.from_bytes(package.to_bytes())
     assert again == package
@@ -158,7 +165,7 @@ def test_package_bytes_round_trip_and_malformed(fed):
             KeyPackage.from_bytes(bad)
 
 
-def test_public_release_tampering_is_refused(fed):
+def test_public_release_tampering_is_refused(fed: Federation) -> None:
     release = fed.out_2025.public_release
     other = fed.out_2026.public_release
     with pytest.raises(KeyPackageSignatureError):
@@ -172,7 +179,7 @@ def test_public_release_tampering_is_refused(fed):
         )
 
 
-def test_rotation_gives_each_period_its_own_key(fed, tmp_path):
+def test_rotation_gives_each_period_its_own_key(fed: Federation, tmp_path: Path) -> None:
     assert fed.out_2025.key_id != fed.out_2026.key_id
     custody = KeyCustody(
         tmp_path / "ckks",
@@ -207,7 +214,9 @@ def test_rotation_gives_each_period_its_own_key(fed, tmp_path):
         restarted.key_for_id("0" * 32)
 
 
-def test_custody_files_are_owner_only_and_refuse_replacement(fed, tmp_path):
+def test_custody_files_are_owner_only_and_refuse_replacement(
+    fed: Federation, tmp_path: Path
+) -> None:
     custody = KeyCustody(
         tmp_path / "ckks",
         node_id="node-a",
@@ -232,7 +241,7 @@ def test_custody_files_are_owner_only_and_refuse_replacement(fed, tmp_path):
     assert custody.periods() == ["2025"]
 
 
-def test_transport_key_save_load_is_owner_only(tmp_path):
+def test_transport_key_save_load_is_owner_only(tmp_path: Path) -> None:
     key = TransportKey.generate()
     path = key.save(tmp_path / "keys")
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
@@ -247,7 +256,7 @@ def test_transport_key_save_load_is_owner_only(tmp_path):
         TransportKey.load(tmp_path / "ed")
 
 
-def test_ceremony_input_is_checked(fed):
+def test_ceremony_input_is_checked(fed: Federation) -> None:
     good = fed.transport["node-a"].public_bytes
     with pytest.raises(KeyPackageError, match="at least one"):
         run_ceremony(fed.ceremony, [], "2025")

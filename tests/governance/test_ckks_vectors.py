@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 import tenseal as ts
@@ -48,7 +50,7 @@ def other_key() -> CkksKey:
     return CkksKey.create(period="2025")
 
 
-def test_default_parameters_are_within_the_128_bit_limit():
+def test_default_parameters_are_within_the_128_bit_limit() -> None:
     p = DEFAULT_PARAMETERS
     assert (p.poly_modulus_degree, p.coeff_mod_bit_sizes, p.global_scale_bits) == (
         8192,
@@ -67,12 +69,14 @@ def test_default_parameters_are_within_the_128_bit_limit():
         ({"coeff_mod_bit_sizes": (60,)}, "coeff_mod_bit_sizes"),
     ],
 )
-def test_insecure_or_malformed_parameters_are_refused(kwargs, message):
+def test_insecure_or_malformed_parameters_are_refused(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(CkksParameterError, match=message):
         CkksParameters(**kwargs)
 
 
-def test_public_bytes_carry_no_secret_and_no_evaluation_keys(secret_key, public_key):
+def test_public_bytes_carry_no_secret_and_no_evaluation_keys(
+    secret_key: CkksKey, public_key: CkksKey
+) -> None:
     data = public_context_bytes(secret_key.context)
     loaded = ts.context_from(data)
     assert not loaded.is_private()
@@ -84,7 +88,9 @@ def test_public_bytes_carry_no_secret_and_no_evaluation_keys(secret_key, public_
     assert key_id_of(loaded) == secret_key.key_id
 
 
-def test_public_context_cannot_decrypt_a_submission(secret_key, public_key):
+def test_public_context_cannot_decrypt_a_submission(
+    secret_key: CkksKey, public_key: CkksKey
+) -> None:
     """Invariant 2: the coordinator's context cannot open what a node sent."""
     submission = encrypt(secret_key.public(), [12.5, -3.0, 1e6])
     vec = ts.ckks_vector_from(public_key.context, submission.chunks[0])
@@ -94,7 +100,7 @@ def test_public_context_cannot_decrypt_a_submission(secret_key, public_key):
         decrypt(public_key, submission)
 
 
-def test_secret_key_is_serialized_only_on_explicit_request(secret_key):
+def test_secret_key_is_serialized_only_on_explicit_request(secret_key: CkksKey) -> None:
     with pytest.raises(SecretExportRefusedError):
         secret_context_bytes(secret_key.context)
     with pytest.raises(SecretExportRefusedError):
@@ -104,7 +110,7 @@ def test_secret_key_is_serialized_only_on_explicit_request(secret_key):
     assert restored.is_private and restored.key_id == secret_key.key_id
 
 
-def test_secret_bytes_offered_as_public_are_refused(secret_key):
+def test_secret_bytes_offered_as_public_are_refused(secret_key: CkksKey) -> None:
     data = secret_context_bytes(secret_key.context, i_understand_this_exports_the_secret_key=True)
     with pytest.raises(UnexpectedSecretKeyError):
         load_public_context(data)
@@ -114,7 +120,7 @@ def test_secret_bytes_offered_as_public_are_refused(secret_key):
         load_public_context(secret_key.public_bytes(), expected_key_id="0" * 32)
 
 
-def test_encrypt_sum_decrypt_precision(secret_key, public_key):
+def test_encrypt_sum_decrypt_precision(secret_key: CkksKey, public_key: CkksKey) -> None:
     """Three nodes' vectors of 5000 values in [-1e6, 1e6] (two ciphertexts each).
 
     Measured on this machine: max abs error ~1.5e-8; the contract is 1e-3.
@@ -131,13 +137,15 @@ def test_encrypt_sum_decrypt_precision(secret_key, public_key):
     assert error < 1e-6  # what we actually get; fails loudly if precision degrades
 
 
-def test_add_of_two_matches_plaintext(secret_key, public_key):
+def test_add_of_two_matches_plaintext(secret_key: CkksKey, public_key: CkksKey) -> None:
     a = encrypt(public_key, [1.0, 2.0, 3.0])
     b = encrypt(public_key, [10.0, 20.0, 30.0])
     assert decrypt(secret_key, add(public_key, a, b)) == pytest.approx([11.0, 22.0, 33.0], abs=1e-6)
 
 
-def test_wrong_key_id_is_refused(secret_key, public_key, other_key):
+def test_wrong_key_id_is_refused(
+    secret_key: CkksKey, public_key: CkksKey, other_key: CkksKey
+) -> None:
     ours = encrypt(public_key, [1.0, 2.0])
     theirs = encrypt(other_key, [1.0, 2.0])
     with pytest.raises(KeyIdMismatchError) as info:
@@ -149,13 +157,13 @@ def test_wrong_key_id_is_refused(secret_key, public_key, other_key):
         check_ciphertext(public_key, theirs)
 
 
-def test_length_mismatch_is_refused(public_key):
+def test_length_mismatch_is_refused(public_key: CkksKey) -> None:
     with pytest.raises(VectorShapeError, match="addend 1 has length 3"):
         add(public_key, encrypt(public_key, [1.0, 2.0]), encrypt(public_key, [1.0, 2.0, 3.0]))
 
 
 @pytest.mark.parametrize("values", [[], [1.0, float("nan")], [float("inf")]])
-def test_bad_plaintext_is_refused(public_key, values):
+def test_bad_plaintext_is_refused(public_key: CkksKey, values: list[float]) -> None:
     with pytest.raises(VectorShapeError):
         encrypt(public_key, values)
 
@@ -169,7 +177,9 @@ def _relabel(vector_bytes: bytes, key: CkksKey, length: int) -> EncryptedVector:
     ("degree", "bits"),
     [(16384, [60, 40, 40, 60]), (8192, [60, 40, 60]), (4096, [40, 20, 40])],
 )
-def test_ciphertext_from_other_parameters_is_refused(secret_key, degree, bits):
+def test_ciphertext_from_other_parameters_is_refused(
+    secret_key: CkksKey, degree: int, bits: list[int]
+) -> None:
     foreign = ts.context(ts.SCHEME_TYPE.CKKS, poly_modulus_degree=degree, coeff_mod_bit_sizes=bits)
     foreign.global_scale = 2**20 if degree == 4096 else 2**40
     vector = _relabel(ts.ckks_vector(foreign, [1.0, 2.0]).serialize(), secret_key, 2)
@@ -177,14 +187,14 @@ def test_ciphertext_from_other_parameters_is_refused(secret_key, degree, bits):
         decrypt(secret_key, vector)
 
 
-def test_multiplied_ciphertext_is_refused(secret_key):
+def test_multiplied_ciphertext_is_refused(secret_key: CkksKey) -> None:
     vec = ts.ckks_vector(secret_key.context, [1.0, 2.0])
     vec.square_()  # rescaled: one modulus fewer, another scale — not an additive aggregate
     with pytest.raises(CiphertextParameterError, match="coefficient moduli"):
         check_ciphertext(secret_key, _relabel(vec.serialize(), secret_key, 2))
 
 
-def test_garbage_and_wrong_shapes_are_refused(secret_key, public_key):
+def test_garbage_and_wrong_shapes_are_refused(secret_key: CkksKey, public_key: CkksKey) -> None:
     with pytest.raises(CiphertextParameterError, match="does not load"):
         check_ciphertext(public_key, _relabel(b"\x00" * 64, public_key, 2))
     real = encrypt(public_key, [1.0, 2.0, 3.0])
@@ -194,7 +204,7 @@ def test_garbage_and_wrong_shapes_are_refused(secret_key, public_key):
         check_ciphertext(public_key, EncryptedVector(real.key_id, 5000, real.chunks))
 
 
-def test_wire_bytes_round_trip_and_truncation(public_key):
+def test_wire_bytes_round_trip_and_truncation(public_key: CkksKey) -> None:
     vector = encrypt(public_key, list(range(4100)))
     data = vector.to_bytes()
     assert EncryptedVector.from_bytes(data) == vector
@@ -206,7 +216,9 @@ def test_wire_bytes_round_trip_and_truncation(public_key):
         EncryptedVector.from_bytes(b"nope" + data)
 
 
-def test_relative_precision_holds_for_large_values(secret_key, public_key):
+def test_relative_precision_holds_for_large_values(
+    secret_key: CkksKey, public_key: CkksKey
+) -> None:
     """Measured: relative error ~1e-12 whatever the magnitude (float64 encoding bound)."""
     rng = np.random.default_rng(11)
     values = [rng.uniform(1e11, 1e12, 64) for _ in range(3)]

@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -211,7 +213,7 @@ def test_refusals_are_distinct_classes() -> None:
         lambda b: b.update(payload="a string"),
     ],
 )
-def test_malformed_envelopes(alice: Identity, mutation) -> None:
+def test_malformed_envelopes(alice: Identity, mutation: Callable[[dict[str, Any]], None]) -> None:
     body = seal(alice, "attestation", 1, PAYLOAD).to_json()
     mutation(body)
     with pytest.raises(MalformedEnvelopeError):

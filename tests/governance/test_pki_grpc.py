@@ -35,7 +35,7 @@ def _pem_key(key: ec.EllipticCurvePrivateKey) -> bytes:
 
 
 def _echo(request: bytes, context: grpc.ServicerContext) -> bytes:
-    peer_cn = context.auth_context().get("x509_common_name", [b"?"])[0]
+    peer_cn: bytes = context.auth_context().get("x509_common_name", [b"?"])[0]
     return peer_cn + b":" + request
 
 
@@ -74,7 +74,8 @@ def _call(
         f"localhost:{port}", credentials, options=[("grpc.enable_retries", 0)]
     ) as channel:
         echo = channel.unary_unary(METHOD)
-        return echo(b"hello", timeout=10, wait_for_ready=False)
+        reply: bytes = echo(b"hello", timeout=10, wait_for_ready=False)
+        return reply
 
 
 def _enrolled_client(root: TrustRoot, node_id: str) -> tuple[bytes, bytes]:

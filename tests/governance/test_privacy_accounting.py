@@ -8,6 +8,8 @@ steps=1000)``; they are literals here so a change in Opacus or in our code shows
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from opacus.accountants import RDPAccountant
 from opacus.accountants.utils import get_noise_multiplier
@@ -41,29 +43,31 @@ REFERENCES = [
 
 
 @pytest.mark.parametrize(("history", "delta", "expected"), REFERENCES)
-def test_epsilon_matches_opacus_reference(history, delta, expected):
+def test_epsilon_matches_opacus_reference(
+    history: list[tuple[float, float, int]], delta: float, expected: float
+) -> None:
     entries = [HistoryEntry(*h) for h in history]
     assert epsilon_of(entries, delta) == pytest.approx(expected, rel=1e-9)
 
 
-def test_empty_history_spends_nothing():
+def test_empty_history_spends_nothing() -> None:
     assert epsilon_of([], 1e-5) == 0.0
 
 
-def test_gaussian_release_is_one_full_batch_step_with_sigma_over_sensitivity():
+def test_gaussian_release_is_one_full_batch_step_with_sigma_over_sensitivity() -> None:
     release = GaussianRelease(sigma=6.0, sensitivity=3.0)
     assert release.entry() == HistoryEntry(2.0, 1.0, 1)
     assert epsilon_of([release.entry()], 1e-5) == pytest.approx(2.1657156590294435, rel=1e-9)
 
 
-def test_noise_multiplier_for_matches_opacus_reference():
+def test_noise_multiplier_for_matches_opacus_reference() -> None:
     sigma = noise_multiplier_for(target_epsilon=5.0, delta=1e-5, sample_rate=0.01, steps=1000)
     assert sigma == pytest.approx(0.7196044921875, rel=1e-9)
     eps = epsilon_of([HistoryEntry(sigma, 0.01, 1000)], 1e-5)
     assert 5.0 - 0.01 <= eps <= 5.0
 
 
-def test_within_budget_on_fresh_account_equals_opacus_search():
+def test_within_budget_on_fresh_account_equals_opacus_search() -> None:
     ours = noise_multiplier_within_budget([], Budget(5.0, 1e-5), sample_rate=0.01, steps=1000)
     theirs = get_noise_multiplier(
         target_epsilon=5.0, target_delta=1e-5, sample_rate=0.01, steps=1000
@@ -71,7 +75,7 @@ def test_within_budget_on_fresh_account_equals_opacus_search():
     assert ours == theirs
 
 
-def test_within_budget_accounts_for_what_was_spent():
+def test_within_budget_accounts_for_what_was_spent() -> None:
     history = [HistoryEntry(1.1, 0.01, 1000)]  # 1.7118 at 1e-5
     budget = Budget(3.0, 1e-5)
     sigma = noise_multiplier_within_budget(history, budget, sample_rate=0.01, steps=500)
@@ -85,7 +89,7 @@ def test_within_budget_accounts_for_what_was_spent():
     assert naive != pytest.approx(sigma, rel=1e-3)
 
 
-def test_gaussian_sigma_within_budget_scales_with_sensitivity():
+def test_gaussian_sigma_within_budget_scales_with_sensitivity() -> None:
     budget = Budget(1.0, 1e-5)
     s1 = gaussian_sigma_within_budget([], budget, sensitivity=1.0)
     s10 = gaussian_sigma_within_budget([], budget, sensitivity=10.0)
@@ -94,7 +98,7 @@ def test_gaussian_sigma_within_budget_scales_with_sensitivity():
     assert 0.99 <= eps <= 1.0
 
 
-def test_nothing_left_is_refused():
+def test_nothing_left_is_refused() -> None:
     with pytest.raises(InvalidMechanismError, match="no budget left"):
         noise_multiplier_within_budget(
             [HistoryEntry(0.8, 0.004, 2500)], Budget(2.0, 1e-5), sample_rate=0.01, steps=1
@@ -114,14 +118,14 @@ def test_nothing_left_is_refused():
         (lambda: Budget(1.0, 1.0), "delta"),
     ],
 )
-def test_bad_parameters_are_named(make, field):
+def test_bad_parameters_are_named(make: Callable[[], object], field: str) -> None:
     with pytest.raises(InvalidMechanismError, match=field) as info:
         make()
     assert isinstance(info.value, PrivacyError)
     assert isinstance(info.value, GovernanceError)
 
 
-def test_state_dict_is_loadable_by_opacus_and_back():
+def test_state_dict_is_loadable_by_opacus_and_back() -> None:
     state = AccountantState.empty().with_entry(HistoryEntry(1.1, 0.01, 1000))
     state = state.with_entry(HistoryEntry(2.0, 1.0, 1))
     accountant = RDPAccountant()
@@ -132,7 +136,7 @@ def test_state_dict_is_loadable_by_opacus_and_back():
     assert back.history == (HistoryEntry(1.1, 0.01, 1000), HistoryEntry(2.0, 1.0, 2))
 
 
-def test_state_merges_runs_like_opacus_stepping():
+def test_state_merges_runs_like_opacus_stepping() -> None:
     accountant = RDPAccountant()
     for _ in range(300):
         accountant.step(noise_multiplier=1.1, sample_rate=0.01)
@@ -143,7 +147,7 @@ def test_state_merges_runs_like_opacus_stepping():
     assert state.epsilon(1e-5) == pytest.approx(accountant.get_epsilon(delta=1e-5), rel=1e-12)
 
 
-def test_save_restore_continue_equals_uninterrupted_run():
+def test_save_restore_continue_equals_uninterrupted_run() -> None:
     runs = [HistoryEntry(1.1, 0.01, 400), HistoryEntry(3.0, 1.0, 1), HistoryEntry(0.9, 0.02, 50)]
     uninterrupted = AccountantState.empty()
     for run in runs:
@@ -156,7 +160,7 @@ def test_save_restore_continue_equals_uninterrupted_run():
     assert restored.epsilon(1e-5) == uninterrupted.epsilon(1e-5)
 
 
-def test_json_is_exact_for_awkward_floats():
+def test_json_is_exact_for_awkward_floats() -> None:
     state = AccountantState.empty().with_entry(HistoryEntry(0.1 + 0.2, 1 / 3, 7))
     assert AccountantState.from_json(state.to_json()) == state
 
@@ -171,6 +175,6 @@ def test_json_is_exact_for_awkward_floats():
         ("not json", "not valid JSON"),
     ],
 )
-def test_malformed_state_is_refused_with_its_place(raw, message):
+def test_malformed_state_is_refused_with_its_place(raw: str, message: str) -> None:
     with pytest.raises(AccountantStateError, match=message):
         AccountantState.from_json(raw)

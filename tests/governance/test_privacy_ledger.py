@@ -86,12 +86,14 @@ def node() -> str:
 
 
 class TestLedger:
-    def test_fresh_account_has_spent_nothing(self, open_store, node):
+    def test_fresh_account_has_spent_nothing(self, open_store: StoreFactory, node: str) -> None:
         ledger = PrivacyLedger(open_store())
         assert ledger.spent(node, "facilities", "2025", DELTA) == 0.0
         assert ledger.state(node, "facilities", "2025") == AccountantState.empty()
 
-    def test_single_charge_spends_the_reference_epsilon(self, open_store, node):
+    def test_single_charge_spends_the_reference_epsilon(
+        self, open_store: StoreFactory, node: str
+    ) -> None:
         ledger = PrivacyLedger(open_store())
         receipt = ledger.charge(
             node, "facilities", "2025", DpSgd(1.1, 0.01, 1000), (5.0, DELTA), "round 1"
@@ -102,7 +104,9 @@ class TestLedger:
             EPS_1000_STEPS, rel=1e-9
         )
 
-    def test_cumulative_epsilon_equals_the_accountants(self, open_store, node):
+    def test_cumulative_epsilon_equals_the_accountants(
+        self, open_store: StoreFactory, node: str
+    ) -> None:
         ledger = PrivacyLedger(open_store())
         budget = Budget(10.0, DELTA)
         ledger.charge(node, "facilities", "2025", DpSgd(1.1, 0.01, 400), budget, "round 1")
@@ -126,7 +130,9 @@ class TestLedger:
         assert charges[-1].epsilon_after == pytest.approx(EPS_MIXED, rel=1e-9)
         assert [c.kind for c in charges] == ["dp_sgd", "dp_sgd", "gaussian", "dp_sgd"]
 
-    def test_restore_and_continue_equals_uninterrupted(self, open_store, node):
+    def test_restore_and_continue_equals_uninterrupted(
+        self, open_store: StoreFactory, node: str
+    ) -> None:
         first = PrivacyLedger(open_store())
         first.charge(node, "facilities", "2025", DpSgd(1.1, 0.01, 1000), (9.0, DELTA), "r1")
         first.charge(node, "facilities", "2025", GaussianRelease(2.0, 1.0), (9.0, DELTA), "s")
@@ -136,14 +142,16 @@ class TestLedger:
             EPS_MIXED, rel=1e-9
         )
 
-    def test_preview_stores_nothing(self, open_store, node):
+    def test_preview_stores_nothing(self, open_store: StoreFactory, node: str) -> None:
         ledger = PrivacyLedger(open_store())
         eps = ledger.preview(node, "facilities", "2025", DpSgd(1.1, 0.01, 1000), delta=DELTA)
         assert eps == pytest.approx(EPS_1000_STEPS, rel=1e-9)
         assert ledger.spent(node, "facilities", "2025", DELTA) == 0.0
         assert ledger.charges(node, "facilities", "2025") == []
 
-    def test_over_budget_is_refused_before_work_and_recorded(self, open_store, node):
+    def test_over_budget_is_refused_before_work_and_recorded(
+        self, open_store: StoreFactory, node: str
+    ) -> None:
         ledger = PrivacyLedger(open_store())
         budget = Budget(2.0, DELTA)
         assert (
@@ -190,7 +198,9 @@ class TestLedger:
         assert refusal.at.tzinfo is not None
         assert any(r.key.node_id == node for r in ledger.refusals())
 
-    def test_a_refused_round_does_not_block_a_smaller_one(self, open_store, node):
+    def test_a_refused_round_does_not_block_a_smaller_one(
+        self, open_store: StoreFactory, node: str
+    ) -> None:
         ledger = PrivacyLedger(open_store())
         budget = Budget(2.0, DELTA)
         ledger.charge(node, "facilities", "2025", DpSgd(1.1, 0.01, 1000), budget, "r1")
@@ -199,7 +209,9 @@ class TestLedger:
         ledger.charge(node, "facilities", "2025", DpSgd(1.1, 0.01, 10), budget, "r2 small")
         assert len(ledger.charges(node, "facilities", "2025")) == 2
 
-    def test_accounts_are_separate_per_dataset_and_period(self, open_store, node):
+    def test_accounts_are_separate_per_dataset_and_period(
+        self, open_store: StoreFactory, node: str
+    ) -> None:
         ledger = PrivacyLedger(open_store())
         ledger.charge(node, "facilities", "2025", DpSgd(1.1, 0.01, 1000), (2.0, DELTA), "r")
         ledger.charge(node, "facilities", "2026", DpSgd(1.1, 0.01, 1000), (2.0, DELTA), "r")
@@ -214,7 +226,9 @@ class TestLedger:
             )
         assert ledger.spent("someone-else", "facilities", "2025", DELTA) == 0.0
 
-    def test_noise_picked_for_the_remaining_budget_is_accepted(self, open_store, node):
+    def test_noise_picked_for_the_remaining_budget_is_accepted(
+        self, open_store: StoreFactory, node: str
+    ) -> None:
         ledger = PrivacyLedger(open_store())
         budget = Budget(3.0, DELTA)
         ledger.charge(node, "facilities", "2025", DpSgd(1.1, 0.01, 1000), budget, "r1")
@@ -224,7 +238,9 @@ class TestLedger:
         receipt = ledger.charge(node, "facilities", "2025", DpSgd(sigma, 0.01, 500), budget, "r2")
         assert 3.0 - 0.01 <= receipt.epsilon_after <= 3.0
 
-    def test_gaussian_sigma_for_the_remaining_budget_is_accepted(self, open_store, node):
+    def test_gaussian_sigma_for_the_remaining_budget_is_accepted(
+        self, open_store: StoreFactory, node: str
+    ) -> None:
         ledger = PrivacyLedger(open_store())
         budget = Budget(3.0, DELTA)
         ledger.charge(node, "facilities", "2025", DpSgd(1.1, 0.01, 1000), budget, "r1")
@@ -240,7 +256,7 @@ class TestLedger:
                 node, "facilities", "2025", GaussianRelease(sigma, 250.0), budget, "again"
             )
 
-    def test_stale_version_is_a_conflict(self, open_store, node):
+    def test_stale_version_is_a_conflict(self, open_store: StoreFactory, node: str) -> None:
         store = open_store()
         key = LedgerKey(node, "facilities", "2025")
         state = AccountantState.empty().with_entry(DpSgd(1.1, 0.01, 10).entry())
@@ -256,7 +272,7 @@ class TestLedger:
         assert len(store.charges(key)) == 2
 
 
-def test_ledger_accepts_an_engine(tmp_path):
+def test_ledger_accepts_an_engine(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'g.sqlite'}")
     migrate(engine)
     ledger = PrivacyLedger(engine)
@@ -269,7 +285,7 @@ def test_ledger_accepts_an_engine(tmp_path):
 
 
 @pytest.mark.parametrize("bad", ["", "   ", "x" * 201])
-def test_bad_account_names_are_refused(bad):
+def test_bad_account_names_are_refused(bad: str) -> None:
     ledger = PrivacyLedger(InMemoryLedgerStore())
     with pytest.raises(PrivacyError, match="node_id"):
         ledger.spent(bad, "facilities", "2025", DELTA)

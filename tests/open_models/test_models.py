@@ -37,7 +37,9 @@ def weights(split: tuple[pd.DataFrame, ...]) -> dict[str, np.ndarray]:
 
 
 def _truth(frame: pd.DataFrame, truth: pd.DataFrame) -> np.ndarray:
-    return frame[["record_id"]].merge(truth, on="record_id")["true_direct_tco2e"].to_numpy()
+    merged = frame[["record_id"]].merge(truth, on="record_id")
+    values: np.ndarray = merged["true_direct_tco2e"].to_numpy()
+    return values
 
 
 def test_calibrated_interval_covers_nominal(

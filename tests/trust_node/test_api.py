@@ -27,7 +27,8 @@ class Node:
 
 
 def _csv(frame: pd.DataFrame) -> bytes:
-    return frame.to_csv(index=False).encode()
+    text: str = frame.to_csv(index=False)
+    return text.encode()
 
 
 @pytest.fixture

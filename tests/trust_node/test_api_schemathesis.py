@@ -51,7 +51,7 @@ def _fuzz(schema: Any, token: str, prefix: str) -> list[str]:
             database=None,
             suppress_health_check=list(HealthCheck),
         )
-        def run(case: schemathesis.Case) -> None:
+        def run(case: schemathesis.Case[Any]) -> None:
             response = case.call(headers={"Authorization": f"Bearer {token}"})
             case.validate_response(response, checks=[not_a_server_error])
             assert response.status_code < 500, (case.path, response.text)

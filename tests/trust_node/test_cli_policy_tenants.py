@@ -9,8 +9,7 @@ from typer.testing import CliRunner
 
 from trust_node.cli import app
 from trust_node.store import SqlRecordRepository
-from trust_node.tenants import TenantRegistry
-from trust_node.tenants.registry import AuthenticationError
+from trust_node.tenants import AuthenticationError, TenantRegistry
 
 runner = CliRunner()
 

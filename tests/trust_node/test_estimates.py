@@ -41,7 +41,9 @@ def _publish(settings: Settings, records: pd.DataFrame) -> PublishedModel:
     return model
 
 
-def test_without_a_model_the_answer_says_so(setup: tuple) -> None:
+def test_without_a_model_the_answer_says_so(
+    setup: tuple[Settings, SqlRecordRepository, pd.DataFrame],
+) -> None:
     settings, repo, records = setup
     frame = EstimateService(repo, settings).for_tenant("acme", asked_by="tenant:acme")
     assert len(frame) == len(records)
@@ -52,7 +54,7 @@ def test_without_a_model_the_answer_says_so(setup: tuple) -> None:
     assert list(AccountabilityRegister(repo.engine).entries()) == []
 
 
-def test_footprint_arithmetic(setup: tuple) -> None:
+def test_footprint_arithmetic(setup: tuple[Settings, SqlRecordRepository, pd.DataFrame]) -> None:
     settings, repo, _ = setup
     f = EstimateService(repo, settings).for_tenant("acme", asked_by="x")
     ok = f["direct_tco2e"].notna()
@@ -79,7 +81,9 @@ def test_footprint_arithmetic(setup: tuple) -> None:
     assert de["cbam_note"].str.contains("EU producer").all()
 
 
-def test_published_model_answers_and_every_call_is_registered(setup: tuple) -> None:
+def test_published_model_answers_and_every_call_is_registered(
+    setup: tuple[Settings, SqlRecordRepository, pd.DataFrame],
+) -> None:
     settings, repo, records = setup
     model = _publish(settings, records)
     svc = EstimateService(repo, settings)
@@ -123,7 +127,9 @@ def test_published_model_answers_and_every_call_is_registered(setup: tuple) -> N
         verify_register(list(register.export_jsonl()))
 
 
-def test_a_corrupt_model_is_refused_not_guessed(setup: tuple) -> None:
+def test_a_corrupt_model_is_refused_not_guessed(
+    setup: tuple[Settings, SqlRecordRepository, pd.DataFrame],
+) -> None:
     settings, repo, records = setup
     _publish(settings, records)
     meta = model_dir(settings) / "model.json"

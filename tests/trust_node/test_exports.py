@@ -6,6 +6,7 @@ import csv
 import io
 import uuid
 from pathlib import Path
+from typing import Any
 
 import jsonschema_rs  # ships with schemathesis (dev extra)
 import pytest
@@ -118,7 +119,7 @@ PACT_V2_3 = {
 
 
 @pytest.fixture
-def rows(tmp_path: Path) -> list[dict]:
+def rows(tmp_path: Path) -> list[dict[str, Any]]:
     settings = load_settings(home=tmp_path / "home")
     settings.ensure_home()
     repo = SqlRecordRepository.from_url(settings.database_url)
@@ -128,7 +129,7 @@ def rows(tmp_path: Path) -> list[dict]:
     return as_dicts(EstimateService(repo, settings).for_tenant("acme", asked_by="t"))
 
 
-def test_pact_footprints_meet_the_v2_3_required_fields(rows: list[dict]) -> None:
+def test_pact_footprints_meet_the_v2_3_required_fields(rows: list[dict[str, Any]]) -> None:
     body = pact_footprints(rows, tenant_id="acme", company_name="Acme Kilns Ltd")
     usable = [r for r in rows if r["specific_embedded_tco2e_per_t"] is not None]
     assert len(body["data"]) == len(usable) > 0
@@ -145,14 +146,14 @@ def test_pact_footprints_meet_the_v2_3_required_fields(rows: list[dict]) -> None
         assert fp["pcf"]["referencePeriodStart"].startswith(str(row["year"]))
 
 
-def test_pact_id_is_stable_per_record_version(rows: list[dict]) -> None:
+def test_pact_id_is_stable_per_record_version(rows: list[dict[str, Any]]) -> None:
     a = pact_footprints(rows, tenant_id="acme", company_name="A")["data"]
     b = pact_footprints(rows, tenant_id="acme", company_name="A")["data"]
     assert [x["id"] for x in a] == [x["id"] for x in b]
     assert len({x["id"] for x in a}) == len(a)
 
 
-def test_cbam_summary_columns_and_values(rows: list[dict]) -> None:
+def test_cbam_summary_columns_and_values(rows: list[dict[str, Any]]) -> None:
     text = cbam_summary_csv(rows)
     table = list(csv.DictReader(io.StringIO(text)))
     assert tuple(table[0]) == CBAM_COLUMNS

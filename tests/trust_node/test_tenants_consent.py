@@ -95,7 +95,7 @@ def test_consent_defaults_opt_in_and_operator(repo: SqlRecordRepository) -> None
     own = _store(repo, OPERATOR_TENANT, seed=2)
     # Hosted tenants start with no consent; the operator's own records default to both scopes.
     for scope in ("training", "statistics"):
-        got = consented_records(repo, scope)  # type: ignore[arg-type]
+        got = consented_records(repo, scope)
         assert set(got["tenant_id"]) == {OPERATOR_TENANT}
         assert sorted(got["record_id"]) == sorted(own["record_id"])
     # The signed node policy can restrict the operator's own records.

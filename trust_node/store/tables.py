@@ -8,6 +8,7 @@ Rows are never updated: a re-uploaded record id gets a new ``version`` beside th
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -46,8 +47,8 @@ ingests = Table(
 )
 
 
-def _contract_columns() -> list[Column]:
-    columns: list[Column] = []
+def _contract_columns() -> list[Column[Any]]:
+    columns: list[Column[Any]] = []
     for name in c.ALL_COLUMNS:
         required = name in c.REQUIRED_COLUMNS
         if name == "year":

@@ -9,14 +9,14 @@ A refused call raises :class:`TrustTransportError` carrying the gRPC status name
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import grpc
 
 from governance.ckks import CeremonyOutput, EncryptedVector
 from governance.envelope import Envelope
 from governance.signed_requests import Scalar
-from kernel.wire.trust import SERVICE
+from kernel.wire.trust import KEY_ID, ROUND_KIND, SERVICE
 from trust_node.egress import EgressGuard, Outbound
 from trust_node.errors import NodeError
 from trust_node.transport import serde
@@ -92,17 +92,21 @@ class TrustClient:
     # --- the protocol ---
 
     def trust_info(self) -> TrustInfoView:
-        return self.call("GetTrustInfo", serde.outbound("GetTrustInfo"))
+        reply = self.call("GetTrustInfo", serde.outbound("GetTrustInfo"))
+        return cast(TrustInfoView, reply)
 
     def upload_ceremony(self, output: CeremonyOutput) -> tuple[str, int]:
-        return self.call("UploadCeremony", serde.outbound_ceremony(output))
+        reply = self.call("UploadCeremony", serde.outbound_ceremony(output))
+        return cast(tuple[str, int], reply)
 
     def key_material(self, key_id: str | None = None) -> KeyMaterialView:
-        meta = {"key_id": key_id} if key_id else {}
-        return self.call("GetKeyMaterial", serde.outbound("GetKeyMaterial", meta))
+        meta = {KEY_ID: key_id} if key_id else {}
+        reply = self.call("GetKeyMaterial", serde.outbound("GetKeyMaterial", meta))
+        return cast(KeyMaterialView, reply)
 
     def current_round(self, round_kind: str) -> RoundView:
-        return self.call("GetRound", serde.outbound("GetRound", {"round_kind": round_kind}))
+        reply = self.call("GetRound", serde.outbound("GetRound", {ROUND_KIND: round_kind}))
+        return cast(RoundView, reply)
 
     def submit(
         self,
@@ -111,21 +115,19 @@ class TrustClient:
         vectors: Sequence[EncryptedVector],
         metadata: Mapping[str, Scalar] | None = None,
     ) -> Receipt:
-        return self.call(
-            "Submit", serde.outbound_submission(round_kind, round_id, vectors, metadata)
-        )
+        message = serde.outbound_submission(round_kind, round_id, vectors, metadata)
+        return cast(Receipt, self.call("Submit", message))
 
     def decryption_requests(self) -> list[PendingDecryption]:
-        return self.call("FetchDecryptionRequests", serde.outbound("FetchDecryptionRequests"))
+        reply = self.call("FetchDecryptionRequests", serde.outbound("FetchDecryptionRequests"))
+        return cast(list[PendingDecryption], reply)
 
     def submit_attestation(
         self, request_id: str, round_id: int, attestation: Envelope
     ) -> tuple[int, int]:
-        return self.call(
-            "SubmitAttestation", serde.outbound_attestation(request_id, round_id, attestation)
-        )
+        message = serde.outbound_attestation(request_id, round_id, attestation)
+        return cast(tuple[int, int], self.call("SubmitAttestation", message))
 
     def publication(self, subject_id: str) -> PublicationView:
-        return self.call(
-            "GetPublication", serde.outbound("GetPublication", {"subject_id": subject_id})
-        )
+        message = serde.outbound("GetPublication", {"subject_id": subject_id})
+        return cast(PublicationView, self.call("GetPublication", message))

@@ -4,6 +4,8 @@ Revision ID: 0001_ledger
 Revises: 0000_base
 """
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -15,7 +17,7 @@ depends_on = None
 KEY = 200  # governance.privacy.store.MAX_KEY_PART
 
 
-def _key_columns(primary: bool) -> list[sa.Column]:
+def _key_columns(primary: bool) -> list[sa.Column[Any]]:
     return [
         sa.Column("node_id", sa.String(KEY), primary_key=primary, nullable=False),
         sa.Column("dataset", sa.String(KEY), primary_key=primary, nullable=False),
@@ -23,7 +25,7 @@ def _key_columns(primary: bool) -> list[sa.Column]:
     ]
 
 
-def _spend_columns() -> list[sa.Column]:
+def _spend_columns() -> list[sa.Column[Any]]:
     return [
         sa.Column("kind", sa.String(32), nullable=False),
         sa.Column("noise_multiplier", sa.Double(), nullable=False),

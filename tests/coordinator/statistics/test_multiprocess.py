@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -47,7 +48,7 @@ def _env(home: Path) -> dict[str, str]:
     return env
 
 
-def _run(args: list[str], home: Path) -> dict:
+def _run(args: list[str], home: Path) -> dict[str, Any]:
     done = subprocess.run(
         args, env=_env(home), capture_output=True, text=True, timeout=TIMEOUT, check=False
     )
@@ -143,7 +144,7 @@ def _install_keys(nodes: dict[str, Any], address: str) -> None:
         nodes[node_id] = load_node(state.settings)
 
 
-def _coordinator(coordinator: Any, verb: str, *args: str) -> dict:
+def _coordinator(coordinator: Any, verb: str, *args: str) -> dict[str, Any]:
     """Run ``gcdt-coordinator statistics-round VERB ...`` against the coordinator's home."""
     home = coordinator.home_dir
     cli = [str(BIN / "gcdt-coordinator"), "statistics-round", verb, *args, "--home", str(home)]
@@ -197,18 +198,18 @@ def _wait_for_submissions(
         time.sleep(0.5)
 
 
-def _result(worker: subprocess.Popen[str]) -> dict:
+def _result(worker: subprocess.Popen[str]) -> dict[str, Any]:
     out, err = worker.communicate(timeout=TIMEOUT)
     assert worker.returncode == 0, err
     return dict(json.loads(out))
 
 
 def _assert_within_the_noise(
-    published: dict, terms: RoundTerms, frames: dict[str, pd.DataFrame]
+    published: dict[str, Any], terms: RoundTerms, frames: dict[str, pd.DataFrame]
 ) -> None:
     """Every shown cell is within 5 sigma of the noiseless sum of the nodes' records."""
     truth = terms.catalogue.unpack(
-        sum(contribution_vector(f, terms.catalogue) for f in frames.values())
+        np.sum([contribution_vector(f, terms.catalogue) for f in frames.values()], axis=0)
     )
     sigma = terms.sigma_total
     shown = [c for c in published["cells"] if not c["suppressed"]]

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -81,7 +82,7 @@ def _submit_all(w: World, epsilon: float = 20.0) -> int:
             node_id=node_id,
             period="2026",
             budget=(100.0, 1e-5),
-            load_records=lambda n=node_id: w.data[n],
+            load_records=lambda n=node_id: w.data[n],  # type: ignore[misc]
         )
         envelope = seal(ident, "statistics_submission", terms.round_id, {"n": node_id})
         w.service.accept_submission(terms.round_id, node_id, envelope, [release.vector])
@@ -98,7 +99,7 @@ def test_published_benchmark_matches_the_noiseless_sum(world: World) -> None:
             request.request_id, attest_statistics(ident, w.key, terms, request.vector)
         )
     published = w.service.publish(round_id)
-    truth = sum(contribution_vector(d, terms.catalogue) for d in w.data.values())
+    truth = np.sum([contribution_vector(d, terms.catalogue) for d in w.data.values()], axis=0)
     truth_cells = terms.catalogue.unpack(truth)
     sigma = terms.sigma_total
     shown = [c for c in published["cells"] if not c["suppressed"]]
@@ -135,7 +136,7 @@ def test_suppressed_cells_are_zero_in_what_key_holders_sign(world: World) -> Non
     request = w.service.request_decryption(round_id)
     terms = w.service.terms(round_id)
     att = attest_statistics(next(iter(w.nodes.values())), w.key, terms, request.vector)
-    values = [float(v) for v in att.payload["values"]]  # type: ignore[index]
+    values = [float(v) for v in att.payload["values"]]  # type: ignore[call-overload,index]
     width = terms.catalogue.width
     cells = derive_benchmarks(terms, values)
     assert any(c["suppressed"] for c in cells)  # hydrogen/electrolysis etc. are small

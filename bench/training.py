@@ -280,7 +280,8 @@ def aggregate_both_ways(last: list[LocalResult]) -> Aggregation:
 
 
 def _estimate(prediction: pd.DataFrame) -> np.ndarray:
-    return prediction["estimate_direct_tco2e"].to_numpy()
+    estimate: np.ndarray = prediction["estimate_direct_tco2e"].to_numpy()
+    return estimate
 
 
 def _interval(prediction: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

@@ -197,7 +197,8 @@ class _Sample:
 
     @property
     def is_cement_product(self) -> np.ndarray:
-        return self.product == _PRODUCT_CEMENT
+        cement: np.ndarray = self.product == _PRODUCT_CEMENT
+        return cement
 
 
 # Every step below draws from the jurisdiction's one stream, so the order in which
@@ -359,7 +360,10 @@ def _electricity(
         pm.CEMENT_GRINDING_MWH_PER_T + spec["electricity_mwh"][s.kind] * clinker_ratio,
         spec["electricity_mwh"][s.kind],
     )
-    return production * electricity_per_t * np.sqrt(multiplier) * _lognormal(rng, 0.02, s.n)
+    mwh: np.ndarray = (
+        production * electricity_per_t * np.sqrt(multiplier) * _lognormal(rng, 0.02, s.n)
+    )
+    return mwh
 
 
 def _true_direct(
@@ -559,7 +563,8 @@ def _facility_fuel_mix(
     """Shares of the flexible fuels per facility, scattered around the jurisdiction's mix."""
     alpha = np.array([profile.fuel_mix[name] for name in FLEXIBLE_FUELS]) * 20.0
     draw = np.where(alpha > 0, rng.gamma(np.maximum(alpha, 1e-9), size=(n_fac, len(alpha))), 0.0)
-    return draw / np.maximum(draw.sum(axis=1, keepdims=True), 1e-12)
+    shares: np.ndarray = draw / np.maximum(draw.sum(axis=1, keepdims=True), 1e-12)
+    return shares
 
 
 def _facility_anodes(

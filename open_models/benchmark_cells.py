@@ -111,6 +111,11 @@ Cell = tuple[str, str, str, int]
 
 
 def contract_cells() -> tuple[tuple[str, str, str], ...]:
+    """Every (sector, product, route) the data contract allows, in contract order.
+
+    The order fixes each cell's position in the encrypted vector: nodes and the
+    coordinator derive the same layout from the contract (``catalogue_id`` checks it).
+    """
     return tuple(
         (sector, product, route)
         for sector in SECTORS

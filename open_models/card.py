@@ -98,6 +98,7 @@ def _fmt(value: Any, digits: int = 3) -> str:
 
 
 def render_markdown(card: Mapping[str, Any]) -> str:
+    """The card as Markdown for people; the JSON card stays what hashes and audits read."""
     m = card["model"]
     lines = [
         f"# Model card: {m['model_id']} {m['version']}",

@@ -25,6 +25,7 @@ scoped to the token's tenant. Errors are RFC 9457 problem details.
 
 
 def create_app(settings: NodeApiSettings | None = None) -> FastAPI:
+    """The node API over one node home; the CLI's ``serve`` and the tests build the same app."""
     settings = settings or load_api_settings()
     app = FastAPI(title="GCDT node API", version="1", description=DESCRIPTION)
     app.state.services = NodeServices.open(settings)

@@ -55,6 +55,7 @@ class ApiProblem(NodeError):
 
 
 def problem_response(request: Request, problem: ApiProblem) -> JSONResponse:
+    """The RFC 9457 body; ``instance`` is the request path only, never its query string."""
     body = {
         "type": TYPE_BASE + problem.kind,
         "title": problem.title,
@@ -69,10 +70,12 @@ def problem_response(request: Request, problem: ApiProblem) -> JSONResponse:
 
 
 def not_found(what: str) -> ApiProblem:
+    """The one 404 for a record, whether missing or another tenant's: nothing to infer."""
     return ApiProblem(404, "Not found", f"{what} not found")
 
 
 def unauthorized() -> ApiProblem:
+    """A 401 with the ``WWW-Authenticate`` challenge RFC 6750 asks for."""
     return ApiProblem(
         401,
         "Unauthorized",
@@ -82,6 +85,7 @@ def unauthorized() -> ApiProblem:
 
 
 def from_node_error(exc: NodeError) -> ApiProblem:
+    """The problem a node error becomes; anything unforeseen is a plain 500."""
     if isinstance(exc, IngestError):
         errors = [
             {"row": p.row, "column": p.column, "reason": p.reason, "value": p.value}
@@ -104,6 +108,8 @@ def from_node_error(exc: NodeError) -> ApiProblem:
 
 
 def install(app: FastAPI) -> None:
+    """Route every error the app can raise to a problem response, never a stack trace."""
+
     async def on_problem(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ApiProblem)
         return problem_response(request, exc)

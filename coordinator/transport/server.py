@@ -105,6 +105,7 @@ STATUS_MAP: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
 
 
 def status_for(exc: BaseException) -> grpc.StatusCode | None:
+    """The gRPC status for a domain error (first match in STATUS_MAP), None for a bug."""
     for cls, code in STATUS_MAP:
         if isinstance(exc, cls):
             return code

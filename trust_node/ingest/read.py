@@ -32,6 +32,7 @@ SUFFIXES: dict[str, Format] = {
 
 
 def detect_format(name: str) -> Format:
+    """The file's format from its suffix; an unknown suffix is a rejection, not a guess."""
     suffix = Path(name).suffix.lower()
     if suffix not in SUFFIXES:
         reason = f"unsupported file type {suffix!r}: use .csv, .parquet or .json"

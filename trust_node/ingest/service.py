@@ -48,6 +48,7 @@ def ingest_file(
     tenant_id: str = OPERATOR_TENANT,
     drop_extra_columns: bool = False,
 ) -> IngestReceipt:
+    """Validate and store a file from disk, as :func:`ingest_bytes` does its bytes."""
     fmt = detect_format(path.name)
     try:
         data = path.read_bytes()

@@ -64,6 +64,7 @@ class IssuedToken:
 
 
 def check_tenant_name(name: str) -> str:
+    """The name if it can be an identifier everywhere it travels; TenantError otherwise."""
     if not re.fullmatch(ID_PATTERN, name):
         raise TenantError(f"invalid tenant name {name!r}: 1-128 letters, digits or '-_.:'")
     return name

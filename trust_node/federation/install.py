@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 from flwr.app import ConfigRecord
 
@@ -73,7 +72,3 @@ def install_published(runtime: NodeRuntime, record: ConfigRecord) -> PublishedMo
     staging.rename(current)
     shutil.rmtree(old, ignore_errors=True)
     return model
-
-
-def model_files(directory: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(directory.iterdir()) if p.is_file()}

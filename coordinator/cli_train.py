@@ -122,9 +122,9 @@ def train(
             evaluation_set=evaluation_set.resolve() if evaluation_set else None,
         )
         if config.evaluation_set is not None:
-            from coordinator.federation.publication import EvaluationSet
+            from coordinator.federation.publication import read_evaluation_set_file
 
-            EvaluationSet.read(config.evaluation_set)  # refuse a bad file before training
+            read_evaluation_set_file(config.evaluation_set)  # refuse a bad file before training
         if not is_listening(spec.host, spec.port):
             started = start_superlink(spec)
         run_id = submit_run(spec, config)

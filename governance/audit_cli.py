@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
+from governance.accountability import verbs as register_verbs
 from governance.audit_models import verbs as model_verbs
 from governance.audit_models.render import EXIT_FAILED, EXIT_OK, EXIT_UNREADABLE, emit
 from governance.translog import BundleFormatError, load_bundle, verify_bundle
@@ -108,6 +109,7 @@ def verify_benchmark_cmd(
 
 
 model_verbs.register(app)
+register_verbs.register(app)
 
 
 def main() -> None:

@@ -19,18 +19,16 @@ What an auditor learns, with nothing but the bundle (``gcdt-audit verify-benchma
 from __future__ import annotations
 
 import functools
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import rfc8785
 
-from governance import merkle
 from governance.attestation import AttestationError, read_attestation
 from governance.envelope import Envelope
 from governance.errors import EnvelopeError, GovernanceError
-from governance.translog import verify_bundle
+from governance.translog import merkle, verify_bundle
 from open_models.benchmark_cells import CatalogueError
 from open_models.benchmark_values import RoundTerms, derive_benchmarks
 
@@ -93,6 +91,43 @@ def verify_benchmark(bundle: Mapping[str, Any], benchmark_id: str) -> BenchmarkR
     log_report = verify_bundle(bundle)
     report.problems.extend(f"log: {p.message}" for p in log_report.problems)
     entries = list(bundle.get("entries") or [])
+    entry = _publication(entries, benchmark_id, report)
+    if entry is None:
+        return report
+    payload = entry["payload"]
+    index = report.entry_index = int(entry["index"])
+    heads = bundle.get("tree_heads") or []
+    if not heads:
+        report.problems.append("the bundle has no signed tree head")
+        return report
+    _check_inclusion(entries, index, heads[-1], report)
+    try:
+        terms = RoundTerms.from_dict(payload["terms"])
+    except (CatalogueError, KeyError, TypeError) as exc:
+        report.problems.append(f"publication carries unusable round terms: {exc}")
+        return report
+    _check_announced(entries[:index], terms, payload, report)
+    t = report.t = int(payload.get("t", 0))
+    by_values = _attested(payload, terms, _key_holders(entries, index), report)
+    if t < 2:
+        report.problems.append(f"publication claims t={t}: fewer than 2 attestations")
+    # the most signed values; on a tie, the first signed (as Counter.most_common picks)
+    best = max(by_values.items(), key=lambda item: len(item[1]), default=None)
+    if best is None or len(best[1]) < t:
+        report.problems.append(
+            f"fewer than t={t} distinct enrolled key holders signed identical values"
+        )
+        return report
+    values, signers = best
+    report.signers = sorted(signers)
+    _check_cells(terms, values, payload, report)
+    return report
+
+
+def _publication(
+    entries: list[Mapping[str, Any]], benchmark_id: str, report: BenchmarkReport
+) -> Mapping[str, Any] | None:
+    """The one publication entry of ``benchmark_id`` (two would make the claim ambiguous)."""
     found = [
         raw
         for raw in entries
@@ -104,16 +139,17 @@ def verify_benchmark(bundle: Mapping[str, Any], benchmark_id: str) -> BenchmarkR
             f"the log has {len(found)} publication entries for benchmark {benchmark_id!r}, "
             "expected exactly 1"
         )
-        return report
-    entry, payload = found[0], found[0]["payload"]
-    index = int(entry["index"])
-    report.entry_index = index
+        return None
+    return found[0]
 
-    heads = bundle.get("tree_heads") or []
-    if not heads:
-        report.problems.append("the bundle has no signed tree head")
-        return report
-    head = heads[-1]
+
+def _check_inclusion(
+    entries: list[Mapping[str, Any]],
+    index: int,
+    head: Mapping[str, Any],
+    report: BenchmarkReport,
+) -> None:
+    """The publication is under the latest signed tree head (proof rebuilt from the leaves)."""
     size = int(head["tree_size"])
     report.tree_size = size
     try:
@@ -122,14 +158,17 @@ def verify_benchmark(bundle: Mapping[str, Any], benchmark_id: str) -> BenchmarkR
     except (merkle.MerkleError, KeyError, ValueError, IndexError) as exc:
         report.problems.append(f"inclusion of entry {index} in the signed head fails: {exc}")
 
-    try:
-        terms = RoundTerms.from_dict(payload["terms"])
-    except (CatalogueError, KeyError, TypeError) as exc:
-        report.problems.append(f"publication carries unusable round terms: {exc}")
-        return report
+
+def _check_announced(
+    earlier: list[Mapping[str, Any]],
+    terms: RoundTerms,
+    payload: Mapping[str, Any],
+    report: BenchmarkReport,
+) -> None:
+    """The published terms are those the round's first announcement in the log stated."""
     announced = [
         raw["payload"]["terms"]
-        for raw in entries[:index]
+        for raw in earlier
         if raw.get("kind") == "round"
         and isinstance((raw.get("payload") or {}).get("terms"), dict)
         and raw["payload"]["terms"].get("round_id") == terms.round_id
@@ -137,10 +176,15 @@ def verify_benchmark(bundle: Mapping[str, Any], benchmark_id: str) -> BenchmarkR
     if not announced or announced[0] != payload["terms"]:
         report.problems.append(f"round {terms.round_id}'s terms differ from those announced")
 
-    t = int(payload.get("t", 0))
-    report.t = t
-    holders = _key_holders(entries, index)
-    agreed: Counter[tuple[str, ...]] = Counter()
+
+def _attested(
+    payload: Mapping[str, Any],
+    terms: RoundTerms,
+    holders: dict[str, bytes],
+    report: BenchmarkReport,
+) -> dict[tuple[str, ...], list[str]]:
+    """Distinct enrolled signers per attested value vector, in first-signed order; an
+    attestation that does not verify is a problem, not a vote."""
     by_values: dict[tuple[str, ...], list[str]] = {}
     for position, raw in enumerate(payload.get("attestations") or []):
         try:
@@ -160,20 +204,18 @@ def verify_benchmark(bundle: Mapping[str, Any], benchmark_id: str) -> BenchmarkR
         signers = by_values.setdefault(att.values, [])
         if att.signer_id not in signers:
             signers.append(att.signer_id)
-            agreed[att.values] += 1
-    if t < 2:
-        report.problems.append(f"publication claims t={t}: fewer than 2 attestations")
-    best = agreed.most_common(1)
-    if not best or best[0][1] < t:
-        report.problems.append(
-            f"fewer than t={t} distinct enrolled key holders signed identical values"
-        )
-        return report
-    values = best[0][0]
-    report.signers = sorted(by_values[values])
+    return by_values
+
+
+def _check_cells(
+    terms: RoundTerms,
+    values: tuple[str, ...],
+    payload: Mapping[str, Any],
+    report: BenchmarkReport,
+) -> None:
+    """The published cells are exactly what the attested values give."""
     cells = derive_benchmarks(terms, [float(v) for v in values])
     if rfc8785.dumps(cells) != rfc8785.dumps(payload.get("cells")):
         report.problems.append("published cells differ from those the attested values give")
     report.published_cells = sum(1 for c in cells if not c["suppressed"])
     report.suppressed_cells = sum(1 for c in cells if c["suppressed"])
-    return report

@@ -1,7 +1,8 @@
 """SQLAlchemy metadata for governance-owned tables.
 
-Table modules (transparency log, privacy ledger, nonce store) declare their tables on
-``metadata`` so one Alembic environment (``governance/migrations``) owns them all.
+Table modules (transparency log, privacy ledger, nonce store, accountability register)
+declare their tables on ``metadata`` so one Alembic environment (``governance/migrations``)
+owns them all.
 """
 
 from __future__ import annotations

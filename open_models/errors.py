@@ -8,6 +8,7 @@
     ├── TrainingError          training cannot run (no labelled records, bad config)
     ├── PublishedModelError    a published model directory is malformed
     │   └── ModelIntegrityError   its content does not match its content hash
+    ├── EvaluationSetError     a published evaluation set is unreadable or not in the format
     ├── CatalogueError         a benchmark catalogue outside the contract (benchmark_cells)
     └── Tier1Error             the Tier-1 family (open_models.ipcc.errors)
 
@@ -40,3 +41,7 @@ class PublishedModelError(OpenModelsError, ValueError):
 
 class ModelIntegrityError(PublishedModelError):
     """The weights or metadata on disk do not hash to the recorded content hash."""
+
+
+class EvaluationSetError(OpenModelsError, ValueError):
+    """A published evaluation set that cannot be read, or is not in the published format."""

@@ -7,6 +7,8 @@ canonical bytes: RFC 8785 JSON of the metadata (without the hash) and, per tenso
 order, its name, dtype, shape and the SHA-256 of its little-endian float64 bytes. It does
 not depend on how safetensors lays out its file, and any change to a weight, the encoding
 spec, the calibration or the card changes it. ``load`` recomputes it and refuses a mismatch.
+The evaluation set a card's evaluation ran on, published beside these files, has its format
+in :mod:`open_models.evaluation_set`.
 """
 
 from __future__ import annotations

@@ -100,7 +100,7 @@ def estimate(
     The file is validated against the data contract and NOT stored. Every model
     invocation is written to the node's accountability register.
     """
-    from trust_node.accountability import AccountabilityRegister
+    from governance.accountability import AccountabilityRegister
     from trust_node.estimates import as_dicts, estimate_records, load_current_model
     from trust_node.ingest.read import detect_format, read_table
     from trust_node.ingest.schema import validate_records

@@ -30,11 +30,11 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
+from governance.accountability import AccountabilityError, AccountabilityRegister, ModelRef
 from kernel.settings import Settings
 from open_models import contract as c
 from open_models.ipcc.tier1 import compute_tier1
 from open_models.published import PublishedModel
-from trust_node.accountability import AccountabilityRegister, ModelRef
 from trust_node.errors import NodeError, RecordNotFoundError
 from trust_node.store import SqlRecordRepository
 
@@ -196,7 +196,10 @@ def _predict(
     output = dict(
         zip(frame["record_id"].astype(str), _plain(predicted[list(PREDICT_COLUMNS)]), strict=True)
     )
-    register.record(current.ref, _plain(model_input), output, asked_by=asked_by)
+    try:
+        register.record(current.ref, _plain(model_input), output, asked_by=asked_by)
+    except AccountabilityError as exc:  # no answer leaves unrecorded
+        raise EstimateError(str(exc)) from exc
     return predicted
 
 

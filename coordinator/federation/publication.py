@@ -33,9 +33,7 @@ not run yet.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
@@ -44,59 +42,29 @@ import numpy as np
 from coordinator.federation.config import FederationConfig
 from coordinator.federation.errors import FederationConfigError
 from coordinator.federation.rounds import TrainingResult
-from governance.audit_models.reproduce_eval import EVALUATION_SET_FILE, read_evaluation_set
-from governance.audit_models.sources import ModelAuditInputError
 from kernel.wire import flower as wire
 from open_models.card import build_card
+from open_models.errors import EvaluationSetError
 from open_models.evaluation import baseline_estimates, evaluate
+from open_models.evaluation_set import (
+    EVALUATION_SET_FILE,
+    MODEL_METHOD,
+    EvaluationSet,
+    read_evaluation_set,
+)
 from open_models.features import FeatureSpec
 from open_models.inference import NOMINAL_COVERAGE
 from open_models.published import PublishedModel
 
-#: The method name the card's evaluation gives the published model.
-MODEL_METHOD: Final = "model"
 FOOTPRINT_TOOL: Final = "codecarbon OfflineEmissionsTracker"
 
 
-@dataclass(frozen=True)
-class EvaluationSet:
-    """A published synthetic evaluation set: its bytes and what the card says about it."""
-
-    data: bytes
-    seed: int | None
-    generator: str
-
-    @classmethod
-    def read(cls, path: Path) -> EvaluationSet:
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise FederationConfigError(f"evaluation set {path}: cannot read: {exc}") from exc
-        doc = _load(data, path)
-        seed = doc.get("seed")
-        return cls(data, seed if isinstance(seed, int) else None, str(doc.get("generator")))
-
-    def dataset(self) -> dict[str, Any]:
-        return {
-            "file": EVALUATION_SET_FILE,
-            "sha256": hashlib.sha256(self.data).hexdigest(),
-            "seed": self.seed,
-            "generator": self.generator,
-            "method": MODEL_METHOD,
-            "description": "synthetic facilities from the node data generator, never node "
-            "data; regenerate from the seed to check the bytes",
-        }
-
-
-def _load(data: bytes, where: Path) -> dict[str, Any]:
-    import json
-
+def read_evaluation_set_file(path: Path) -> EvaluationSet:
+    """The operator's evaluation set, refused as run configuration (before a round is spent)."""
     try:
-        read_evaluation_set(data)
-        doc = json.loads(data)
-    except (ModelAuditInputError, ValueError) as exc:
-        raise FederationConfigError(f"evaluation set {where}: {exc}") from exc
-    return doc if isinstance(doc, dict) else {}
+        return EvaluationSet.read(path)
+    except EvaluationSetError as exc:
+        raise FederationConfigError(str(exc)) from exc
 
 
 def evaluation_section(model: PublishedModel, evaluation_set: EvaluationSet) -> dict[str, Any]:
@@ -268,12 +236,12 @@ def model_files(
 
 
 __all__: Sequence[str] = [
-    "EvaluationSet",
     "build_model_card",
     "evaluation_section",
     "footprints",
     "model_files",
     "node_entries",
     "publication_payload",
+    "read_evaluation_set_file",
     "round_claims",
 ]

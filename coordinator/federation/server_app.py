@@ -23,21 +23,21 @@ from coordinator.federation.aggregate import CkksSummer
 from coordinator.federation.config import FederationConfig
 from coordinator.federation.keys import load_trust_keys
 from coordinator.federation.publication import (
-    EvaluationSet,
     build_model_card,
     model_files,
     publication_payload,
+    read_evaluation_set_file,
 )
 from coordinator.federation.rounds import FederatedTraining, TrainingResult
 from coordinator.registry import ModelRegistry
 from coordinator.store import CoordinatorStore, open_engine
-from governance.audit_models.reproduce_eval import EVALUATION_SET_FILE
 from governance.identity import Identity
 from governance.nonces import SqlNonceStore
 from governance.pki import HomeLayout
 from governance.translog import TransparencyLog
 from kernel.settings import load_settings
 from kernel.wire import flower as wire
+from open_models.evaluation_set import EVALUATION_SET_FILE, EvaluationSet
 from open_models.features import FeatureSpec
 from open_models.network import flatten, initial_weights, unflatten, weight_layout
 from open_models.published import PublishedModel
@@ -47,7 +47,9 @@ def run_training(grid: Grid, config: FederationConfig, run_name: str) -> Trainin
     home = config.coordinator_home
     # read before training: a bad evaluation set must not cost a run
     evaluation_set = (
-        EvaluationSet.read(config.evaluation_set) if config.evaluation_set is not None else None
+        read_evaluation_set_file(config.evaluation_set)
+        if config.evaluation_set is not None
+        else None
     )
     engine = open_engine(load_settings(home=home))
     store = CoordinatorStore(engine)

@@ -27,7 +27,6 @@ from coordinator.portal.errors import BadRequestError, NotPublishedError, Portal
 from coordinator.registry import ModelRegistry, RegisteredModel
 from coordinator.statistics.tables import benchmarks as benchmarks_table
 from coordinator.store.repository import CoordinatorStore
-from governance import merkle
 from governance.identity import Identity
 from governance.pki import HomeLayout
 from governance.translog import (
@@ -37,6 +36,7 @@ from governance.translog import (
     SignedTreeHead,
     TranslogError,
     TransparencyLog,
+    merkle,
 )
 from open_models.benchmark_values import cbam_default_direct
 from open_models.errors import OpenModelsError

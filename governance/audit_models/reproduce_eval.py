@@ -1,10 +1,7 @@
-"""``reproduce-eval`` and the published evaluation-set format it runs on.
+"""``reproduce-eval``: re-run a model card's evaluation on its published evaluation set.
 
-**Evaluation-set format** (what a publisher writes beside ``model.json``; the card pins it):
-``card["evaluation"]["dataset"] = {"file": "evaluation_set.json", "sha256": <hex>, "seed",
-"generator", "description", "method"}`` and the file is :func:`evaluation_set_bytes`.
-Publishers (the coordinator, ``gcdt-node evaluation-set``) import the format from here, so
-writer and auditor share one definition.
+The evaluation-set format is :mod:`open_models.evaluation_set`, the one definition the
+node (which generates the set), the coordinator (which publishes it) and this check share.
 """
 
 from __future__ import annotations
@@ -15,72 +12,25 @@ import math
 from pathlib import Path
 from typing import Any, Final
 
-import numpy as np
 import pandas as pd
 
 from governance.audit_models.report import ModelReport
 from governance.audit_models.sources import ModelAuditInputError, load_model
-from governance.translog.records import canonical
+from open_models.errors import EvaluationSetError
+from open_models.evaluation_set import MODEL_METHOD, json_value, read_evaluation_set
 
-EVALUATION_SET_FORMAT: Final = "gcdt-evaluation-set/1"
-EVALUATION_SET_FILE: Final = "evaluation_set.json"
 #: Published evaluation numbers are floats computed by the same code: they must agree to
 #: float round-off (JSON keeps 17 significant digits), so the tolerance is tight.
 EVAL_RTOL: Final = 1e-9
 EVAL_ATOL: Final = 1e-12
 
 
-def evaluation_set_bytes(
-    records: pd.DataFrame, truth: pd.DataFrame, *, seed: int | None, generator: str
-) -> bytes:
-    """Canonical bytes of a synthetic evaluation set (records + the generator's truth)."""
-
-    def rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
-        out = []
-        for row in frame.to_dict(orient="records"):
-            out.append({str(k): _plain(v) for k, v in row.items()})
-        return out
-
-    return canonical(
-        {
-            "format": EVALUATION_SET_FORMAT,
-            "seed": seed,
-            "generator": generator,
-            "records": rows(records.reset_index(drop=True)),
-            "truth": rows(truth[["record_id", "true_direct_tco2e"]].reset_index(drop=True)),
-        },
-        "evaluation set",
-    )
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if value is pd.NA or value is pd.NaT:
-        return None
-    return value
-
-
-def read_evaluation_set(data: bytes) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(records, truth) of :func:`evaluation_set_bytes` output, with float columns as floats."""
-    from open_models.contract import FLOAT_COLUMNS
-
+def _frames(data: bytes) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The set's frames; a set that is not in the format makes the audit input unreadable."""
     try:
-        doc = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ModelAuditInputError(f"evaluation set is not JSON: {exc}") from exc
-    if not isinstance(doc, dict) or doc.get("format") != EVALUATION_SET_FORMAT:
-        raise ModelAuditInputError(f"evaluation set format is not {EVALUATION_SET_FORMAT!r}")
-    records = pd.DataFrame.from_records(doc.get("records") or [])
-    truth = pd.DataFrame.from_records(doc.get("truth") or [])
-    for column in FLOAT_COLUMNS:
-        if column in records:
-            records[column] = pd.to_numeric(records[column], errors="coerce").astype(float)
-    if "true_direct_tco2e" in truth:
-        truth["true_direct_tco2e"] = truth["true_direct_tco2e"].astype(float)
-    return records, truth
+        return read_evaluation_set(data)
+    except EvaluationSetError as exc:
+        raise ModelAuditInputError(str(exc)) from exc
 
 
 def reproduce_evaluation(model_dir: Path, report: ModelReport) -> dict[str, Any] | None:
@@ -113,8 +63,8 @@ def reproduce_evaluation(model_dir: Path, report: ModelReport) -> dict[str, Any]
             f"file hashes to {digest}, the card pins {dataset.get('sha256')}",
         )
         return None
-    records, truth = read_evaluation_set(data)
-    method = str(dataset.get("method") or "model")
+    records, truth = _frames(data)
+    method = str(dataset.get("method") or MODEL_METHOD)
     predicted = model.predict(records)
     estimates = {
         method: predicted["estimate_direct_tco2e"].to_numpy(dtype=float),
@@ -127,13 +77,9 @@ def reproduce_evaluation(model_dir: Path, report: ModelReport) -> dict[str, Any]
     recomputed = evaluate(records, truth, estimates, model=method, interval=interval)
     published = {k: v for k, v in evaluation.items() if k != "dataset"}
     _compare(
-        published, json.loads(json.dumps(recomputed, default=_plain_json)), "evaluation", report
+        published, json.loads(json.dumps(recomputed, default=json_value)), "evaluation", report
     )
     return recomputed
-
-
-def _plain_json(value: Any) -> Any:
-    return _plain(value)
 
 
 def _compare(published: Any, recomputed: Any, where: str, report: ModelReport) -> None:

@@ -13,14 +13,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from governance import merkle
 from governance.attestation import AttestationError, read_attestation
 from governance.audit_models.card_claims import check_card
 from governance.audit_models.report import ModelReport
 from governance.audit_models.sources import bundle_entries, entry_payload, load_model
 from governance.envelope import Envelope
 from governance.errors import EnvelopeError
-from governance.translog import LogEntry, verify_bundle
+from governance.translog import LogEntry, merkle, verify_bundle
 from governance.translog.records import canonical
 
 

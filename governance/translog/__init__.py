@@ -4,6 +4,7 @@ Operators use :class:`TransparencyLog`; auditors use :func:`verify_bundle` on an
 bundle, offline (``gcdt-audit verify-log``).
 """
 
+from governance.translog.bundle import load_bundle
 from governance.translog.errors import (
     AppendConflictError,
     BundleFormatError,
@@ -21,9 +22,8 @@ from governance.translog.records import (
 )
 from governance.translog.verify import (
     BundleVerificationError,
-    Problem,
+    LogProblem,
     VerificationReport,
-    load_bundle,
     verify_bundle,
 )
 
@@ -37,8 +37,8 @@ __all__ = [
     "EntryKind",
     "InclusionProof",
     "LogEntry",
+    "LogProblem",
     "LogStateError",
-    "Problem",
     "SignedTreeHead",
     "TranslogError",
     "TransparencyLog",

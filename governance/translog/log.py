@@ -3,7 +3,7 @@
 Each append is one transaction: bump the single-row head counter (which serialises
 writers), insert the entry, and insert every perfect Merkle node the new leaf completes
 (amortised O(1) rows, at most log2(n)). A root or proof then reads O(log n) stored nodes
-(see :mod:`governance.merkle`), so nothing rehashes the log; 100k entries cost the same
+(see :mod:`governance.translog.merkle`), so nothing rehashes the log; 100k entries cost the same
 per call as 100. Every tree head the operator signs is kept, so an exported bundle carries
 the whole signed history.
 """
@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from governance import merkle
 from governance.identity import Identity
+from governance.translog import merkle
 from governance.translog import tables as t
 from governance.translog.errors import AppendConflictError, LogStateError, TranslogError
 from governance.translog.records import (

@@ -19,8 +19,8 @@ from typing import Any
 
 import rfc8785
 
-from governance import merkle
 from governance.identity import verify_signature
+from governance.translog import merkle
 from governance.translog.errors import EntryError
 
 LEAF_FORMAT = "gcdt-translog-leaf/1"

@@ -2,7 +2,7 @@
 
 Checks, in order (docs/auditor-guide.md explains each):
 
-1. the bundle parses and names its format, log id and operator key;
+1. the bundle parses and names its format, log id and operator key (:mod:`.bundle`);
 2. entries are numbered 0, 1, 2, ... in order (a gap, duplicate or swap names the entry);
 3. every entry's leaf hash is recomputed from its index, kind, timestamp and payload;
 4. every signed tree head carries a valid Ed25519 signature by the operator key;
@@ -16,26 +16,21 @@ Every problem is reported, each naming the entry (index and kind) or tree head c
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from governance import merkle
-from governance.identity import load_public_key
-from governance.translog.errors import BundleFormatError, TranslogError
-from governance.translog.log import BUNDLE_FORMAT
-from governance.translog.records import (
-    KIND_PATTERN,
-    LogEntry,
-    SignedTreeHead,
-    canonical,
-)
+from governance.translog import merkle
+from governance.translog.bundle import ParsedBundle, parse_bundle
+from governance.translog.errors import TranslogError
+from governance.translog.records import LogEntry, SignedTreeHead
 
 
 @dataclass(frozen=True)
-class Problem:
+class LogProblem:
+    """One failed check, named by code and located at an entry or a tree head, so an auditor
+    can tell which part of the log to distrust (the log's finding, not the API's or CLI's)."""
+
     code: str
     message: str
     entry_index: int | None = None
@@ -59,7 +54,7 @@ class VerificationReport:
     tree_heads: int = 0
     tree_size: int = 0
     root_hash: str | None = None
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[LogProblem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -90,112 +85,40 @@ class BundleVerificationError(TranslogError):
         super().__init__(f"log bundle failed {len(report.problems)} check(s):\n{lines}")
 
 
-def load_bundle(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BundleFormatError(f"{path}: not a readable JSON log bundle: {exc}") from exc
-    if not isinstance(data, dict):
-        raise BundleFormatError(f"{path}: a log bundle is a JSON object, got {type(data).__name__}")
-    return data
-
-
-# --- parsing -----------------------------------------------------------------------------
-
-
-def _field(obj: Mapping[str, Any], key: str, kind: type, where: str) -> Any:
-    if key not in obj:
-        raise BundleFormatError(f"{where}.{key} is missing")
-    value = obj[key]
-    if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
-        raise BundleFormatError(f"{where}.{key} must be an integer, got {value!r}")
-    if not isinstance(value, kind):
-        raise BundleFormatError(f"{where}.{key} must be {kind.__name__}, got {value!r}")
-    return value
-
-
-def _hex(obj: Mapping[str, Any], key: str, where: str, length: int | None = None) -> bytes:
-    text = _field(obj, key, str, where)
-    try:
-        value = bytes.fromhex(text)
-    except ValueError:
-        raise BundleFormatError(f"{where}.{key} is not hex: {text!r}") from None
-    if length is not None and len(value) != length:
-        raise BundleFormatError(f"{where}.{key} must be {length} bytes, got {len(value)}")
-    return value
-
-
-def _parse_entry(raw: Any, position: int) -> tuple[LogEntry, Any]:
-    where = f"entries[{position}]"
-    if not isinstance(raw, Mapping):
-        raise BundleFormatError(f"{where} must be an object")
-    index = _field(raw, "index", int, where)
-    kind = _field(raw, "kind", str, where)
-    if not KIND_PATTERN.fullmatch(kind):
-        raise BundleFormatError(f"{where}.kind {kind!r} is not a valid entry kind")
-    if "payload" not in raw:
-        raise BundleFormatError(f"{where}.payload is missing")
-    payload = raw["payload"]
-    entry = LogEntry(
-        index=index,
-        kind=kind,
-        timestamp_ms=_field(raw, "timestamp_ms", int, where),
-        payload_bytes=canonical(payload, f"{where}.payload"),
-        leaf_hash=_hex(raw, "leaf_hash", where, merkle.HASH_SIZE),
-    )
-    return entry, payload
-
-
-def _parse_head(raw: Any, position: int, log_id: str, public_key: bytes) -> SignedTreeHead:
-    where = f"tree_heads[{position}]"
-    if not isinstance(raw, Mapping):
-        raise BundleFormatError(f"{where} must be an object")
-    return SignedTreeHead(
-        log_id=_field(raw, "log_id", str, where),
-        tree_size=_field(raw, "tree_size", int, where),
-        root_hash=_hex(raw, "root_hash", where, merkle.HASH_SIZE),
-        timestamp_ms=_field(raw, "timestamp_ms", int, where),
-        public_key=public_key,
-        signature=_hex(raw, "signature", where),
-    )
-
-
-# --- verification ------------------------------------------------------------------------
-
-
 def _name(entry: LogEntry) -> str:
     return f"entry {entry.index} ({entry.kind})"
 
 
 def verify_bundle(bundle: Mapping[str, Any]) -> VerificationReport:
     """Check a parsed bundle (see module docstring); raises only :class:`BundleFormatError`
-    for a structurally unusable bundle -- every other finding is a :class:`Problem`."""
+    for a structurally unusable bundle -- every other finding is a :class:`LogProblem`."""
     report = VerificationReport()
-    fmt = _field(bundle, "format", str, "bundle")
-    if fmt != BUNDLE_FORMAT:
-        raise BundleFormatError(f"bundle.format is {fmt!r}, expected {BUNDLE_FORMAT!r}")
-    algorithm = bundle.get("hash_algorithm", "sha256")
-    if algorithm != "sha256":
-        raise BundleFormatError(f"bundle.hash_algorithm {algorithm!r} is not supported")
-    log_id = report.log_id = _field(bundle, "log_id", str, "bundle")
-    public_key = _hex(bundle, "public_key", "bundle", 32)
-    try:
-        load_public_key(public_key)
-    except ValueError as exc:
-        raise BundleFormatError(f"bundle.public_key is not an Ed25519 key: {exc}") from exc
-    raw_entries = _field(bundle, "entries", list, "bundle")
-    raw_heads = _field(bundle, "tree_heads", list, "bundle")
-    entries = [_parse_entry(raw, i)[0] for i, raw in enumerate(raw_entries)]
-    heads = [_parse_head(raw, i, log_id, public_key) for i, raw in enumerate(raw_heads)]
-    report.entries, report.tree_heads = len(entries), len(heads)
-    problems = report.problems
+    log = parse_bundle(bundle)
+    report.log_id = log.log_id
+    report.entries, report.tree_heads = len(log.entries), len(log.heads)
+    tree = _check_entries(log.entries, report.problems)
+    if not log.heads:
+        report.problems.append(LogProblem("no-tree-head", "the bundle has no signed tree head"))
+        return report
+    verified = _check_heads(log, tree, report.problems)
+    if verified:
+        _, latest = verified[-1]
+        report.tree_size, report.root_hash = latest.tree_size, latest.root_hash.hex()
+    _check_coverage(log.entries, verified, report.problems)
+    return report
 
-    # Entries: position, then leaf hash.
+
+#: (position in the bundle's tree_heads list, the head) of every head that passed.
+_Verified = list[tuple[int, SignedTreeHead]]
+
+
+def _check_entries(entries: list[LogEntry], problems: list[LogProblem]) -> merkle.MerkleTree:
+    """Position, then leaf hash, of every entry; the tree of the *recomputed* leaf hashes."""
     tree = merkle.MerkleTree()
     for position, entry in enumerate(entries):
         if entry.index != position:
             problems.append(
-                Problem(
+                LogProblem(
                     "entry-out-of-order",
                     f"{_name(entry)} is at position {position}: the log was reordered, "
                     f"or an entry before it was removed or duplicated",
@@ -206,7 +129,7 @@ def verify_bundle(bundle: Mapping[str, Any]) -> VerificationReport:
         computed = entry.computed_leaf_hash()
         if computed != entry.leaf_hash:
             problems.append(
-                Problem(
+                LogProblem(
                     "leaf-hash-mismatch",
                     f"{_name(entry)}: recorded leaf hash {entry.leaf_hash.hex()} does not match "
                     f"its content (recomputed {computed.hex()}): the entry or its hash was altered",
@@ -216,106 +139,147 @@ def verify_bundle(bundle: Mapping[str, Any]) -> VerificationReport:
             )
         # Build the tree from recomputed hashes: the signed roots must match the content.
         tree.append_leaf_hash(computed)
+    return tree
 
-    if not heads:
-        problems.append(Problem("no-tree-head", "the bundle has no signed tree head"))
-        return report
 
-    # Tree heads: signature, ordering, size, root; then consistency with the previous one.
-    verified: list[tuple[int, SignedTreeHead]] = []
-    for number, head in enumerate(heads):
-        label = f"tree head #{number} (size {head.tree_size})"
-        if head.log_id != log_id:
+def _label(number: int, head: SignedTreeHead) -> str:
+    return f"tree head #{number} (size {head.tree_size})"
+
+
+def _check_heads(
+    log: ParsedBundle, tree: merkle.MerkleTree, problems: list[LogProblem]
+) -> _Verified:
+    """Signature, ordering, size, root, then consistency with the previous verified head."""
+    verified: _Verified = []
+    for number, head in enumerate(log.heads):
+        label = _label(number, head)
+        if head.log_id != log.log_id:
             problems.append(
-                Problem(
+                LogProblem(
                     "sth-wrong-log",
-                    f"{label} is for log {head.log_id!r}, not {log_id!r}",
+                    f"{label} is for log {head.log_id!r}, not {log.log_id!r}",
                     tree_head=number,
                 )
             )
-        if not head.signature_valid():
-            problems.append(
-                Problem(
-                    "sth-bad-signature",
-                    f"{label}: signature does not verify with the operator key {public_key.hex()}",
-                    tree_head=number,
-                )
-            )
-            continue
-        if verified:
-            _, previous = verified[-1]
-            if head.tree_size < previous.tree_size or head.timestamp_ms < previous.timestamp_ms:
-                problems.append(
-                    Problem(
-                        "sth-goes-back",
-                        f"{label} is older or smaller than the tree head before it "
-                        f"(size {previous.tree_size}): the log was rolled back",
-                        tree_head=number,
-                    )
-                )
-                continue
-        if head.tree_size > tree.size:
-            first = tree.size
-            missing = entries[first].index if first < len(entries) else first
-            problems.append(
-                Problem(
-                    "entries-missing",
-                    f"{label} covers {head.tree_size} entries but the bundle has "
-                    f"{tree.size}: entries {missing}..{head.tree_size - 1} are missing "
-                    f"(log truncated)",
-                    entry_index=missing,
-                    tree_head=number,
-                )
-            )
-            continue
-        root = tree.root(head.tree_size)
-        if root != head.root_hash:
-            low = max((h.tree_size for _, h in verified), default=0)
-            suspect = entries[low] if low < len(entries) else None
-            where = (
-                f"; the first entry not covered by an earlier verified tree head is "
-                f"{_name(suspect)}"
-                if suspect is not None
-                else ""
-            )
-            problems.append(
-                Problem(
-                    "sth-root-mismatch",
-                    f"{label}: signed root {head.root_hash.hex()} does not match the root "
-                    f"of entries 0..{head.tree_size - 1} ({root.hex()}): an entry in "
-                    f"{low}..{head.tree_size - 1} was changed, removed or reordered{where}",
-                    suspect.index if suspect else None,
-                    suspect.kind if suspect else None,
-                    number,
-                )
-            )
-            continue
-        if verified and verified[-1][1].tree_size > 0:
-            _, previous = verified[-1]
-            proof = tree.consistency_proof(previous.tree_size, head.tree_size)
-            try:
-                merkle.verify_consistency(
-                    previous.tree_size, head.tree_size, previous.root_hash, head.root_hash, proof
-                )
-            except merkle.ProofError as exc:
-                problems.append(
-                    Problem(
-                        "sth-inconsistent",
-                        f"{label} is not consistent with tree head #{verified[-1][0]}: {exc}",
-                        tree_head=number,
-                    )
-                )
-                continue
-        verified.append((number, head))
+        problem = _head_problem(log, tree, verified, number, head)
+        if problem is None:
+            verified.append((number, head))
+        else:
+            problems.append(problem)
+    return verified
 
+
+def _head_problem(
+    log: ParsedBundle,
+    tree: merkle.MerkleTree,
+    verified: _Verified,
+    number: int,
+    head: SignedTreeHead,
+) -> LogProblem | None:
+    """The first check ``head`` fails (later checks assume the earlier ones held)."""
+    label = _label(number, head)
+    if not head.signature_valid():
+        return LogProblem(
+            "sth-bad-signature",
+            f"{label}: signature does not verify with the operator key {log.public_key.hex()}",
+            tree_head=number,
+        )
     if verified:
-        _, latest = verified[-1]
-        report.tree_size, report.root_hash = latest.tree_size, latest.root_hash.hex()
+        _, previous = verified[-1]
+        if head.tree_size < previous.tree_size or head.timestamp_ms < previous.timestamp_ms:
+            return LogProblem(
+                "sth-goes-back",
+                f"{label} is older or smaller than the tree head before it "
+                f"(size {previous.tree_size}): the log was rolled back",
+                tree_head=number,
+            )
+    if head.tree_size > tree.size:
+        return _entries_missing(log.entries, tree, label, number, head)
+    root = tree.root(head.tree_size)
+    if root != head.root_hash:
+        return _root_mismatch(log.entries, verified, label, number, head, root)
+    return _inconsistency(tree, verified, label, number, head)
+
+
+def _entries_missing(
+    entries: list[LogEntry],
+    tree: merkle.MerkleTree,
+    label: str,
+    number: int,
+    head: SignedTreeHead,
+) -> LogProblem:
+    first = tree.size
+    missing = entries[first].index if first < len(entries) else first
+    return LogProblem(
+        "entries-missing",
+        f"{label} covers {head.tree_size} entries but the bundle has "
+        f"{tree.size}: entries {missing}..{head.tree_size - 1} are missing "
+        f"(log truncated)",
+        entry_index=missing,
+        tree_head=number,
+    )
+
+
+def _root_mismatch(
+    entries: list[LogEntry],
+    verified: _Verified,
+    label: str,
+    number: int,
+    head: SignedTreeHead,
+    root: bytes,
+) -> LogProblem:
+    """Name the first entry no earlier verified head covers: the change is at or after it."""
+    low = max((h.tree_size for _, h in verified), default=0)
+    suspect = entries[low] if low < len(entries) else None
+    where = (
+        f"; the first entry not covered by an earlier verified tree head is {_name(suspect)}"
+        if suspect is not None
+        else ""
+    )
+    return LogProblem(
+        "sth-root-mismatch",
+        f"{label}: signed root {head.root_hash.hex()} does not match the root "
+        f"of entries 0..{head.tree_size - 1} ({root.hex()}): an entry in "
+        f"{low}..{head.tree_size - 1} was changed, removed or reordered{where}",
+        suspect.index if suspect else None,
+        suspect.kind if suspect else None,
+        number,
+    )
+
+
+def _inconsistency(
+    tree: merkle.MerkleTree,
+    verified: _Verified,
+    label: str,
+    number: int,
+    head: SignedTreeHead,
+) -> LogProblem | None:
+    if not verified or verified[-1][1].tree_size <= 0:
+        return None
+    _, previous = verified[-1]
+    proof = tree.consistency_proof(previous.tree_size, head.tree_size)
+    try:
+        merkle.verify_consistency(
+            previous.tree_size, head.tree_size, previous.root_hash, head.root_hash, proof
+        )
+    except merkle.ProofError as exc:
+        return LogProblem(
+            "sth-inconsistent",
+            f"{label} is not consistent with tree head #{verified[-1][0]}: {exc}",
+            tree_head=number,
+        )
+    return None
+
+
+def _check_coverage(
+    entries: list[LogEntry], verified: _Verified, problems: list[LogProblem]
+) -> None:
+    """Every entry must be under a verified signed head (unless a root already failed)."""
     covered = max((h.tree_size for _, h in verified), default=0)
     if covered < len(entries) and not any(p.code == "sth-root-mismatch" for p in problems):
         extra = entries[covered]
         problems.append(
-            Problem(
+            LogProblem(
                 "entries-unsigned",
                 f"{_name(extra)} and later ({len(entries) - covered} entries) are not "
                 f"covered by any valid signed tree head",
@@ -323,4 +287,3 @@ def verify_bundle(bundle: Mapping[str, Any]) -> VerificationReport:
                 extra.kind,
             )
         )
-    return report

@@ -25,7 +25,6 @@ from coordinator.registry import ModelRegistry
 from coordinator.statistics import StatisticsService
 from coordinator.store.repository import CoordinatorStore, open_engine
 from governance.attestation import attest, collect_matching
-from governance.audit_models.reproduce_eval import EVALUATION_SET_FILE, evaluation_set_bytes
 from governance.ckks import CkksKey, add_all, encrypt
 from governance.envelope import seal
 from governance.identity import Identity
@@ -36,6 +35,7 @@ from governance.translog import TransparencyLog
 from kernel.settings import Settings, load_settings
 from open_models.dp import DpSpec
 from open_models.evaluation import baseline_estimates, evaluate
+from open_models.evaluation_set import EVALUATION_SET_FILE, evaluation_set_bytes
 from open_models.features import FeatureSpec
 from open_models.network import flatten, initial_weights, unflatten, weight_layout
 from open_models.published import PublishedModel
@@ -286,7 +286,7 @@ def publish_model(
 
 
 def _eval_frames(data: bytes) -> tuple[pd.DataFrame, pd.DataFrame]:
-    from governance.audit_models.reproduce_eval import read_evaluation_set
+    from open_models.evaluation_set import read_evaluation_set
 
     return read_evaluation_set(data)
 

@@ -15,8 +15,8 @@ from cryptography.hazmat.primitives import serialization
 from fastapi.testclient import TestClient
 
 from coordinator.portal import create_app
-from governance.merkle import verify_consistency, verify_inclusion
 from governance.translog import verify_bundle
+from governance.translog.merkle import verify_consistency, verify_inclusion
 from open_models.benchmark_values import cbam_default_direct
 from open_models.published import PublishedModel
 from tests.coordinator.portal_home import (

@@ -17,15 +17,15 @@ from typer.testing import CliRunner
 
 from coordinator.federation.errors import FederationConfigError
 from coordinator.federation.publication import (
-    EvaluationSet,
     footprints,
     node_entries,
     publication_payload,
+    read_evaluation_set_file,
     round_claims,
 )
 from coordinator.federation.rounds import RoundOutcome, TrainingResult, training_report
-from governance.audit_models.reproduce_eval import read_evaluation_set
 from kernel.wire import flower as wire
+from open_models.evaluation_set import EvaluationSet, read_evaluation_set
 from open_models.features import FeatureSpec
 from open_models.footprint import Footprint
 from open_models.network import initial_weights
@@ -149,6 +149,6 @@ def test_a_file_that_is_not_an_evaluation_set_is_refused(tmp_path: Path) -> None
     bad = tmp_path / "records.json"
     bad.write_text('{"records": []}')
     with pytest.raises(FederationConfigError, match="evaluation set"):
-        EvaluationSet.read(bad)
+        read_evaluation_set_file(bad)
     with pytest.raises(FederationConfigError, match="cannot read"):
-        EvaluationSet.read(tmp_path / "missing.json")
+        read_evaluation_set_file(tmp_path / "missing.json")

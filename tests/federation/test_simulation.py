@@ -25,10 +25,10 @@ from coordinator.portal.services import TransparencyService, public_log
 from coordinator.registry import ModelRegistry
 from coordinator.store import CoordinatorStore
 from governance.audit_cli import app as audit_app
-from governance.audit_models.reproduce_eval import EVALUATION_SET_FILE
 from governance.privacy import PrivacyLedger
 from kernel.db import make_engine
 from kernel.settings import load_settings
+from open_models.evaluation_set import EVALUATION_SET_FILE
 from open_models.features import FeatureSpec
 from open_models.network import flatten, initial_weights, weight_layout
 from open_models.published import PublishedModel

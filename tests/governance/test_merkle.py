@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from governance import merkle
+from governance.translog import merkle
 
 # RFC 6962 / transparency-dev reference leaves and the roots of their prefixes.
 REFERENCE_LEAVES = [

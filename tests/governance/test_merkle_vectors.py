@@ -2,7 +2,7 @@
 
 ``inclusion/`` and ``consistency/`` are RFC 9162 proofs; ``subtreeinclusion/`` and
 ``subtreeconsistency/`` are the Merkle Tree Certificates draft's subtree generalisation
-of the same proofs over the same tree, which :mod:`governance.merkle` also implements.
+of the same proofs over the same tree, which :mod:`governance.translog.merkle` also implements.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from governance import merkle
+from governance.translog import merkle
 
 # transparency-dev vectors (README beside them) in shared/, which sits beside the checkout
 # (locally and in CI); GCDT_MERKLE_VECTORS points elsewhere if needed.

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine, update
 
-from governance import merkle
 from governance.identity import Identity, verify_signature
 from governance.tables import migrate
 from governance.translog import (
@@ -18,6 +17,7 @@ from governance.translog import (
     LogStateError,
     TransparencyLog,
     load_bundle,
+    merkle,
     verify_bundle,
 )
 from governance.translog import tables as t

@@ -10,16 +10,19 @@ import pandas as pd
 import pytest
 from sqlalchemy import update
 
+from governance.accountability import (
+    AccountabilityRegister,
+    RegisterIntegrityError,
+    verify_register,
+)
+from governance.accountability.tables import accountability_entries
 from kernel.settings import Settings, load_settings
 from open_models.published import PublishedModel
 from open_models.training import TrainConfig, train_centralised
-from trust_node.accountability import AccountabilityRegister, verify_register
 from trust_node.errors import RecordNotFoundError
 from trust_node.estimates import NO_MODEL_REASON, EstimateService, model_dir
 from trust_node.generate import generate
 from trust_node.store import SqlRecordRepository
-from trust_node.tenants import ChainError
-from trust_node.tenants.tables import accountability_register
 
 
 @pytest.fixture
@@ -119,11 +122,11 @@ def test_published_model_answers_and_every_call_is_registered(
     # An auditor detects an altered output.
     with repo.engine.begin() as conn:
         conn.execute(
-            update(accountability_register)
-            .where(accountability_register.c.seq == entries[0]["seq"])
+            update(accountability_entries)
+            .where(accountability_entries.c.seq == entries[0]["seq"])
             .values(output="{}")
         )
-    with pytest.raises(ChainError):
+    with pytest.raises(RegisterIntegrityError):
         verify_register(list(register.export_jsonl()))
 
 

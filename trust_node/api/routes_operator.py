@@ -8,7 +8,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse
 
-from trust_node.accountability import AccountabilityRegister
+from governance.accountability import AccountabilityRegister
 from trust_node.api import schemas as s
 from trust_node.api.deps import Operator, Services
 from trust_node.api.problems import PROBLEM_RESPONSES
@@ -55,7 +55,7 @@ def revoke_tenant(name: str, _: Operator, svc: Services) -> s.Tenant:
     responses={200: {"content": {NDJSON: {"schema": {"type": "string"}}}}},
 )
 def export_register(_: Operator, svc: Services) -> PlainTextResponse:
-    """The accountability register as JSON lines (verify with ``verify_register``)."""
+    """The accountability register as JSON lines (verify with ``gcdt-audit verify-register``)."""
     body = "".join(AccountabilityRegister(svc.repository.engine).export_jsonl())
     return PlainTextResponse(body, media_type=NDJSON)
 

@@ -3,11 +3,11 @@
 A model card's evaluation must be recomputable by anyone and must never touch node data,
 so it runs on synthetic facilities from the same generator the demo nodes use
 (:mod:`trust_node.generate`), written in the published evaluation-set format
-(``governance.audit_models.reproduce_eval.evaluation_set_bytes``, records plus the generator's
-hidden truth). The coordinator may not import node code, so the operator writes the file
-with ``gcdt-node evaluation-set`` and passes it to ``gcdt-coordinator train
---evaluation-set``. The bytes are a pure function of the arguments named in the file's
-``generator`` string: an auditor reruns the verb and compares SHA-256s.
+(:mod:`open_models.evaluation_set`, records plus the generator's hidden truth). The
+coordinator may not import node code, so the operator writes the file with ``gcdt-node
+evaluation-set`` and passes it to ``gcdt-coordinator train --evaluation-set``. The bytes
+are a pure function of the arguments named in the file's ``generator`` string: an
+auditor reruns the verb and compares SHA-256s.
 
 Pick a seed no node used for its own demo data (the default is far from the demo's), or
 the evaluation set would repeat training facilities. The generator numbers facilities
@@ -24,7 +24,7 @@ from typing import Final
 
 import pandas as pd
 
-from governance.audit_models.reproduce_eval import evaluation_set_bytes
+from open_models.evaluation_set import evaluation_set_bytes
 from trust_node.generate import generate
 
 DEFAULT_SEED: Final = 9001

@@ -1,4 +1,4 @@
-"""Append-only SHA-256 hash chains in SQL: the consent log and the accountability register.
+"""Append-only SHA-256 hash chains in SQL: the consent log (the register's is governance's).
 
 Why a chain: an auditor who holds an exported copy (or only the latest ``entry_hash``,
 published elsewhere) can detect any later edit, deletion or reordering of entries,

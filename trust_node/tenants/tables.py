@@ -1,16 +1,18 @@
-"""Storage model of tenants, API tokens, the consent log and the accountability register.
+"""Storage model of tenants, API tokens and the consent log.
 
 Declared on the node store's ``metadata`` (one database per node); created by the
 migration ``0002_tenants``. Storage rows, not API schemas. Tokens are kept only as
-SHA-256 digests; the consent log and the register are append-only hash chains
-(``prev_hash`` is unique, so two concurrent appends cannot both extend the same entry).
+SHA-256 digests; the consent log is an append-only hash chain (``prev_hash`` is unique,
+so two concurrent appends cannot both extend the same entry). The accountability register
+that ``0002_tenants`` also created belongs to governance, which declares and verifies it
+(``governance.accountability.tables``; handed over by ``0003_register_to_governance``).
 """
 
 from __future__ import annotations
 
 import enum
 
-from sqlalchemy import Column, DateTime, ForeignKey, String, Table, Text
+from sqlalchemy import Column, DateTime, ForeignKey, String, Table
 
 from trust_node.store.tables import ID_LENGTH, BigId, metadata
 
@@ -51,21 +53,6 @@ consent_log = Table(
     Column("scopes", String(64), nullable=False),  # sorted, comma-separated; "" = none
     Column("changed_at", DateTime(timezone=True), nullable=False),
     Column("actor", String(ID_LENGTH), nullable=False),
-    Column("prev_hash", String(HASH_LENGTH), nullable=False, unique=True),
-    Column("entry_hash", String(HASH_LENGTH), nullable=False),
-)
-
-accountability_register = Table(
-    "accountability_register",
-    metadata,
-    Column("seq", BigId, primary_key=True, autoincrement=True),
-    Column("asked_at", DateTime(timezone=True), nullable=False),
-    Column("asked_by", String(ID_LENGTH), nullable=False, index=True),
-    Column("model_id", String(ID_LENGTH), nullable=False),
-    Column("model_version", String(64), nullable=False),
-    Column("model_hash", String(HASH_LENGTH), nullable=False),
-    Column("input_hash", String(HASH_LENGTH), nullable=False),
-    Column("output", Text, nullable=False),  # canonical JSON (RFC 8785)
     Column("prev_hash", String(HASH_LENGTH), nullable=False, unique=True),
     Column("entry_hash", String(HASH_LENGTH), nullable=False),
 )

@@ -1,19 +1,20 @@
-"""The node's accountability register: one entry per model invocation.
+"""The accountability register: one entry per model invocation, written where it happens.
 
 Each entry names the model (id, version, content hash), the SHA-256 of the exact input
 given to it (RFC 8785 canonical JSON of the input rows), the output (canonical JSON),
-who asked and when. Entries form a SHA-256 hash chain (:mod:`trust_node.tenants.chain`):
-the operator exports them as JSON lines (``GET /operator/register``), and an auditor runs
-:func:`verify_register` over the export to detect any edited, dropped or reordered
-entry; comparing the last ``entry_hash`` with one published earlier (or with a
-previous export) pins the history up to that point.
+who asked and when. Entries form a SHA-256 hash chain (:mod:`.chain`): the operator
+exports them as JSON lines (the node's ``GET /operator/register``), and an auditor runs
+``gcdt-audit verify-register`` (:mod:`.verify`) over the export.
+
+It lives in governance, not in the node, because it is an accountability instrument
+the design gives the trust: the format an auditor checks must not be the node's to change.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -21,9 +22,10 @@ from typing import Any, Final
 import rfc8785
 from sqlalchemy import Engine, select
 
-from trust_node.tenants import chain
-from trust_node.tenants.tables import accountability_register as table
+from governance.accountability import chain
+from governance.accountability.tables import accountability_entries as table
 
+#: The fields each entry's hash covers (``seq`` is storage order, not content).
 HASHED_FIELDS: Final = (
     "asked_at",
     "asked_by",
@@ -33,6 +35,7 @@ HASHED_FIELDS: Final = (
     "input_hash",
     "output",
 )
+WHAT: Final = "accountability register"
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,9 @@ def canonical_hash(value: Any) -> str:
 
 
 class AccountabilityRegister:
+    """The register on one party's database (its table comes from the governance migrations,
+    or from the node's handover revision on a node database)."""
+
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
@@ -62,6 +68,7 @@ class AccountabilityRegister:
         asked_by: str,
         at: datetime | None = None,
     ) -> dict[str, Any]:
+        """Chain one invocation onto the register before its answer is returned."""
         when = chain.utc(at or datetime.now(UTC))
         output_text = rfc8785.dumps(output).decode("utf-8")
         fields = {
@@ -78,6 +85,7 @@ class AccountabilityRegister:
         return _json({**row, "asked_at": when})
 
     def entries(self, asked_by: str | None = None) -> Iterator[dict[str, Any]]:
+        """Entries in chain order, in their exported (hashed) JSON form."""
         query = select(table).order_by(table.c.seq)
         if asked_by is not None:
             query = query.where(table.c.asked_by == asked_by)
@@ -86,6 +94,7 @@ class AccountabilityRegister:
                 yield _json(dict(row))
 
     def export_jsonl(self) -> Iterator[str]:
+        """The export ``gcdt-audit verify-register`` reads: one JSON entry per line."""
         for entry in self.entries():
             yield json.dumps(entry, sort_keys=True) + "\n"
 
@@ -103,9 +112,3 @@ def _json(row: dict[str, Any]) -> dict[str, Any]:
         "prev_hash": row["prev_hash"],
         "entry_hash": row["entry_hash"],
     }
-
-
-def verify_register(lines: Iterable[str | dict[str, Any]]) -> int:
-    """Check an exported register (JSON lines or dicts); return the number of entries."""
-    entries = (json.loads(x) if isinstance(x, str) else x for x in lines if x != "\n")
-    return chain.verify(entries, HASHED_FIELDS, "accountability register")

@@ -235,17 +235,47 @@ def verify_subtree_consistency(
     Walks the same decomposition as :func:`subtree_consistency_proof` (fixed by the three
     sizes alone), then folds the proof bottom-up, recomputing both hashes.
     """
-    if start == end:  # an empty subtree is trivially contained; only its hash can be wrong
-        if start > size:
-            raise ProofError(f"empty subtree at {start} lies beyond a tree of size {size}")
-        if proof:
-            raise ProofError("proof for an empty subtree must be empty")
-        if subtree_root != EMPTY_ROOT:
-            raise ProofError("empty subtree's hash is not the empty-tree hash")
+    if start == end:
+        _verify_empty_subtree(start, size, proof, subtree_root)
         return
     if not is_valid_subtree(start, end) or end > size:
         raise ProofError(f"[{start}, {end}) is not a valid subtree of a tree of size {size}")
-    steps: list[str] = []  # "L": went left, "R": went right, "S": split at a full left node
+    steps, complete, start = _subtree_steps(start, end, size)
+    expected = len(steps) + (0 if complete else 1)
+    if len(proof) != expected:
+        raise ProofError(f"consistency proof needs {expected} hashes, got {len(proof)}")
+    _check_proof_hashes(proof)
+    sub, tree = _fold_subtree_proof(steps, complete, proof, subtree_root)
+    if sub != subtree_root:
+        raise ProofError(
+            f"consistency proof gives subtree [{start}, {end}) hash {sub.hex()}, "
+            f"expected {subtree_root.hex()}"
+        )
+    if tree != root:
+        raise ProofError(
+            f"consistency proof gives root {tree.hex()} for size {size}, expected {root.hex()}"
+        )
+
+
+def _verify_empty_subtree(
+    start: int, size: int, proof: Sequence[bytes], subtree_root: bytes
+) -> None:
+    """An empty subtree is trivially contained; only its position or hash can be wrong."""
+    if start > size:
+        raise ProofError(f"empty subtree at {start} lies beyond a tree of size {size}")
+    if proof:
+        raise ProofError("proof for an empty subtree must be empty")
+    if subtree_root != EMPTY_ROOT:
+        raise ProofError("empty subtree's hash is not the empty-tree hash")
+
+
+def _subtree_steps(start: int, end: int, size: int) -> tuple[list[str], bool, int]:
+    """The walk from the root down to ``[start, end)``: its steps, whether the subtree is
+    a node of the tree (no split), and where the subtree's right part starts after splits.
+
+    Steps are "L" (went left), "R" (went right), "S" (split at a full left node).
+    """
+    steps: list[str] = []
     lo, hi, complete = 0, size, True
     while not (start == lo and end == hi):
         mid = lo + _largest_power_of_two_below(hi - lo)
@@ -259,10 +289,13 @@ def verify_subtree_consistency(
             steps.append("S")
             lo = start = mid
             complete = False
-    expected = len(steps) + (0 if complete else 1)
-    if len(proof) != expected:
-        raise ProofError(f"consistency proof needs {expected} hashes, got {len(proof)}")
-    _check_proof_hashes(proof)
+    return steps, complete, start
+
+
+def _fold_subtree_proof(
+    steps: list[str], complete: bool, proof: Sequence[bytes], subtree_root: bytes
+) -> tuple[bytes, bytes]:
+    """Fold the proof bottom-up along ``steps``: (subtree hash, tree root) it implies."""
     remaining = iter(proof)
     if complete:
         sub = tree = subtree_root
@@ -275,15 +308,7 @@ def verify_subtree_consistency(
             tree = node_hash(sibling, tree)
             if step == "S":
                 sub = node_hash(sibling, sub)
-    if sub != subtree_root:
-        raise ProofError(
-            f"consistency proof gives subtree [{start}, {end}) hash {sub.hex()}, "
-            f"expected {subtree_root.hex()}"
-        )
-    if tree != root:
-        raise ProofError(
-            f"consistency proof gives root {tree.hex()} for size {size}, expected {root.hex()}"
-        )
+    return sub, tree
 
 
 def verify_consistency(

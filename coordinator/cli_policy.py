@@ -13,76 +13,59 @@ from typing import Annotated
 
 import typer
 
+from coordinator.cli_common import coordinator, run
+from coordinator.context import CoordinatorContext
 from coordinator.policy_log import log_policy
-from governance.errors import GovernanceError
-from governance.identity import Identity
-from governance.pki import HomeLayout
-from governance.policy import load_policy
+from coordinator.store import CoordinatorError
 from governance.policy.install import install_policy
 from governance.policy.models import TrustPolicy
-from kernel.db import make_engine
-from kernel.settings import load_settings
+from kernel.cli import DatabaseOpt, HomeOpt, JsonOpt
 
 policy_app = typer.Typer(
     help="Show or change the trust policy (changes are logged).", no_args_is_help=True
 )
 
-HomeOpt = Annotated[
-    Path | None, typer.Option("--home", envvar="GCDT_HOME", help="Coordinator state directory.")
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
-
-def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code=1)
-
-
-def _load(home: Path | None) -> tuple[HomeLayout, Identity, TrustPolicy]:
-    layout = HomeLayout(load_settings(home=home).home_dir)
+def _load(home: Path | None, database_url: str | None = None) -> CoordinatorContext:
+    """The coordinator, its signed trust policy checked (and loaded) before anything else."""
+    context = coordinator(home, database_url)
     try:
-        identity = Identity.load(layout.identity_dir)
-        policy = load_policy(layout.trust_policy, "trust", identity.public_key)
+        context.trust_policy  # noqa: B018 (loading verifies the signature)
     except FileNotFoundError:
-        _fail(f"no coordinator here ({layout.home}): run 'gcdt-coordinator init' first")
-        raise
-    except GovernanceError as exc:
-        _fail(str(exc))
-        raise
-    return layout, identity, policy
+        raise CoordinatorError(
+            f"no coordinator here ({context.layout.home}): run 'gcdt-coordinator init' first"
+        ) from None
+    return context
 
 
 @policy_app.command("show")
 def show(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """Print the trust policy in force (its signature is checked first)."""
-    layout, _identity, policy = _load(home)
+    context = run(lambda: _load(home), as_json=as_json)
     if as_json:
-        typer.echo(json.dumps(policy.model_dump(mode="json"), indent=2))
+        typer.echo(json.dumps(context.trust_policy.model_dump(mode="json"), indent=2))
     else:
-        typer.echo(f"# {layout.trust_policy} (signature verified)")
-        typer.echo(layout.trust_policy.read_text())
+        typer.echo(f"# {context.layout.trust_policy} (signature verified)")
+        typer.echo(context.layout.trust_policy.read_text())
 
 
 @policy_app.command("apply")
 def apply(
     file: Annotated[Path, typer.Argument(help="The edited trust policy (TOML).")],
     home: HomeOpt = None,
+    database_url: DatabaseOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Validate, sign, put in force and log a new version of the trust policy."""
-    layout, identity, current = _load(home)
-    target = layout.trust_policy
-    try:
-        policy = install_policy(file, target, "trust", identity, current.version)
-    except GovernanceError as exc:
-        _fail(str(exc))
-        return
+    context = run(lambda: _load(home, database_url), as_json=as_json)
+    current = context.trust_policy
+    target = context.layout.trust_policy
+    policy = run(
+        lambda: install_policy(file, target, "trust", context.identity, current.version),
+        as_json=as_json,
+    )
     assert isinstance(policy, TrustPolicy)
-    engine = make_engine(load_settings(home=home).database_url)
-    try:
-        entry = log_policy(engine, identity, policy, target)
-    finally:
-        engine.dispose()
+    entry = log_policy(context.engine, context.identity, policy, target)
     result = {
         "policy": str(target),
         "version": policy.version,

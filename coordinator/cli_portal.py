@@ -7,19 +7,16 @@ server itself never loads the private key (``coordinator.portal.services.public_
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from governance.errors import GovernanceError
-from kernel.settings import load_settings
+from coordinator.cli_common import coordinator, run
+from kernel.cli import DatabaseOpt, HomeOpt
 
 
 def portal(
-    home: Annotated[
-        Path | None, typer.Option("--home", envvar="GCDT_HOME", help="State directory.")
-    ] = None,
+    home: HomeOpt = None,
     host: Annotated[str, typer.Option(help="Address to bind (loopback by default).")] = (
         "127.0.0.1"
     ),
@@ -31,28 +28,27 @@ def portal(
             help="Sign a tree head over the current log before serving.",
         ),
     ] = True,
+    database_url: DatabaseOpt = None,
 ) -> None:
     """Serve published models, benchmarks, nodes, rounds and the log (HTML + JSON API)."""
     import uvicorn
+    from fastapi import FastAPI
 
     from coordinator.portal import create_app
-    from coordinator.portal.errors import PortalError
-    from coordinator.store.repository import open_engine
     from governance.identity import Identity
-    from governance.pki import HomeLayout
     from governance.translog import TransparencyLog
 
-    settings = load_settings(home=home)
-    try:
-        engine = open_engine(settings)
+    context = coordinator(home, database_url)
+
+    def build() -> FastAPI:
         if sign_head:
-            signer = Identity.load(HomeLayout(settings.home_dir).identity_dir)
-            head = TransparencyLog(engine, signer).tree_head()
+            # Loaded here and dropped: the identity is not kept in the context the server holds.
+            signer = Identity.load(context.layout.identity_dir)
+            head = TransparencyLog(context.engine, signer).tree_head()
             del signer
             typer.echo(f"signed tree head: size {head.tree_size}, root {head.root_hash.hex()}")
-        app = create_app(settings, engine=engine)
-    except (OSError, ValueError, GovernanceError, PortalError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(code=1) from exc
+        return create_app(context.settings, engine=context.engine)
+
+    app = run(build, also=(OSError, ValueError))
     typer.echo(f"portal: http://{host}:{port}/  (JSON API under /api)")
     uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -3,36 +3,35 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from coordinator.errors import CoordinatorError
-from governance.errors import GovernanceError
-from kernel.settings import load_settings
+from coordinator.cli_common import coordinator, run
+from kernel.cli import DatabaseOpt, HomeOpt, JsonOpt
+
+if TYPE_CHECKING:
+    from coordinator.statistics.service import StatisticsService
 
 statistics_app = typer.Typer(help="Encrypted sector statistics rounds.", no_args_is_help=True)
 
-HomeOpt = Annotated[
-    Path | None, typer.Option("--home", envvar="GCDT_HOME", help="Coordinator state directory.")
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
-
-def service_for(settings: Any) -> Any:
+def _service(home: Path | None, database_url: str | None) -> StatisticsService:
     # Imported here: the service pulls in Opacus/torch, which other verbs need not load.
-    from coordinator.statistics.setup import service_for as build
+    from coordinator.statistics.setup import service_for
 
-    return build(settings)
+    return service_for(coordinator(home, database_url))
 
 
-def _run(action: Any, as_json: bool) -> None:
-    try:
-        result = action()
-    except (CoordinatorError, GovernanceError, ValueError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(code=1) from None
+def _run(
+    home: Path | None,
+    database_url: str | None,
+    action: Callable[[StatisticsService], Any],
+    as_json: bool,
+) -> None:
+    result = run(lambda: action(_service(home, database_url)), as_json=as_json, also=(ValueError,))
     typer.echo(json.dumps(result, indent=2, sort_keys=True, default=str) if as_json else result)
 
 
@@ -49,14 +48,16 @@ def open_round(
     ] = None,
     deadline_minutes: Annotated[float, typer.Option(help="Submission deadline.")] = 60.0,
     home: HomeOpt = None,
+    database_url: DatabaseOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Open a statistics round and publish its terms (noise, catalogue, k, m)."""
     import datetime as dt
 
-    service = service_for(load_settings(home=home))
     _run(
-        lambda: service.open_round(
+        home,
+        database_url,
+        lambda service: service.open_round(
             years=years,
             epsilon=epsilon,
             delta=delta,
@@ -70,38 +71,54 @@ def open_round(
 
 @statistics_app.command("status")
 def status(
-    round_id: Annotated[int, typer.Argument()], home: HomeOpt = None, as_json: JsonOpt = False
+    round_id: Annotated[int, typer.Argument()],
+    home: HomeOpt = None,
+    database_url: DatabaseOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
-    service = service_for(load_settings(home=home))
     _run(
-        lambda: {**service.status(round_id).to_dict(), "rejections": service.rejections(round_id)},
+        home,
+        database_url,
+        lambda service: {
+            **service.status(round_id).to_dict(),
+            "rejections": service.rejections(round_id),
+        },
         as_json,
     )
 
 
 @statistics_app.command("close")
 def close(
-    round_id: Annotated[int, typer.Argument()], home: HomeOpt = None, as_json: JsonOpt = False
+    round_id: Annotated[int, typer.Argument()],
+    home: HomeOpt = None,
+    database_url: DatabaseOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Stop submissions, sum with the public context, ask key holders to decrypt."""
-    service = service_for(load_settings(home=home))
-    _run(lambda: {"request_id": service.request_decryption(round_id).request_id}, as_json)
+    _run(
+        home,
+        database_url,
+        lambda service: {"request_id": service.request_decryption(round_id).request_id},
+        as_json,
+    )
 
 
 @statistics_app.command("publish")
 def publish(
-    round_id: Annotated[int, typer.Argument()], home: HomeOpt = None, as_json: JsonOpt = False
+    round_id: Annotated[int, typer.Argument()],
+    home: HomeOpt = None,
+    database_url: DatabaseOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Publish the benchmark if t key holders attested identical values."""
-    service = service_for(load_settings(home=home))
-    _run(lambda: service.publish(round_id), as_json)
+    _run(home, database_url, lambda service: service.publish(round_id), as_json)
 
 
 @statistics_app.command("export-log")
 def export_log(
     path: Annotated[Path, typer.Argument(help="Where to write the log bundle (JSON).")],
     home: HomeOpt = None,
+    database_url: DatabaseOpt = None,
 ) -> None:
     """Export the transparency log for ``gcdt-audit verify-benchmark``."""
-    service = service_for(load_settings(home=home))
-    _run(lambda: str(service.log.export_bundle(path)), False)
+    _run(home, database_url, lambda service: str(service.log.export_bundle(path)), False)

@@ -13,8 +13,8 @@ from typing import Annotated
 
 import typer
 
+from coordinator.cli_common import coordinator, run
 from coordinator.federation.config import DEFAULT_ROUND_TIMEOUT_S, FederationConfig
-from coordinator.federation.errors import FederationError
 from coordinator.federation.launch import (
     DEFAULT_HOST,
     DEFAULT_PORT,
@@ -26,14 +26,8 @@ from coordinator.federation.launch import (
     submit_run,
     wait_for_run,
 )
-from coordinator.registry import ModelRegistry
-from coordinator.store import CoordinatorError, open_engine
-from governance.errors import GovernanceError
-from kernel.settings import load_settings
+from kernel.cli import HomeOpt, JsonOpt, settings
 
-HomeOpt = Annotated[
-    Path | None, typer.Option("--home", envvar="GCDT_HOME", help="State directory (GCDT_HOME).")
-]
 HostOpt = Annotated[
     str,
     typer.Option(
@@ -45,13 +39,8 @@ HostOpt = Annotated[
 PortOpt = Annotated[int, typer.Option("--port", help="SuperLink port (all its APIs).")]
 
 
-def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code=1)
-
-
 def _spec(home: Path | None, host: str, port: int) -> SuperLinkSpec:
-    return SuperLinkSpec(load_settings(home=home).home_dir.resolve(), host, port)
+    return SuperLinkSpec(settings(home).home_dir.resolve(), host, port)
 
 
 def superlink(
@@ -59,11 +48,7 @@ def superlink(
 ) -> None:
     """Run the Flower SuperLink (TLS, SuperNode auth on) in the foreground; Ctrl-C stops it."""
     spec = _spec(home, host, port)
-    try:
-        proc = start_superlink(spec)
-    except FederationError as exc:
-        _fail(str(exc))
-        return
+    proc = run(lambda: start_superlink(spec))
     typer.echo(f"SuperLink on {spec.address} (log: {spec.home / 'flower' / 'superlink.log'})")
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop_process(proc))
@@ -78,11 +63,7 @@ def register_supernode_cmd(
     port: PortOpt = DEFAULT_PORT,
 ) -> None:
     """Allow a node's SuperNode (its auth public key) to connect to the SuperLink."""
-    try:
-        node = register_supernode(_spec(home, host, port), public_key, name)
-    except FederationError as exc:
-        _fail(str(exc))
-        return
+    node = run(lambda: register_supernode(_spec(home, host, port), public_key, name))
     typer.echo(f"registered SuperNode {name or public_key.name}: Flower node {node}")
 
 
@@ -105,12 +86,12 @@ def train(
     home: HomeOpt = None,
     host: HostOpt = DEFAULT_HOST,
     port: PortOpt = DEFAULT_PORT,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Run federated training on the SuperLink (started if none listens) and publish."""
     spec = _spec(home, host, port)
-    started: subprocess.Popen[bytes] | None = None
-    try:
+
+    def configure() -> FederationConfig:
         config = FederationConfig(
             coordinator_home=spec.home,
             rounds=rounds,
@@ -125,20 +106,10 @@ def train(
             from coordinator.federation.publication import read_evaluation_set_file
 
             read_evaluation_set_file(config.evaluation_set)  # refuse a bad file before training
-        if not is_listening(spec.host, spec.port):
-            started = start_superlink(spec)
-        run_id = submit_run(spec, config)
-        typer.echo(f"submitted run {run_id}; waiting (at most {timeout:.0f} s)", err=True)
-        status = wait_for_run(spec, run_id, timeout)
-        engine = open_engine(load_settings(home=spec.home))
-        published = [m for m in ModelRegistry(engine).list() if m[1] == f"run-{run_id}"]
-        engine.dispose()
-    except (FederationError, CoordinatorError, GovernanceError) as exc:
-        _fail(str(exc))
-        return
-    finally:
-        if started is not None:
-            stop_process(started)
+        return config
+
+    config = run(configure, as_json=as_json)
+    run_id, status, published = run(lambda: _train(spec, config, timeout), as_json=as_json)
     models = [
         {"model_id": m[0], "version": m[1], "content_hash": m[2], "log_index": m[3]}
         for m in published
@@ -158,3 +129,22 @@ def train(
         )
     if not published or status != "finished:completed":
         raise typer.Exit(code=1)
+
+
+def _train(
+    spec: SuperLinkSpec, config: FederationConfig, timeout: float
+) -> tuple[int, str, list[tuple[str, str, str, int]]]:
+    """Submit the run (starting a SuperLink if none listens), wait, list what it published."""
+    started: subprocess.Popen[bytes] | None = None
+    try:
+        if not is_listening(spec.host, spec.port):
+            started = start_superlink(spec)
+        run_id = submit_run(spec, config)
+        typer.echo(f"submitted run {run_id}; waiting (at most {timeout:.0f} s)", err=True)
+        status = wait_for_run(spec, run_id, timeout)
+        context = coordinator(spec.home)
+        published = [m for m in context.models.list() if m[1] == f"run-{run_id}"]
+    finally:
+        if started is not None:
+            stop_process(started)
+    return run_id, status, published

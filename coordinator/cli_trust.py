@@ -10,23 +10,10 @@ from typing import Annotated
 
 import typer
 
+from coordinator.cli_common import coordinator, run
 from coordinator.enrolment import enrol_node, revoke_node
-from coordinator.store import CoordinatorError, CoordinatorStore
-from coordinator.transport.server import start_server
-from governance.errors import GovernanceError
-from governance.identity import Identity
-from governance.pki import HomeLayout
-from governance.translog import TransparencyLog
-from kernel.settings import load_settings
-
-HomeOpt = Annotated[
-    Path | None, typer.Option("--home", envvar="GCDT_HOME", help="State directory (GCDT_HOME).")
-]
-
-
-def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code=1)
+from coordinator.transport.server import TrustServer, make_handlers, start_server
+from kernel.cli import DatabaseOpt, HomeOpt, JsonOpt
 
 
 def serve(
@@ -35,18 +22,20 @@ def serve(
         "127.0.0.1"
     ),
     port: Annotated[int, typer.Option(help="Port (0: pick a free one).")] = 50051,
+    database_url: DatabaseOpt = None,
 ) -> None:
     """Run the trust gRPC server (mutual TLS) in the foreground; Ctrl-C stops it."""
-    settings = load_settings(home=home)
-    try:
-        server = start_server(settings, host=host, port=port)
+    context = coordinator(home, database_url)
+
+    def start() -> TrustServer:
         # Statistics rounds ride the same server, store and transparency log.
         from coordinator.statistics.setup import install as install_statistics
 
-        install_statistics(server.handlers, settings)
-    except (CoordinatorError, GovernanceError, OSError) as exc:
-        _fail(str(exc))
-        return
+        handlers = make_handlers(context)
+        install_statistics(handlers, context)
+        return start_server(context.settings, host=host, port=port, handlers=handlers)
+
+    server = run(start, also=(OSError,))
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -71,28 +60,25 @@ def enrol(
     address: Annotated[
         str | None, typer.Option("--address", help="host:port of the trust server for the node.")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    database_url: DatabaseOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Approve an enrolment request: issue the certificate, register, log, write the response."""
-    settings = load_settings(home=home)
-    layout = HomeLayout(settings.home_dir)
-    try:
-        identity = Identity.load(layout.identity_dir)
-        store = CoordinatorStore.open(settings)
-        result = enrol_node(
+    context = coordinator(home, database_url)
+    result = run(
+        lambda: enrol_node(
             request,
-            layout=layout,
-            store=store,
-            translog=TransparencyLog(store.engine, identity),
-            identity=identity,
+            layout=context.layout,
+            store=context.store,
+            translog=context.translog,
+            identity=context.identity,
             key_holder=key_holder,
             response_path=out or request.with_name("enrolment-response.json"),
             coordinator_address=address,
-        )
-    except (CoordinatorError, GovernanceError, OSError) as exc:
-        _fail(str(exc))
-        return
-    store.engine.dispose()
+        ),
+        as_json=as_json,
+        also=(OSError,),
+    )
     info = {
         "node_id": result.node.node_id,
         "jurisdiction": result.node.jurisdiction,
@@ -110,17 +96,21 @@ def enrol(
         typer.echo(f"  response bundle: {info['response']}")
 
 
-def revoke(node_id: Annotated[str, typer.Argument()], home: HomeOpt = None) -> None:
+def revoke(
+    node_id: Annotated[str, typer.Argument()],
+    home: HomeOpt = None,
+    database_url: DatabaseOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
     """Revoke a node: its certificate goes on the CRL; the server refuses it from now on."""
-    settings = load_settings(home=home)
-    layout = HomeLayout(settings.home_dir)
-    try:
-        identity = Identity.load(layout.identity_dir)
-        store = CoordinatorStore.open(settings)
-        index = revoke_node(
-            node_id, layout=layout, store=store, translog=TransparencyLog(store.engine, identity)
-        )
-    except (CoordinatorError, GovernanceError) as exc:
-        _fail(str(exc))
-        return
-    typer.echo(f"revoked {node_id} (log entry {index})")
+    context = coordinator(home, database_url)
+    index = run(
+        lambda: revoke_node(
+            node_id, layout=context.layout, store=context.store, translog=context.translog
+        ),
+        as_json=as_json,
+    )
+    if as_json:
+        typer.echo(json.dumps({"node_id": node_id, "log_index": index}, indent=2))
+    else:
+        typer.echo(f"revoked {node_id} (log entry {index})")

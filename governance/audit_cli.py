@@ -1,9 +1,11 @@
 """``gcdt-audit``: what an auditor runs, offline, on material the trust published.
 
-One typer app; each verb is a small function that loads its input, calls a pure
-verifier, and renders the result with ``governance.audit_models.render.emit`` (rich for
-people, ``--json`` for scripts). Add a verb by registering another ``@app.command`` that
-builds a result dict and calls ``emit``.
+One typer app, built with the kernel's CLI kit (``--json`` as every command has it); each
+verb is a small function that loads its input, calls a pure verifier, and renders the
+result with ``governance.audit_models.render.emit`` (rich for people, ``--json`` for
+scripts). Unlike the parties' commands it keeps three exit codes, because an auditor's
+script must tell "the publication is wrong" from "the input is unreadable". Add a verb by
+registering another ``@app.command`` that builds a result dict and calls ``emit``.
 
 Exit codes: 0 verified, 1 verification failed, 2 input unreadable or malformed.
 """
@@ -19,23 +21,16 @@ from governance.accountability import verbs as register_verbs
 from governance.audit_models import verbs as model_verbs
 from governance.audit_models.render import EXIT_FAILED, EXIT_OK, EXIT_UNREADABLE, emit
 from governance.translog import BundleFormatError, load_bundle, verify_bundle
+from kernel.cli import JsonOpt, make_app
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_UNREADABLE", "app", "main"]
 
-app = typer.Typer(
-    name="gcdt-audit",
-    help="Verify Global Carbon Data Trust publications offline.",
-    no_args_is_help=True,
-    add_completion=False,
-)
+app = make_app("gcdt-audit", "Verify Global Carbon Data Trust publications offline.")
 
 
 @app.callback()
 def _root() -> None:
     """Verify Global Carbon Data Trust publications offline (one verb per kind of artefact)."""
-
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 
 def _where(problem: dict[str, Any]) -> str:
@@ -49,7 +44,7 @@ def _where(problem: dict[str, Any]) -> str:
 @app.command("verify-log")
 def verify_log(
     bundle: Annotated[Path, typer.Argument(help="Log bundle JSON exported by the operator.")],
-    as_json: JsonOption = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Verify a transparency-log bundle: entries, leaf hashes, signed tree heads, consistency."""
     try:
@@ -81,7 +76,7 @@ def verify_log(
 def verify_benchmark_cmd(
     benchmark_id: Annotated[str, typer.Argument(help="Benchmark id, e.g. bm-3-1a2b3c4d5e6f.")],
     bundle: Annotated[Path, typer.Option("--bundle", help="Log bundle JSON (exported).")],
-    as_json: JsonOption = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Verify a published benchmark: log inclusion, t key-holder attestations, its values."""
     from governance.benchmark_audit import verify_benchmark

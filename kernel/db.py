@@ -8,6 +8,9 @@ without either side importing the other.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -71,3 +74,45 @@ def run_alembic_env(target_metadata: MetaData) -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
+
+
+class MigratedEngines:
+    """One engine per database URL per process, migrated when it is first asked for.
+
+    Opening an engine and running Alembic costs tens of milliseconds and a schema lock;
+    a party that did it per request (or per Flower reply) paid that on every message.
+    Like Flower's ``LinkStateFactory.state()``, the factory hands out the instance it
+    already has. It keeps the ``maxsize`` most recently used URLs (a test process opens
+    hundreds of homes); an evicted engine is disposed, and migrated again if asked for.
+    """
+
+    def __init__(self, migrate: Callable[[Engine], None], maxsize: int = 16) -> None:
+        self._migrate = migrate
+        self._maxsize = maxsize
+        self._engines: OrderedDict[str, Engine] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def engine(self, url: str) -> Engine:
+        with self._lock:
+            engine = self._engines.get(url)
+            if engine is not None:
+                self._engines.move_to_end(url)
+                return engine
+            engine = make_engine(url)
+            try:
+                self._migrate(engine)
+            except BaseException:
+                engine.dispose()
+                raise
+            self._engines[url] = engine
+            while len(self._engines) > self._maxsize:
+                _, old = self._engines.popitem(last=False)
+                old.dispose()
+            return engine
+
+    def clear(self) -> None:
+        """Dispose every engine (tests that drop a database under the same URL)."""
+        with self._lock:
+            for engine in self._engines.values():
+                engine.dispose()
+            self._engines.clear()

@@ -1,7 +1,8 @@
 """Build a real trust for tests: a coordinator home, N enrolled nodes, the trust server.
 
 Uses the same code paths as the CLI (``gcdt-coordinator init`` through its typer app,
-``trust_node.node_setup`` and ``coordinator.enrolment``), all state under ``tmp``.
+``trust_node.node_setup`` and ``coordinator.enrolment``), all state under ``tmp``. Each
+node is handed out as its composition root (:class:`trust_node.context.NodeContext`).
 """
 
 from __future__ import annotations
@@ -14,21 +15,12 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from coordinator.cli import app as coordinator_app
+from coordinator.context import CoordinatorContext
 from coordinator.enrolment import enrol_node
-from coordinator.store import CoordinatorStore
 from coordinator.transport import TrustServer, start_server
-from governance.identity import Identity
-from governance.pki import HomeLayout
-from governance.translog import TransparencyLog
 from kernel.settings import Settings, load_settings
-from trust_node.node_setup import (
-    NodeState,
-    fetch_keys,
-    init_node,
-    install_enrolment,
-    load_node,
-    run_key_ceremony,
-)
+from trust_node.context import NodeContext
+from trust_node.node_setup import fetch_keys, init_node, install_enrolment, run_key_ceremony
 
 
 def settings_for(home: Path) -> Settings:
@@ -43,33 +35,28 @@ def init_coordinator(home: Path) -> Settings:
     return settings_for(home)
 
 
-def enrol(coordinator: Settings, node_home: Path, node_id: str, *, key_holder: bool) -> NodeState:
+def enrol(coordinator: Settings, node_home: Path, node_id: str, *, key_holder: bool) -> NodeContext:
     node_settings = settings_for(node_home)
     init_node(node_settings, node_id, "IN")
-    layout = HomeLayout(coordinator.home_dir)
-    identity = Identity.load(layout.identity_dir)
-    store = CoordinatorStore.open(coordinator)
-    try:
-        result = enrol_node(
-            node_home / "enrolment" / "request.json",
-            layout=layout,
-            store=store,
-            translog=TransparencyLog(store.engine, identity),
-            identity=identity,
-            key_holder=key_holder,
-            response_path=node_home / "enrolment" / "response.json",
-        )
-    finally:
-        store.engine.dispose()
+    context = CoordinatorContext(coordinator)
+    result = enrol_node(
+        node_home / "enrolment" / "request.json",
+        layout=context.layout,
+        store=context.store,
+        translog=context.translog,
+        identity=context.identity,
+        key_holder=key_holder,
+        response_path=node_home / "enrolment" / "response.json",
+    )
     install_enrolment(node_settings, result.response_path)
-    return load_node(node_settings)
+    return NodeContext(node_settings)
 
 
 @dataclass
 class Trust:
     coordinator: Settings
     server: TrustServer
-    nodes: dict[str, NodeState] = field(default_factory=dict)
+    nodes: dict[str, NodeContext] = field(default_factory=dict)
 
     @property
     def address(self) -> str:
@@ -94,10 +81,13 @@ def running_trust(
     trust = Trust(coordinator, server, nodes)
     try:
         if ceremony:
-            run_key_ceremony(nodes[node_ids[0]], address=trust.address)
-            for node_id, state in nodes.items():
-                fetch_keys(state, address=trust.address)
-                trust.nodes[node_id] = load_node(state.settings)
+            first = nodes[node_ids[0]]
+            with first.client(trust.address) as client:
+                run_key_ceremony(first.state, client)
+            for node_id, node in nodes.items():
+                with node.client(trust.address) as client:
+                    fetch_keys(node.state, client)
+                trust.nodes[node_id] = NodeContext(node.settings)
         yield trust
     finally:
         server.stop(grace=None)

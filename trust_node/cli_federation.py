@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import math
 import signal
 import subprocess
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,12 +12,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from kernel.settings import load_settings
-from trust_node.errors import IngestError, NodeError
+from kernel.cli import DatabaseOpt, HomeOpt, print_json, settings
+from trust_node.cli_common import node, run
 
-HomeOpt = Annotated[
-    Path | None, typer.Option("--home", envvar="GCDT_HOME", help="Node state directory.")
-]
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
@@ -37,11 +32,6 @@ ESTIMATE_KEYS = (
     "model_version",
     "model_hash",
 )
-
-
-def _fail(message: str) -> None:
-    err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
-    raise typer.Exit(code=1)
 
 
 def supernode(
@@ -63,16 +53,12 @@ def supernode(
     """Run this node's Flower SuperNode in the foreground (Ctrl-C stops it)."""
     from trust_node.federation.supernode import SuperNodeSpec, ensure_auth_key, flower_env
 
-    node_home = load_settings(home=home).home_dir.resolve()
-    try:
-        _, public = ensure_auth_key(node_home)
-        if print_key:
-            typer.echo(str(public))
-            return
-        command = SuperNodeSpec(node_home, superlink, port=port).command()
-    except NodeError as exc:
-        _fail(str(exc))
+    node_home = settings(home).home_dir.resolve()
+    _, public = run(lambda: ensure_auth_key(node_home))
+    if print_key:
+        typer.echo(str(public))
         return
+    command = run(lambda: SuperNodeSpec(node_home, superlink, port=port).command())
     err.print(f"SuperNode auth public key (register it with the coordinator): {public}")
     env = flower_env(node_home)
     proc = subprocess.Popen(command, env=env)  # noqa: S603 (argv built here, no shell)
@@ -91,6 +77,7 @@ def _number(value: Any) -> float | None:
 def estimate(
     file: Annotated[Path, typer.Argument(help="A contract-valid CSV, Parquet or JSON file.")],
     home: HomeOpt = None,
+    database_url: DatabaseOpt = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="One JSON array, one object per record.")
     ] = False,
@@ -100,34 +87,27 @@ def estimate(
     The file is validated against the data contract and NOT stored. Every model
     invocation is written to the node's accountability register.
     """
-    from governance.accountability import AccountabilityRegister
     from trust_node.estimates import as_dicts, estimate_records, load_current_model
     from trust_node.ingest.read import detect_format, read_table
     from trust_node.ingest.schema import validate_records
-    from trust_node.store import SqlRecordRepository
 
-    settings = load_settings(home=home)
-    try:
-        frame = validate_records(read_table(file, detect_format(file.name), str(file)), str(file))
-        frame["version"] = None  # not stored, so no store version
-        repository = SqlRecordRepository.from_url(settings.database_url)
-        rows = as_dicts(
+    context = node(home, database_url)
+    frame = run(
+        lambda: validate_records(read_table(file, detect_format(file.name), str(file)), str(file)),
+        as_json=as_json,
+    )
+    frame["version"] = None  # not stored, so no store version
+    rows = run(
+        lambda: as_dicts(
             estimate_records(
                 frame,
-                load_current_model(settings),
-                register=AccountabilityRegister(repository.engine),
+                load_current_model(context.settings),
+                register=context.accountability,
                 asked_by="cli:operator",
             )
-        )
-    except IngestError as exc:
-        if as_json:
-            sys.stdout.write(json.dumps({"error": type(exc).__name__, "message": str(exc)}) + "\n")
-            raise typer.Exit(code=1) from None
-        _fail(str(exc))
-        return
-    except NodeError as exc:
-        _fail(str(exc))
-        return
+        ),
+        as_json=as_json,
+    )
     production = {
         str(r): float(p) for r, p in zip(frame["record_id"], frame["production_t"], strict=True)
     }
@@ -148,7 +128,7 @@ def estimate(
             item[key] = _number(item[key])
         result.append(item)
     if as_json:
-        sys.stdout.write(json.dumps(result, indent=2, allow_nan=False) + "\n")
+        print_json(result)
         return
     model = next((r["model_id"] for r in result if r["model_id"]), None)
     table = Table(
@@ -194,14 +174,12 @@ def evaluation_set_cmd(
     Same arguments, same bytes: auditors regenerate it to check the published one.
     """
     from trust_node.federation.evaluation_set import write_evaluation_set
-    from trust_node.generate import GenerateError
 
     codes = [j.strip() for j in jurisdictions.split(",") if j.strip()]
-    try:
-        path = write_evaluation_set(
+    path = run(
+        lambda: write_evaluation_set(
             output, codes, records=records, seed=seed, years=(start_year, end_year)
-        )
-    except (GenerateError, OSError) as exc:
-        _fail(str(exc))
-        return
+        ),
+        also=(OSError,),
+    )
     typer.echo(f"wrote evaluation set {path} ({len(codes)} jurisdiction(s), seed {seed})")

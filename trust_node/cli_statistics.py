@@ -6,8 +6,9 @@ from typing import Annotated
 
 import typer
 
-from kernel.settings import load_settings
-from trust_node.cli_trust import AddressOpt, HomeOpt, JsonOpt, _done, _guarded
+from kernel.cli import DatabaseOpt, HomeOpt, JsonOpt, print_result
+from trust_node.cli_common import node, run
+from trust_node.cli_trust import AddressOpt
 
 
 def submit_statistics_cmd(
@@ -23,21 +24,18 @@ def submit_statistics_cmd(
     wait: Annotated[
         float, typer.Option("--wait", help="Seconds a key holder waits for the decryption request.")
     ] = 120.0,
+    database_url: DatabaseOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Charge the privacy ledger, submit the encrypted noisy cell sums, attest if key holder."""
-    # Imported here: the ledger pulls in Opacus/torch, which other verbs need not load.
-    from trust_node.node_setup import load_node
+    # Imported here: the flow pulls in Opacus/torch, which other verbs need not load.
     from trust_node.statistics.flow import submit_statistics
 
-    settings = load_settings(home=home)
-    result = _guarded(
+    context = node(home, database_url)
+    result = run(
         lambda: submit_statistics(
-            load_node(settings),
-            round_id=round_id,
-            years=years,
-            address=address,
-            wait_seconds=wait,
-        )
+            context, round_id=round_id, years=years, address=address, wait_seconds=wait
+        ),
+        as_json=as_json,
     )
-    _done(result, as_json, "statistics submitted")
+    print_result(result, as_json=as_json, title="statistics submitted")

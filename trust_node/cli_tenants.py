@@ -15,38 +15,17 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from trust_node.errors import NodeError
-from trust_node.store import SqlRecordRepository
+from kernel.cli import DatabaseOpt, HomeOpt, JsonOpt
+from trust_node.cli_common import node, run
 from trust_node.tenants import TenantInfo, TenantRegistry
 
 tenant_app = typer.Typer(help="Hosted tenants: add, rotate, revoke, list.", no_args_is_help=True)
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
-HomeOpt = Annotated[
-    Path | None, typer.Option("--home", envvar="GCDT_HOME", help="Node state directory.")
-]
-DbOpt = Annotated[
-    str | None,
-    typer.Option("--database-url", envvar="GCDT_DATABASE_URL", help="SQLAlchemy URL."),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-
 
 def _registry(home: Path | None, database_url: str | None) -> TenantRegistry:
-    from kernel.settings import load_settings
-
-    settings = load_settings(home=home, database_url=database_url)
-    settings.ensure_home()
-    return TenantRegistry(SqlRecordRepository.from_url(settings.database_url).engine)
-
-
-def _fail(exc: NodeError, as_json: bool) -> typer.Exit:
-    if as_json:
-        sys.stdout.write(json.dumps({"error": type(exc).__name__, "message": str(exc)}) + "\n")
-    else:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
-    return typer.Exit(code=1)
+    return node(home, database_url, create=True).tenants
 
 
 def _token_out(name: str, token: str, as_json: bool, verb: str) -> None:
@@ -68,37 +47,28 @@ def _info(t: TenantInfo) -> dict[str, object]:
 
 @tenant_app.command("add")
 def tenant_add(
-    name: str, home: HomeOpt = None, database_url: DbOpt = None, as_json: JsonOpt = False
+    name: str, home: HomeOpt = None, database_url: DatabaseOpt = None, as_json: JsonOpt = False
 ) -> None:
     """Create a tenant and print its API token (once)."""
-    try:
-        issued = _registry(home, database_url).add(name)
-    except NodeError as exc:
-        raise _fail(exc, as_json) from None
+    issued = run(lambda: _registry(home, database_url).add(name), as_json=as_json)
     _token_out(name, issued.token, as_json, "added")
 
 
 @tenant_app.command("rotate")
 def tenant_rotate(
-    name: str, home: HomeOpt = None, database_url: DbOpt = None, as_json: JsonOpt = False
+    name: str, home: HomeOpt = None, database_url: DatabaseOpt = None, as_json: JsonOpt = False
 ) -> None:
     """Issue a new token; the old one is refused from now on."""
-    try:
-        issued = _registry(home, database_url).rotate(name)
-    except NodeError as exc:
-        raise _fail(exc, as_json) from None
+    issued = run(lambda: _registry(home, database_url).rotate(name), as_json=as_json)
     _token_out(name, issued.token, as_json, "rotated")
 
 
 @tenant_app.command("revoke")
 def tenant_revoke(
-    name: str, home: HomeOpt = None, database_url: DbOpt = None, as_json: JsonOpt = False
+    name: str, home: HomeOpt = None, database_url: DatabaseOpt = None, as_json: JsonOpt = False
 ) -> None:
     """Revoke a tenant: its token is refused; its records stay stored."""
-    try:
-        info = _registry(home, database_url).revoke(name)
-    except NodeError as exc:
-        raise _fail(exc, as_json) from None
+    info = run(lambda: _registry(home, database_url).revoke(name), as_json=as_json)
     if as_json:
         sys.stdout.write(json.dumps(_info(info)) + "\n")
     else:
@@ -106,9 +76,11 @@ def tenant_revoke(
 
 
 @tenant_app.command("list")
-def tenant_list(home: HomeOpt = None, database_url: DbOpt = None, as_json: JsonOpt = False) -> None:
+def tenant_list(
+    home: HomeOpt = None, database_url: DatabaseOpt = None, as_json: JsonOpt = False
+) -> None:
     """List tenants (never their tokens)."""
-    tenants = [_info(t) for t in _registry(home, database_url).list()]
+    tenants = run(lambda: [_info(t) for t in _registry(home, database_url).list()], as_json=as_json)
     if as_json:
         sys.stdout.write(json.dumps(tenants, indent=2) + "\n")
         return
@@ -118,10 +90,10 @@ def tenant_list(home: HomeOpt = None, database_url: DbOpt = None, as_json: JsonO
 
 
 def operator_token(
-    home: HomeOpt = None, database_url: DbOpt = None, as_json: JsonOpt = False
+    home: HomeOpt = None, database_url: DatabaseOpt = None, as_json: JsonOpt = False
 ) -> None:
     """Issue a new operator API token (replaces the previous one); printed once."""
-    token = _registry(home, database_url).issue_operator_token().token
+    token = run(lambda: _registry(home, database_url).issue_operator_token().token, as_json=as_json)
     if as_json:
         sys.stdout.write(json.dumps({"role": "operator", "token": token}) + "\n")
     else:
@@ -133,7 +105,7 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Interface (GCDT_API_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (GCDT_API_PORT).")] = None,
     home: HomeOpt = None,
-    database_url: DbOpt = None,
+    database_url: DatabaseOpt = None,
 ) -> None:
     """Run the node API with uvicorn (first run prints a new operator token)."""
     import uvicorn
@@ -142,7 +114,7 @@ def serve(
 
     settings = load_api_settings(home=home, database_url=database_url, api_host=host, api_port=port)
     settings.ensure_home()
-    app = create_app(settings)
+    app = run(lambda: create_app(settings))
     registry: TenantRegistry = app.state.services.registry
     if not registry.has_operator_token():
         err.print("no operator token yet; issued one for /operator/... (shown once):")

@@ -33,7 +33,6 @@ import datetime as dt
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import BigInteger, Column, DateTime, Engine, Integer, String, Table, Text, select
@@ -53,12 +52,10 @@ from governance.errors import EnvelopeError
 from governance.identity import Identity, verify_signature
 from governance.policy.models import NodePolicy, OutboundKind
 from governance.signed_requests import METHOD_PATTERN, Scalar, seal_request, summarize
-from kernel.db import make_engine
-from kernel.db import upgrade as run_upgrade
 from kernel.wire import trust as trust_wire
 from kernel.wire.flower import ReleasedFrame, frame_to_bytes
 from trust_node.errors import NodeError
-from trust_node.store.tables import MIGRATIONS_DIR, VERSION_TABLE, metadata
+from trust_node.store.tables import metadata
 
 CIPHERTEXT_KINDS: frozenset[str] = frozenset(
     {trust_wire.CIPHERTEXT_UPDATE, trust_wire.CIPHERTEXT_STATISTICS}
@@ -166,12 +163,6 @@ class SqlRefusalLog:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-
-    @classmethod
-    def from_url(cls, url: str) -> SqlRefusalLog:
-        engine = make_engine(url)
-        run_upgrade(engine, MIGRATIONS_DIR, VERSION_TABLE)
-        return cls(engine)
 
     def record(self, kind: str, method: str, reason: str) -> None:
         with self.engine.begin() as conn:
@@ -352,10 +343,3 @@ class EgressGuard:
 
 class _Refuse(NodeError):
     """Internal: a rule failed; :meth:`EgressGuard.check` logs it and raises."""
-
-
-def default_refusal_log(home: Path | None = None) -> SqlRefusalLog:
-    """The refusal log on the node's own database (settings: GCDT_HOME / GCDT_DATABASE_URL)."""
-    from kernel.settings import load_settings
-
-    return SqlRefusalLog.from_url(load_settings(home=home).database_url)

@@ -53,7 +53,6 @@ from governance.policy import (
 from governance.policy.files import signature_path
 from kernel.settings import Settings
 from kernel.wire.enrolment import REQUEST_FORMAT, RESPONSE_FORMAT, TRANSPORT_KEY_KIND
-from trust_node.egress import EgressGuard, SqlRefusalLog
 from trust_node.errors import NodeSetupError
 from trust_node.transport.client import TrustClient
 
@@ -219,26 +218,6 @@ class NodeState:
             ceremony_public_key=ceremony_public_key,
         )
 
-    def guard(self, public_key: CkksKey | None = None) -> EgressGuard:
-        return EgressGuard(
-            self.node_policy,
-            self.identity,
-            refusals=SqlRefusalLog.from_url(self.settings.database_url),
-            public_key=public_key if public_key is not None else self.public_key(),
-        )
-
-    def client(self, address: str | None = None, guard: EgressGuard | None = None) -> TrustClient:
-        target = address or self.coordinator.get("address")
-        if not target:
-            raise NodeSetupError("no coordinator address: pass --address")
-        return TrustClient(
-            target,
-            guard=guard or self.guard(),
-            tls_key=self.layout.tls_key.read_bytes(),
-            tls_cert=self.layout.tls_cert.read_bytes(),
-            ca_cert=self.layout.ca_cert.read_bytes(),
-        )
-
 
 def load_node(settings: Settings) -> NodeState:
     layout = NodeLayout(settings.home_dir)
@@ -300,24 +279,25 @@ def _read_release(path: Path) -> tuple[PublicContextRelease, bytes]:
 
 
 def run_key_ceremony(
-    state: NodeState, *, period: str | None = None, address: str | None = None
+    state: NodeState, client: TrustClient, *, period: str | None = None
 ) -> dict[str, Any]:
     """Run the CKKS ceremony as this node and upload packages + public context.
 
     Fetches the key holders and their transport keys from the coordinator (it vouches
     for them by enrolment; both are in the transparency log), seals one package to each.
+    ``client`` is the node's (:meth:`trust_node.context.NodeContext.client`): the upload
+    leaves through the egress guard.
     """
     period = period or state.node_policy.privacy_budget.accounting_period
-    with state.client(address, guard=state.guard(public_key=None)) as client:
-        info = client.trust_info()
-        holders = [KeyHolder(n.node_id, n.transport_public_key) for n in info.nodes if n.key_holder]
-        if not holders:
-            raise NodeSetupError("the coordinator lists no key holders")
-        try:
-            output = run_ceremony(state.identity, holders, period)
-        except CkksError as exc:
-            raise NodeSetupError(f"key ceremony failed: {exc}") from exc
-        key_id_, log_index = client.upload_ceremony(output)
+    info = client.trust_info()
+    holders = [KeyHolder(n.node_id, n.transport_public_key) for n in info.nodes if n.key_holder]
+    if not holders:
+        raise NodeSetupError("the coordinator lists no key holders")
+    try:
+        output = run_ceremony(state.identity, holders, period)
+    except CkksError as exc:
+        raise NodeSetupError(f"key ceremony failed: {exc}") from exc
+    key_id_, log_index = client.upload_ceremony(output)
     return {
         "key_id": key_id_,
         "period": period,
@@ -326,14 +306,13 @@ def run_key_ceremony(
     }
 
 
-def fetch_keys(state: NodeState, *, address: str | None = None) -> dict[str, Any]:
+def fetch_keys(state: NodeState, client: TrustClient) -> dict[str, Any]:
     """Download and install the public context and, for a key holder, its own key package.
 
     Material not signed by the enrolled ceremony node's identity key is refused.
     """
-    with state.client(address, guard=state.guard(public_key=None)) as client:
-        material = client.key_material()
-        info = client.trust_info()
+    material = client.key_material()
+    info = client.trust_info()
     ceremony = next((n for n in info.nodes if n.node_id == material.release.ceremony_id), None)
     if ceremony is None or ceremony.identity_public_key != material.ceremony_identity_key:
         raise NodeSetupError(

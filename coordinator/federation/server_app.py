@@ -19,6 +19,7 @@ import numpy as np
 from flwr.app import ConfigRecord, Context, Message, RecordDict
 from flwr.serverapp import Grid, ServerApp
 
+from coordinator.context import CoordinatorContext
 from coordinator.federation.aggregate import CkksSummer
 from coordinator.federation.config import FederationConfig
 from coordinator.federation.keys import load_trust_keys
@@ -30,12 +31,7 @@ from coordinator.federation.publication import (
 )
 from coordinator.federation.rounds import FederatedTraining, TrainingResult
 from coordinator.registry import ModelRegistry
-from coordinator.store import CoordinatorStore, open_engine
-from governance.identity import Identity
-from governance.nonces import SqlNonceStore
-from governance.pki import HomeLayout
 from governance.translog import TransparencyLog
-from kernel.settings import load_settings
 from kernel.wire import flower as wire
 from open_models.evaluation_set import EVALUATION_SET_FILE, EvaluationSet
 from open_models.features import FeatureSpec
@@ -51,10 +47,10 @@ def run_training(grid: Grid, config: FederationConfig, run_name: str) -> Trainin
         if config.evaluation_set is not None
         else None
     )
-    engine = open_engine(load_settings(home=home))
-    store = CoordinatorStore(engine)
+    context = CoordinatorContext.open(home)
+    store = context.store
     keys = load_trust_keys(store)
-    log = TransparencyLog(engine, Identity.load(HomeLayout(home).identity_dir))
+    log = context.translog
     spec = FeatureSpec()
     layout = weight_layout(spec)
     start = flatten(initial_weights(spec, config.seed), layout)
@@ -65,7 +61,7 @@ def run_training(grid: Grid, config: FederationConfig, run_name: str) -> Trainin
         summer=CkksSummer(keys.public_key, start.size + 1),
         key_holders=lambda: store.identity_keys(key_holders_only=True),
         node_keys=store.identity_keys,
-        nonces=SqlNonceStore(engine),
+        nonces=context.nonces,
         log=log,
         run_name=run_name,
         initial_weights=start,
@@ -79,7 +75,7 @@ def run_training(grid: Grid, config: FederationConfig, run_name: str) -> Trainin
             grid,
             config,
             log,
-            ModelRegistry(engine),
+            context.models,
             run_name,
             version,
             spec,
@@ -88,7 +84,7 @@ def run_training(grid: Grid, config: FederationConfig, run_name: str) -> Trainin
             jurisdictions,
             evaluation_set,
         )
-    engine.dispose()
+    context.engine.dispose()
     return result
 
 

@@ -13,12 +13,12 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
+from coordinator.context import CoordinatorContext
 from coordinator.portal import api, pages
 from coordinator.portal.deps import PortalState
 from coordinator.portal.errors import BadRequestError, NotPublishedError, PortalError
 from coordinator.portal.schemas import ProblemOut
 from coordinator.portal.services import TransparencyService, public_log
-from coordinator.store.repository import open_engine
 from kernel.settings import Settings, load_settings
 
 STATIC = Path(__file__).parent / "static"
@@ -39,7 +39,7 @@ def _problem(request: Request, status: int, title: str, detail: str) -> Response
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
     """The read-only portal over the coordinator home named by ``settings``."""
     settings = settings or load_settings()
-    engine = engine or open_engine(settings)
+    engine = engine or CoordinatorContext(settings).engine
     service = TransparencyService(engine, public_log(engine, settings.home_dir))
     app = FastAPI(
         title="Global Carbon Data Trust: transparency API",

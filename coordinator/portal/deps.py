@@ -1,7 +1,9 @@
 """FastAPI dependencies: the one settings object, the engine, the service.
 
 ``create_app`` stores a :class:`PortalState` on ``app.state``; routes reach it only
-through :func:`service`, so tests and the CLI build the app the same way.
+through :func:`service`, so tests and the CLI build the app the same way. The engine is
+the coordinator's own (:class:`~coordinator.context.CoordinatorContext`), read-only here:
+the portal never holds the identity that signs the log.
 """
 
 from __future__ import annotations

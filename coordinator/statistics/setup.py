@@ -1,20 +1,15 @@
-"""Build the statistics service from a coordinator's state (``GCDT_HOME``), and plug it
-into the trust server's handlers."""
+"""Build the statistics service from the coordinator's parts, and plug it into the trust
+server's handlers."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from coordinator.context import CoordinatorContext
 from coordinator.statistics.service import StatisticsService
 from coordinator.statistics.wiring import register
 from coordinator.store.repository import CoordinatorStore
 from governance.ckks import CkksKey, open_public_release
-from governance.identity import Identity
-from governance.pki import HomeLayout
-from governance.policy import load_policy
-from governance.policy.models import TrustPolicy
-from governance.translog import TransparencyLog
-from kernel.settings import Settings
 
 
 def _public_key(store: CoordinatorStore) -> CkksKey:
@@ -23,18 +18,15 @@ def _public_key(store: CoordinatorStore) -> CkksKey:
     return open_public_release(release, ceremony_public_key=ceremony.identity_public_key)
 
 
-def service_for(settings: Settings, store: CoordinatorStore | None = None) -> StatisticsService:
-    layout = HomeLayout(settings.home_dir)
-    identity = Identity.load(layout.identity_dir)
-    policy = load_policy(layout.trust_policy, "trust", identity.public_key)
-    assert isinstance(policy, TrustPolicy)
-    store = store or CoordinatorStore.open(settings)
-    log = TransparencyLog(store.engine, identity)
-    return StatisticsService(store, log, lambda: _public_key(store), policy.publication)
+def service_for(context: CoordinatorContext) -> StatisticsService:
+    store = context.store
+    return StatisticsService(
+        store, context.translog, lambda: _public_key(store), context.trust_policy.publication
+    )
 
 
-def install(handlers: Any, settings: Settings) -> StatisticsService:
+def install(handlers: Any, context: CoordinatorContext) -> StatisticsService:
     """Register statistics with the server's ``TrustHandlers`` (same store and log)."""
-    service = service_for(settings, handlers.store)
+    service = service_for(context)
     register(handlers, service)
     return service

@@ -31,7 +31,7 @@ from coordinator.tables import migrate
 from governance.attestation import ciphertext_digest
 from governance.ckks import CkksParameters, EncryptedVector, KeyPackage, PublicContextRelease
 from governance.envelope import Envelope
-from kernel.db import make_engine
+from kernel.db import MigratedEngines
 from kernel.settings import Settings, load_settings
 
 
@@ -60,12 +60,19 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+#: The coordinator's engines, one per database URL per process, migrated on first use
+#: (``migrate`` looked up each time, so a test can count the migrations).
+ENGINES = MigratedEngines(lambda engine: migrate(engine))
+
+
 def open_engine(settings: Settings | None = None) -> Engine:
-    """The coordinator's engine (GCDT_DATABASE_URL or SQLite in GCDT_HOME), migrated."""
+    """The coordinator's engine (GCDT_DATABASE_URL or SQLite in GCDT_HOME), migrated once.
+
+    Entry points take it from :class:`coordinator.context.CoordinatorContext`; this is
+    the store's own door for tests and tools that need only the database.
+    """
     settings = settings or load_settings()
-    engine = make_engine(settings.database_url)
-    migrate(engine)
-    return engine
+    return ENGINES.engine(settings.database_url)
 
 
 @dataclass(frozen=True)
@@ -139,10 +146,6 @@ def _request(row: Any) -> DecryptionRequest:
 class CoordinatorStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-
-    @classmethod
-    def open(cls, settings: Settings | None = None) -> CoordinatorStore:
-        return cls(open_engine(settings))
 
     # --- enrolled nodes --------------------------------------------------------------
 

@@ -39,8 +39,9 @@ from typing import Any, TypeVar
 import grpc
 from cryptography import x509
 
+from coordinator.context import CoordinatorContext
 from coordinator.errors import CoordinatorError
-from coordinator.store import CoordinatorStore, NodeRecord
+from coordinator.store import NodeRecord
 from coordinator.store.errors import (
     AlreadyEnrolledError,
     DuplicateSubmissionError,
@@ -64,17 +65,13 @@ from governance.errors import (
     UnexpectedKindError,
     WrongSignerError,
 )
-from governance.identity import Identity
-from governance.nonces import SqlNonceStore
 from governance.pki import (
-    HomeLayout,
     load_certificate,
     load_crl,
     node_bindings,
     verify_node_certificate,
 )
 from governance.signed_requests import open_request
-from governance.translog import TransparencyLog
 from kernel.settings import Settings
 from protos import trust_pb2_grpc
 
@@ -287,21 +284,18 @@ class TrustServer:
 
 
 def make_handlers(
-    settings: Settings,
+    context: CoordinatorContext,
     *,
     submission_validators: Mapping[str, SubmissionValidator] | None = None,
     round_parameters: RoundParameters | None = None,
 ) -> TrustHandlers:
-    """Handlers over the coordinator's state in ``settings`` (after ``gcdt-coordinator init``)."""
-    layout = HomeLayout(settings.home_dir)
-    identity = Identity.load(layout.identity_dir)
-    store = CoordinatorStore.open(settings)
+    """Handlers over the coordinator's parts (after ``gcdt-coordinator init``)."""
     return TrustHandlers(
-        layout=layout,
-        identity=identity,
-        store=store,
-        translog=TransparencyLog(store.engine, identity),
-        nonces=SqlNonceStore(store.engine),
+        layout=context.layout,
+        identity=context.identity,
+        store=context.store,
+        translog=context.translog,
+        nonces=context.nonces,
         submission_validators=dict(submission_validators or {}),
         round_parameters=round_parameters,
     )
@@ -317,7 +311,7 @@ def start_server(
     **handler_options: Any,
 ) -> TrustServer:
     """Start the trust server on ``host:port`` (0: a free port) with mutual TLS."""
-    handlers = handlers or make_handlers(settings, **handler_options)
+    handlers = handlers or make_handlers(CoordinatorContext(settings), **handler_options)
     layout = handlers.layout
     root = load_certificate(layout.ca_cert)
     credentials = grpc.ssl_server_credentials(

@@ -25,6 +25,7 @@ from governance.audit_models.sources import (
 )
 from governance.audit_models.verify_model import find_publication, verify_model
 from governance.translog import BundleFormatError
+from kernel.cli import JsonOpt
 
 ExportOpt = Annotated[
     Path | None, typer.Option("--export", help="Portal export: zip or unpacked directory.")
@@ -35,7 +36,6 @@ PortalOpt = Annotated[
 VersionOpt = Annotated[
     str | None, typer.Option("--version", help="Model version (default: latest published).")
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 
 def _run(

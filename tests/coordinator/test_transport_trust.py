@@ -25,8 +25,8 @@ from governance.signed_requests import seal_request
 from governance.translog import TransparencyLog
 from kernel.wire.trust import SERVICE
 from tests.trust_setup import Trust, enrol, running_trust
+from trust_node.context import NodeContext
 from trust_node.egress import Released
-from trust_node.node_setup import NodeState, holder_key
 from trust_node.transport import serde
 from trust_node.transport.client import TrustClient, TrustTransportError
 
@@ -43,7 +43,7 @@ def _client(trust: Trust, node_id: str) -> TrustClient:
     return trust.nodes[node_id].client(trust.address)
 
 
-def _raw(trust: Trust, state: NodeState, rpc: str, released: Released) -> bytes:
+def _raw(trust: Trust, state: NodeContext, rpc: str, released: Released) -> bytes:
     """Send bytes as a node that bypasses its own guard would (a malicious node)."""
     client = state.client(trust.address)
     try:
@@ -95,7 +95,7 @@ def test_statistics_round_trip_publishes_only_with_t_matching_attestations(trust
             (request,) = [
                 r for r in client.decryption_requests() if r.request_id == pending.request_id
             ]
-            secret = holder_key(state, request.vector.key_id)
+            secret = state.secret_key(request.vector.key_id)
             envelope = attest(
                 state.identity,
                 secret,
@@ -218,7 +218,7 @@ def _pem(key: object) -> bytes:
 
 
 def _client_with_cert(
-    trust: Trust, state: NodeState, key_pem: bytes, cert_pem: bytes
+    trust: Trust, state: NodeContext, key_pem: bytes, cert_pem: bytes
 ) -> TrustClient:
     return TrustClient(
         trust.address,

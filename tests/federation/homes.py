@@ -15,7 +15,7 @@ from governance.ckks import MissingSecretKeyError
 from governance.policy import write_policy
 from governance.policy.models import Consent
 from tests.trust_setup import running_trust
-from trust_node.federation.runtime import NodeRuntime
+from trust_node.context import NodeContext
 from trust_node.generate import generate
 from trust_node.store import OPERATOR_TENANT, SqlRecordRepository
 
@@ -48,7 +48,7 @@ def make_federation(
             repo = SqlRecordRepository.from_url(state.settings.database_url)
             repo.add_batch(OPERATOR_TENANT, data.records, source="test", sha256="0" * 64)
             repo.engine.dispose()
-            public = NodeRuntime.open(state.settings.home_dir).state.public_key()
+            public = NodeContext.open(state.settings.home_dir).public_key()
             assert public is not None and not public.is_private
             key_id = public.key_id
         homes = [trust.nodes[n].settings.home_dir for n in node_ids]

@@ -33,9 +33,9 @@ from open_models.features import FeatureSpec
 from open_models.network import flatten, initial_weights, weight_layout
 from open_models.published import PublishedModel
 from tests.federation.homes import JURISDICTIONS, Federation, assert_cannot_decrypt, make_federation
+from trust_node.context import NodeContext
 from trust_node.federation.client_app import build_client_app
 from trust_node.federation.evaluation_set import write_evaluation_set
-from trust_node.federation.runtime import NodeRuntime
 
 flwr_sim = pytest.importorskip("flwr.simulation")
 
@@ -103,8 +103,8 @@ def test_three_encrypted_dp_rounds(simulated: Simulated) -> None:
 
     # The ledger shows the accountant's epsilon for each node's three charges.
     for home in fed.node_homes:
-        runtime = NodeRuntime.open(home)
-        policy = runtime.policy
+        runtime = NodeContext.open(home)
+        policy = runtime.node_policy
         charges = PrivacyLedger(runtime.engine).charges(
             runtime.node_id, "training", policy.privacy_budget.accounting_period
         )
@@ -157,11 +157,13 @@ def test_published_model_verifies_and_reproduces(simulated: Simulated) -> None:
     nodes = {n["node_id"]: n for n in card["federation"]["nodes"]}
     assert len(nodes) == 3
     for home in fed.node_homes:
-        runtime = NodeRuntime.open(home)
-        period = runtime.policy.privacy_budget.accounting_period
+        runtime = NodeContext.open(home)
+        period = runtime.node_policy.privacy_budget.accounting_period
         last = PrivacyLedger(runtime.engine).charges(runtime.node_id, "training", period)[-1]
         assert nodes[runtime.node_id]["epsilon_spent"] == pytest.approx(last.epsilon_after)
-        assert nodes[runtime.node_id]["epsilon_budget"] == runtime.policy.privacy_budget.epsilon
+        assert (
+            nodes[runtime.node_id]["epsilon_budget"] == runtime.node_policy.privacy_budget.epsilon
+        )
     footprint = card["compute_footprint"]
     assert {f["node_id"] for f in footprint["per_node"]} == set(nodes)
     assert all(f["rounds_trained"] == 3 for f in footprint["per_node"])

@@ -20,6 +20,7 @@ from governance.ckks import CkksKey, encrypt
 from governance.identity import Identity
 from governance.policy import default_node_policy
 from kernel.wire import flower, trust
+from trust_node.context import ENGINES
 from trust_node.egress import EgressGuard, Outbound, SqlRefusalLog
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -142,7 +143,7 @@ def test_what_the_node_releases_is_what_the_coordinator_reads(tmp_path: Path) ->
     guard = EgressGuard(
         default_node_policy("node-a", "IN"),
         Identity.generate("node-a"),
-        refusals=SqlRefusalLog.from_url(f"sqlite:///{tmp_path / 'node.sqlite'}"),
+        refusals=SqlRefusalLog(ENGINES.engine(f"sqlite:///{tmp_path / 'node.sqlite'}")),
         public_key=key.public(),
     )
     vector = encrypt(key.public(), [1.0, 2.0])

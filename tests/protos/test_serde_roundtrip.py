@@ -29,6 +29,7 @@ from governance.identity import Identity
 from governance.policy import default_node_policy
 from kernel.wire.trust import METHODS, STATISTICS_ROUND
 from protos import trust_pb2 as pb
+from trust_node.context import ENGINES
 from trust_node.egress import EgressGuard, Outbound, Released, SqlRefusalLog
 from trust_node.transport import serde as node_serde
 
@@ -45,7 +46,7 @@ def guard(tmp_path: Path, key: CkksKey) -> EgressGuard:
     return EgressGuard(
         default_node_policy(NODE, "IN"),
         Identity.generate(NODE),
-        refusals=SqlRefusalLog.from_url(f"sqlite:///{tmp_path / 'node.sqlite'}"),
+        refusals=SqlRefusalLog(ENGINES.engine(f"sqlite:///{tmp_path / 'node.sqlite'}")),
         public_key=key.public(),
     )
 

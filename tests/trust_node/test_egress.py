@@ -14,6 +14,7 @@ from governance.envelope import open_envelope, seal
 from governance.identity import Identity
 from governance.policy import DataSovereignty, default_node_policy
 from governance.signed_requests import summarize
+from trust_node.context import ENGINES
 from trust_node.egress import EgressGuard, EgressRefusedError, Outbound, SqlRefusalLog
 
 
@@ -29,7 +30,7 @@ def guard(tmp_path: Path, key: CkksKey) -> EgressGuard:
     return EgressGuard(
         policy,
         identity,
-        refusals=SqlRefusalLog.from_url(f"sqlite:///{tmp_path / 'node.sqlite'}"),
+        refusals=SqlRefusalLog(ENGINES.engine(f"sqlite:///{tmp_path / 'node.sqlite'}")),
         public_key=key.public(),
     )
 
@@ -73,7 +74,7 @@ def test_kind_not_allowed_by_policy_is_refused(tmp_path: Path, key: CkksKey) -> 
     guard = EgressGuard(
         policy,
         identity,
-        refusals=SqlRefusalLog.from_url(f"sqlite:///{tmp_path / 'n.sqlite'}"),
+        refusals=SqlRefusalLog(ENGINES.engine(f"sqlite:///{tmp_path / 'n.sqlite'}")),
         public_key=key.public(),
     )
     outbound = Outbound("ciphertext_statistics", "submit", 1, (encrypt(key, [1.0]),))

@@ -23,7 +23,6 @@ from governance.ckks import encrypt
 from tests.trust_setup import running_trust
 from trust_node.generate import generate
 from trust_node.ingest import ingest_bytes
-from trust_node.node_setup import holder_key
 from trust_node.store import SqlRecordRepository
 
 CANARY_COLUMNS = ("production_t", "electricity_mwh", "natural_gas_tj")
@@ -87,7 +86,7 @@ def test_no_planted_value_leaves_the_node(tmp_path: Path) -> None:
             (request,) = client.decryption_requests()
             envelope = attest(
                 state.identity,
-                holder_key(state, request.vector.key_id),
+                state.secret_key(request.vector.key_id),
                 request.vector,
                 subject_id=request.subject_id,
                 round_id=request.round_id,

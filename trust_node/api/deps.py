@@ -1,5 +1,7 @@
 """Every dependency of the routes, in one place: services, the caller, their tenant.
 
+The services are the node's own parts, taken from its composition root
+(:class:`~trust_node.context.NodeContext`), so the API shares the CLI's engine and store.
 Routes never read a tenant id from the request: the tenant is the one the bearer token
 belongs to, so every query a route makes is scoped by construction.
 """
@@ -14,6 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from trust_node.api.problems import ApiProblem, unauthorized
 from trust_node.api.settings import NodeApiSettings
+from trust_node.context import NodeContext
 from trust_node.estimates import EstimateService
 from trust_node.store import SqlRecordRepository
 from trust_node.tenants import AuthenticationError, ConsentLog, Principal, TenantRegistry
@@ -29,13 +32,13 @@ class NodeServices:
 
     @classmethod
     def open(cls, settings: NodeApiSettings) -> NodeServices:
-        repository = SqlRecordRepository.from_url(settings.database_url)
+        node = NodeContext(settings)
         return cls(
             settings=settings,
-            repository=repository,
-            registry=TenantRegistry(repository.engine),
-            consent=ConsentLog(repository.engine),
-            estimates=EstimateService(repository, settings),
+            repository=node.repository,
+            registry=node.tenants,
+            consent=node.consent,
+            estimates=EstimateService(node.repository, settings),
         )
 
 

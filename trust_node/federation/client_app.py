@@ -20,6 +20,7 @@ from flwr.clientapp.typing import Mod
 from governance.attestation import attest
 from governance.ckks import EncryptedVector
 from kernel.wire import flower as wire
+from trust_node.context import NodeContext
 from trust_node.errors import NodeSetupError
 from trust_node.federation.errors import RoundMessageError
 from trust_node.federation.fields import get_bytes, get_float, get_int, get_str
@@ -32,7 +33,6 @@ from trust_node.federation.mods import (
     PLAIN_UPDATE,
     make_egress_mod,
 )
-from trust_node.federation.runtime import NodeRuntime
 from trust_node.federation.training import LocalRefusal, local_round, report_fields
 
 logger = logging.getLogger(__name__)
@@ -41,8 +41,9 @@ HOME_KEY = "gcdt-home"
 
 
 @lru_cache(maxsize=16)
-def _runtime(home: str) -> NodeRuntime:
-    return NodeRuntime.open(home)
+def _context(home: str) -> NodeContext:
+    """One context per node home per process: its files are read once, its engine opened once."""
+    return NodeContext.open(home)
 
 
 def build_client_app(
@@ -55,12 +56,12 @@ def build_client_app(
     """
     home_list = tuple(str(h) for h in homes or ())
 
-    def resolve(context: Context) -> NodeRuntime:
+    def resolve(context: Context) -> NodeContext:
         config = context.node_config
         if HOME_KEY in config:
-            return _runtime(str(config[HOME_KEY]))
+            return _context(str(config[HOME_KEY]))
         if home_list and "partition-id" in config:
-            return _runtime(home_list[int(config["partition-id"])])
+            return _context(home_list[int(config["partition-id"])])
         raise NodeSetupError(
             f"node config has no {HOME_KEY!r}: start the SuperNode with "
             f"--node-config '{HOME_KEY}=\"/path/to/GCDT_HOME\"'"
@@ -70,11 +71,11 @@ def build_client_app(
 
     @app.train()
     def train(message: Message, context: Context) -> Message:
-        runtime = resolve(context)
+        node = resolve(context)
         cfg = message.content.config_records[wire.ROUND_CONFIG]
         weights = message.content.array_records[wire.GLOBAL_ARRAYS][wire.WEIGHTS].numpy()
         outcome = local_round(
-            runtime,
+            node,
             np.asarray(weights, dtype=np.float64),
             run=get_str(cfg, wire.RUN),
             round_no=get_int(cfg, wire.ROUND),
@@ -83,7 +84,7 @@ def build_client_app(
         )
         if isinstance(outcome, LocalRefusal):
             logger.warning(
-                "node %s refused round %s: %s", runtime.node_id, cfg[wire.ROUND], outcome.reason
+                "node %s refused round %s: %s", node.node_id, cfg[wire.ROUND], outcome.reason
             )
             return Message(
                 RecordDict({PLAIN_REFUSAL: ConfigRecord({"refused": True})}), reply_to=message
@@ -100,7 +101,7 @@ def build_client_app(
 
     @app.query("attest")
     def attest_sum(message: Message, context: Context) -> Message:
-        runtime = resolve(context)
+        node = resolve(context)
         cfg = message.content.config_records[wire.SUM]
         vector = EncryptedVector.from_bytes(get_bytes(cfg, wire.CIPHERTEXT))
         named = get_str(cfg, wire.KEY_ID)
@@ -108,9 +109,9 @@ def build_client_app(
             raise RoundMessageError(
                 f"attest request names key {named}, ciphertext is {vector.key_id}"
             )
-        key = runtime.secret_key(vector.key_id)
+        key = node.secret_key(vector.key_id)
         envelope = attest(
-            runtime.identity,
+            node.identity,
             key,
             vector,
             subject_id=get_str(cfg, wire.SUBJECT),
@@ -123,8 +124,8 @@ def build_client_app(
 
     @app.query("publish")
     def publish(message: Message, context: Context) -> Message:
-        runtime = resolve(context)
-        install_published(runtime, message.content.config_records[wire.PUBLISHED])
+        node = resolve(context)
+        install_published(node, message.content.config_records[wire.PUBLISHED])
         return Message(RecordDict({PLAIN_ACK: ConfigRecord({"installed": True})}), reply_to=message)
 
     return app

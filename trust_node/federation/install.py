@@ -18,15 +18,15 @@ from flwr.app import ConfigRecord
 from kernel.wire import flower as wire
 from open_models.errors import OpenModelsError
 from open_models.published import PublishedModel
+from trust_node.context import NodeContext
 from trust_node.federation.errors import PublishedModelRejectedError
 from trust_node.federation.fields import get_int
-from trust_node.federation.runtime import NodeRuntime
 
 PUBLICATION_FILE = "publication.json"
 _SAFE_NAME = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
 
 
-def install_published(runtime: NodeRuntime, record: ConfigRecord) -> PublishedModel:
+def install_published(runtime: NodeContext, record: ConfigRecord) -> PublishedModel:
     names = record.get(wire.FILE_NAMES)
     if not isinstance(names, list) or not names:
         raise PublishedModelRejectedError("publish message lists no files")

@@ -23,9 +23,9 @@ from governance.ckks import encrypt
 from governance.envelope import Envelope
 from kernel.wire import flower as wire
 from kernel.wire import trust as trust_wire
-from trust_node.egress import EgressGuard, EgressRefusedError, Outbound, default_refusal_log
+from trust_node.context import NodeContext
+from trust_node.egress import EgressGuard, EgressRefusedError, Outbound
 from trust_node.federation.fields import get_bytes, get_int
-from trust_node.federation.runtime import NodeRuntime
 
 logger = logging.getLogger(__name__)
 
@@ -37,13 +37,9 @@ PLAIN_ACK = "_plain_ack"
 PLAIN_REPORT = "_plain_report"  # the training report beside a plaintext update
 
 
-def guard_for(runtime: NodeRuntime, key_id: str | None) -> EgressGuard:
-    return EgressGuard(
-        runtime.policy,
-        runtime.identity,
-        refusals=default_refusal_log(runtime.home),
-        public_key=runtime.public_key(key_id) if key_id else None,
-    )
+def guard_for(node: NodeContext, key_id: str | None) -> EgressGuard:
+    """The node's guard, over its one refusal log; with the round's public key if it names one."""
+    return node.guard(node.public_key_for(key_id) if key_id else None, installed=False)
 
 
 def _round_of(message: Message) -> tuple[int, str | None]:
@@ -56,22 +52,22 @@ def _round_of(message: Message) -> tuple[int, str | None]:
     return 0, None
 
 
-def make_egress_mod(resolve: Callable[[Context], NodeRuntime]) -> Callable[..., Message]:
-    """Build the mod; ``resolve`` finds the node's runtime from the Flower context."""
+def make_egress_mod(resolve: Callable[[Context], NodeContext]) -> Callable[..., Message]:
+    """Build the mod; ``resolve`` finds the node's context from the Flower context."""
 
     def egress_mod(message: Message, context: Context, call_next: ClientAppCallable) -> Message:
         reply = call_next(message, context)
         if reply.has_error():
             return reply
-        runtime = resolve(context)
+        node = resolve(context)
         round_no, key_id = _round_of(message)
         content = reply.content
-        base: dict[str, str | int | bool] = {"node_id": runtime.node_id, "round_id": round_no}
+        base: dict[str, str | int | bool] = {"node_id": node.node_id, "round_id": round_no}
         if PLAIN_UPDATE in content.array_records:
             values = content.array_records[PLAIN_UPDATE]["vector"].numpy()
             if key_id is None:
                 return _error(message, "train message names no CKKS key id")
-            guard = guard_for(runtime, key_id)
+            guard = guard_for(node, key_id)
             assert guard.public_key is not None
             vector = encrypt(guard.public_key, np.asarray(values, dtype=np.float64).tolist())
             outbound = Outbound(
@@ -79,13 +75,13 @@ def make_egress_mod(resolve: Callable[[Context], NodeRuntime]) -> Callable[..., 
                 method=wire.UPDATE_METHOD,
                 round_id=round_no,
                 ciphertexts=(vector,),
-                metadata={**base, "key_id": key_id, **_report(runtime, content)},
+                metadata={**base, "key_id": key_id, **_report(node, content)},
             )
         elif PLAIN_ATTESTATION in content.config_records:
             env = Envelope.from_bytes(
                 get_bytes(content.config_records[PLAIN_ATTESTATION], wire.ENVELOPE)
             )
-            guard = guard_for(runtime, None)
+            guard = guard_for(node, None)
             outbound = Outbound(
                 kind=trust_wire.ATTESTATION,
                 method=wire.ATTEST_METHOD,
@@ -94,7 +90,7 @@ def make_egress_mod(resolve: Callable[[Context], NodeRuntime]) -> Callable[..., 
                 metadata=base,
             )
         elif PLAIN_REFUSAL in content.config_records:
-            guard = guard_for(runtime, None)
+            guard = guard_for(node, None)
             outbound = Outbound(
                 kind=trust_wire.METADATA,
                 method=wire.REFUSAL_METHOD,
@@ -102,7 +98,7 @@ def make_egress_mod(resolve: Callable[[Context], NodeRuntime]) -> Callable[..., 
                 metadata=base,
             )
         elif PLAIN_ACK in content.config_records:
-            guard = guard_for(runtime, None)
+            guard = guard_for(node, None)
             outbound = Outbound(
                 kind=trust_wire.METADATA,
                 method=wire.INSTALLED_METHOD,
@@ -126,7 +122,7 @@ def make_egress_mod(resolve: Callable[[Context], NodeRuntime]) -> Callable[..., 
     return egress_mod
 
 
-def _report(runtime: NodeRuntime, content: RecordDict) -> dict[str, str]:
+def _report(node: NodeContext, content: RecordDict) -> dict[str, str]:
     """The training report fields the node policy lets leave (``wire.REPORT_FIELDS``).
 
     A policy that does not list a field keeps it home: the update still goes, and the
@@ -134,7 +130,7 @@ def _report(runtime: NodeRuntime, content: RecordDict) -> dict[str, str]:
     """
     if PLAIN_REPORT not in content.config_records:
         return {}
-    listed = runtime.policy.data_sovereignty.metadata_fields
+    listed = node.node_policy.data_sovereignty.metadata_fields
     record = content.config_records[PLAIN_REPORT]
     return {
         name: value

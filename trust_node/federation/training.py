@@ -28,7 +28,7 @@ from open_models.features import FeatureSpec
 from open_models.footprint import Footprint, measure_footprint
 from open_models.network import unflatten, weight_layout
 from open_models.training import TrainConfig, train_local
-from trust_node.federation.runtime import NodeRuntime
+from trust_node.context import NodeContext
 from trust_node.tenants import consented_records
 
 TRAINING_DATASET = "training"
@@ -50,7 +50,7 @@ class LocalRefusal:
 
 
 def local_round(
-    runtime: NodeRuntime,
+    runtime: NodeContext,
     global_flat: np.ndarray,
     *,
     run: str,
@@ -59,7 +59,7 @@ def local_round(
     rounds_remaining: int = 1,
 ) -> LocalUpdate | LocalRefusal:
     """Train on consented records under DP (``train_local`` charges the ledger first)."""
-    policy = runtime.policy
+    policy = runtime.node_policy
     frame = consented_records(
         runtime.repository, "training", policy=policy, as_of=datetime.now(UTC)
     )

@@ -13,17 +13,13 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from governance.privacy import PrivacyLedger
-from governance.tables import migrate as migrate_governance
-from kernel.db import make_engine
 from kernel.wire.trust import STATISTICS_ROUND as ROUND_KIND
 from open_models.benchmark_cells import CatalogueError
 from open_models.benchmark_values import RoundTerms
-from trust_node.node_setup import NodeState, holder_key
+from trust_node.context import NodeContext
 from trust_node.statistics.attest import attest_statistics
 from trust_node.statistics.errors import StatisticsError
 from trust_node.statistics.release import STATISTICS_DATASET, prepare_release
-from trust_node.store import SqlRecordRepository
 from trust_node.tenants import consented_records
 
 POLL_SECONDS = 0.5
@@ -45,7 +41,7 @@ def round_terms(client: Any, round_id: int | None = None) -> RoundTerms:
 
 
 def submit_statistics(
-    state: NodeState,
+    state: NodeContext,
     *,
     round_id: int | None = None,
     years: Sequence[int] | None = None,
@@ -56,12 +52,10 @@ def submit_statistics(
     key = state.public_key()
     if key is None:
         raise StatisticsError("no public CKKS context installed: run `gcdt-node fetch-keys`")
-    engine = make_engine(state.settings.database_url)
-    migrate_governance(engine)
-    ledger = PrivacyLedger(engine)
+    ledger = state.ledger
     budget = state.node_policy.privacy_budget
     dataset_budget = budget.for_dataset(STATISTICS_DATASET)
-    repo = SqlRecordRepository.from_url(state.settings.database_url)
+    repo = state.repository
     with state.client(address) as client:
         terms = round_terms(client, round_id)
         if years is not None and tuple(sorted(set(years))) != terms.years:
@@ -98,7 +92,7 @@ def submit_statistics(
             if pending:
                 request = pending[0]
                 envelope = attest_statistics(
-                    state.identity, holder_key(state, terms.key_id), terms, request.vector
+                    state.identity, state.secret_key(terms.key_id), terms, request.vector
                 )
                 client.submit_attestation(request.request_id, terms.round_id, envelope)
                 result["attested"] = True
@@ -110,9 +104,9 @@ def submit_statistics(
         )
 
 
-def _is_key_holder(state: NodeState, key_id: str) -> bool:
+def _is_key_holder(state: NodeContext, key_id: str) -> bool:
     try:
-        holder_key(state, key_id)
+        state.secret_key(key_id)
     except Exception:
         return False
     return True

@@ -27,12 +27,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from coordinator.context import CoordinatorContext
 from coordinator.statistics.setup import service_for
+from kernel.settings import Settings
 from open_models.benchmark_cells import field_scale
 from open_models.benchmark_values import RoundTerms
 from tests.trust_setup import enrol, init_coordinator
+from trust_node.context import NodeContext
 from trust_node.generate import generate
-from trust_node.node_setup import fetch_keys, load_node, run_key_ceremony
+from trust_node.node_setup import fetch_keys, run_key_ceremony
 from trust_node.statistics import contribution_vector
 from trust_node.store import SqlRecordRepository
 
@@ -99,8 +102,8 @@ def test_three_nodes_publish_a_benchmark_over_mtls(tmp_path: Path) -> None:
 
 
 def _nodes_with_records(
-    coordinator: Any, tmp_path: Path
-) -> tuple[dict[str, Any], dict[str, pd.DataFrame]]:
+    coordinator: Settings, tmp_path: Path
+) -> tuple[dict[str, NodeContext], dict[str, pd.DataFrame]]:
     """Three enrolled nodes (two key holders), each holding one jurisdiction's records."""
     nodes = {n: enrol(coordinator, tmp_path / n, n, key_holder=n != "node-c") for n in NODES}
     records = generate(3, 300, seed=9, start_year=2022, end_year=2023).records
@@ -136,15 +139,17 @@ def _trust_server(home: Path) -> Iterator[str]:
                 server.wait(timeout=10)
 
 
-def _install_keys(nodes: dict[str, Any], address: str) -> None:
+def _install_keys(nodes: dict[str, NodeContext], address: str) -> None:
     """The key ceremony on node-a, then every node fetches its key material."""
-    run_key_ceremony(nodes["node-a"], address=address)
-    for node_id, state in nodes.items():
-        fetch_keys(state, address=address)
-        nodes[node_id] = load_node(state.settings)
+    with nodes["node-a"].client(address) as client:
+        run_key_ceremony(nodes["node-a"].state, client)
+    for node_id, node in nodes.items():
+        with node.client(address) as client:
+            fetch_keys(node.state, client)
+        nodes[node_id] = NodeContext(node.settings)
 
 
-def _coordinator(coordinator: Any, verb: str, *args: str) -> dict[str, Any]:
+def _coordinator(coordinator: Settings, verb: str, *args: str) -> dict[str, Any]:
     """Run ``gcdt-coordinator statistics-round VERB ...`` against the coordinator's home."""
     home = coordinator.home_dir
     cli = [str(BIN / "gcdt-coordinator"), "statistics-round", verb, *args, "--home", str(home)]
@@ -152,7 +157,9 @@ def _coordinator(coordinator: Any, verb: str, *args: str) -> dict[str, Any]:
 
 
 @contextmanager
-def _submitters(nodes: dict[str, Any], address: str) -> Iterator[list[subprocess.Popen[str]]]:
+def _submitters(
+    nodes: dict[str, NodeContext], address: str
+) -> Iterator[list[subprocess.Popen[str]]]:
     """``gcdt-node submit-statistics`` on every node at once, killed if still running."""
     workers: list[subprocess.Popen[str]] = []
     try:
@@ -183,9 +190,9 @@ def _submitters(nodes: dict[str, Any], address: str) -> Iterator[list[subprocess
 
 
 def _wait_for_submissions(
-    coordinator: Any, round_id: int, workers: list[subprocess.Popen[str]]
+    coordinator: Settings, round_id: int, workers: list[subprocess.Popen[str]]
 ) -> None:
-    service = service_for(coordinator)
+    service = service_for(CoordinatorContext(coordinator))
     deadline = time.monotonic() + TIMEOUT
     while True:
         # read-only look at the coordinator's database (the verbs run as processes)

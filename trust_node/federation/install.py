@@ -27,7 +27,7 @@ _SAFE_NAME = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123
 
 
 def install_published(runtime: NodeContext, record: ConfigRecord) -> PublishedModel:
-    """Install the model a publish message carries; refuse it unless its hash is the announced one."""
+    """Install the model a publish message carries, only if its hash is the announced one."""
     names = record.get(wire.FILE_NAMES)
     if not isinstance(names, list) or not names:
         raise PublishedModelRejectedError("publish message lists no files")

@@ -220,6 +220,12 @@ class NodeState:
 
 
 def load_node(settings: Settings) -> NodeState:
+    """A node's trust state from its home, both policies' signatures checked.
+
+    The node policy must be signed by the node's identity, the trust policy (once enrolled) by
+    the coordinator key recorded at enrolment. A home without an identity, or with a policy
+    that does not verify, is refused with :class:`NodeSetupError`.
+    """
     layout = NodeLayout(settings.home_dir)
     try:
         identity = Identity.load(layout.identity_dir)

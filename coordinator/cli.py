@@ -32,4 +32,5 @@ app.command("train")(cli_train.train)
 
 
 def main() -> None:
+    """Entry point of the ``gcdt-coordinator`` console script."""
     app()

@@ -76,6 +76,7 @@ def status(
     database_url: DatabaseOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
+    """Show a round: status, terms, who submitted, and each refused submission with its reason."""
     _run(
         home,
         database_url,

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from coordinator.store import CoordinatorStore, NodeRecord
+from coordinator.store import CoordinatorStore, NodeRecord, NodeStatus
 from coordinator.store.errors import InvalidRequestError
 from governance.ckks.transport import load_transport_public_key
 from governance.envelope import Envelope, key_id, open_envelope
@@ -154,7 +154,7 @@ def revoke_node(
     """Put the node's certificate on the CRL, mark it revoked, log it; returns log index."""
     node = store.node(node_id)
     TrustRoot.load(layout.pki_dir).revoke(node.cert_serial)
-    store.set_status(node_id, "revoked")
+    store.set_status(node_id, NodeStatus.REVOKED)
     return translog.append(
         "revocation", {"node_id": node_id, "certificate_serial": f"{node.cert_serial:x}"}
     ).index

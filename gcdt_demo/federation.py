@@ -74,9 +74,6 @@ class DemoState:
     hosted_api: str = ""
 
 
-Step = Callable[[str], None]
-
-
 class Federation:
     """Drives the parties' commands; ``run(progress)`` does the whole demo."""
 
@@ -267,12 +264,46 @@ class Federation:
         """SuperLink with TLS and SuperNode auth; each node's SuperNode; CKKS-encrypted DP
         rounds; the model is published when t key holders attest the same sum."""
         port = free_port()
-        coordinator = ["--home", str(self.state.coordinator)]
+        self._start_flower(port)
+        evaluation = self._evaluation_set()
+        holders = len(self.state.nodes)
+        result = self.runner.run_json(
+            "coordinator-train",
+            "gcdt-coordinator",
+            "train",
+            "--home",
+            str(self.state.coordinator),
+            "--evaluation-set",
+            str(evaluation),
+            "--port",
+            str(port),
+            "--rounds",
+            str(self.config.rounds),
+            "--quorum",
+            str(holders - 1),
+            "--min-nodes",
+            str(holders),
+            "--t",
+            "2",
+            "--round-timeout",
+            "180",
+            "--timeout",
+            "900",
+            timeout=960,
+        )
+        published = result.get("published") or []
+        if not published:
+            raise DemoError(f"training finished without a published model: {result}")
+        self.state.published_model = published[-1]
+
+    def _start_flower(self, port: int) -> None:
+        """The SuperLink on ``port``, every node's SuperNode key registered, the SuperNodes."""
         self.services.start(
             "superlink",
             "gcdt-coordinator",
             "superlink",
-            *coordinator,
+            "--home",
+            str(self.state.coordinator),
             "--host",
             "127.0.0.1",
             "--port",
@@ -301,8 +332,9 @@ class Federation:
                 "--port",
                 str(free_port()),
             )
-        holders = len(self.state.nodes)
-        # The published evaluation set: synthetic, from a seed no node used for its data.
+
+    def _evaluation_set(self) -> Path:
+        """The published evaluation set: synthetic, from a seed no node used for its data."""
         evaluation = self.state.coordinator / "evaluation_set.json"
         self.runner.run(
             "coordinator",
@@ -316,33 +348,7 @@ class Federation:
             "--seed",
             str(self.config.seed + 9001),
         )
-        result = self.runner.run_json(
-            "coordinator-train",
-            "gcdt-coordinator",
-            "train",
-            *coordinator,
-            "--evaluation-set",
-            str(evaluation),
-            "--port",
-            str(port),
-            "--rounds",
-            str(self.config.rounds),
-            "--quorum",
-            str(holders - 1),
-            "--min-nodes",
-            str(holders),
-            "--t",
-            "2",
-            "--round-timeout",
-            "180",
-            "--timeout",
-            "900",
-            timeout=960,
-        )
-        published = result.get("published") or []
-        if not published:
-            raise DemoError(f"training finished without a published model: {result}")
-        self.state.published_model = published[-1]
+        return evaluation
 
     def statistics_round(self) -> None:
         years: list[str] = []

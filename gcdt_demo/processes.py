@@ -29,6 +29,10 @@ class DemoError(Exception):
 
 
 def party_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment of a party's process: no inherited ``GCDT_*``, no telemetry.
+
+    Each party must see only the settings the demo gives it, as on its own machine.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith("GCDT_")}
     env.update(
         FLWR_TELEMETRY_ENABLED="0",

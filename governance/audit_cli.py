@@ -108,6 +108,7 @@ register_verbs.register(app)
 
 
 def main() -> None:
+    """Entry point of the ``gcdt-audit`` console script."""
     app()
 
 

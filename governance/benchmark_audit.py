@@ -87,6 +87,11 @@ def _key_holders(entries: list[Mapping[str, Any]], before: int) -> dict[str, byt
 
 
 def verify_benchmark(bundle: Mapping[str, Any], benchmark_id: str) -> BenchmarkReport:
+    """Run the module docstring's checks on ``benchmark_id``, collecting every failure.
+
+    Problems go into the returned report (none means verified) instead of being raised, so
+    one run lists them all; a bundle unusable as a whole raises :class:`BundleFormatError`.
+    """
     report = BenchmarkReport(benchmark_id)
     log_report = verify_bundle(bundle)
     report.problems.extend(f"log: {p.message}" for p in log_report.problems)

@@ -73,6 +73,11 @@ def canonical_json(value: Any) -> bytes:
 
 
 def payload_digest(payload: Payload) -> tuple[PayloadEncoding, str]:
+    """How a payload is bound into the signed header, so it can travel detached.
+
+    A dict is digested in its RFC 8785 form (``json``), bytes as they are (``bytes``); any
+    other payload is refused (:class:`MalformedEnvelopeError`).
+    """
     if isinstance(payload, bytes | bytearray):
         return "bytes", "sha256:" + hashlib.sha256(bytes(payload)).hexdigest()
     if isinstance(payload, dict):

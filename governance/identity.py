@@ -31,10 +31,16 @@ def write_secret(path: Path, data: bytes) -> None:
 
 
 def public_key_bytes(key: Ed25519PublicKey) -> bytes:
+    """The raw 32-byte form of an Ed25519 public key: the one form enrolment, key ids and the
+    log carry.
+    """
     return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
 def load_public_key(raw: bytes) -> Ed25519PublicKey:
+    """An Ed25519 public key from its 32 raw bytes; raises ``ValueError`` on anything else, for
+    the caller to turn into its own error.
+    """
     return Ed25519PublicKey.from_public_bytes(raw)
 
 

@@ -59,6 +59,9 @@ def settings(
 
 
 def print_json(data: object) -> None:
+    """How every ``--json`` output is written: indented, values JSON cannot hold (dates, paths)
+    as strings, and NaN or infinity refused, so a script never reads invalid JSON.
+    """
     sys.stdout.write(json.dumps(data, indent=2, default=str, allow_nan=False) + "\n")
 
 

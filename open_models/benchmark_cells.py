@@ -44,6 +44,7 @@ from open_models.contract import (
     SECTORS,
     YEAR_RANGE,
 )
+from open_models.errors import OpenModelsError
 
 #: Joules: 1 MWh = 3.6 GJ = 0.0036 TJ (SI definition of the watt-hour).
 TJ_PER_MWH: Final = 0.0036
@@ -102,7 +103,7 @@ BOUNDED_FIELDS_PER_FACILITY: Final = 7
 SENSITIVITY: Final = math.sqrt(BOUNDED_FIELDS_PER_FACILITY)
 
 
-class CatalogueError(ValueError):
+class CatalogueError(OpenModelsError, ValueError):
     """A catalogue request names years or cells outside the contract."""
 
 
@@ -110,6 +111,11 @@ Cell = tuple[str, str, str, int]
 
 
 def contract_cells() -> tuple[tuple[str, str, str], ...]:
+    """Every (sector, product, route) the data contract allows, in contract order.
+
+    The order fixes each cell's position in the encrypted vector: nodes and the
+    coordinator derive the same layout from the contract (``catalogue_id`` checks it).
+    """
     return tuple(
         (sector, product, route)
         for sector in SECTORS

@@ -54,6 +54,7 @@ def conformal_scale(
     records: pd.DataFrame,
     nominal: float = NOMINAL_COVERAGE,
 ) -> float:
+    """The split-conformal scale on one party's held-out records (the centralised form)."""
     scores = np.sort(_scores(weights, spec, records))
     n = len(scores)
     rank = min(n, math.ceil((n + 1) * nominal))
@@ -67,6 +68,10 @@ def covered_counts(
     scales: Sequence[float] = SCALE_GRID,
     nominal: float = NOMINAL_COVERAGE,
 ) -> tuple[np.ndarray, int]:
+    """How many records each scale of the grid covers, and how many there were.
+
+    Counts, not scores, leave a node: they are sums, so they aggregate encrypted.
+    """
     scores = _scores(weights, spec, records)
     z = z_for(nominal)
     return np.array([(scores <= z * s).sum() for s in scales], dtype=float), len(scores)
@@ -78,6 +83,7 @@ def scale_from_counts(
     scales: Sequence[float] = SCALE_GRID,
     nominal: float = NOMINAL_COVERAGE,
 ) -> float:
+    """The smallest grid scale whose summed coverage reaches ``nominal`` (else the largest)."""
     ok = np.flatnonzero(np.asarray(counts) >= nominal * total)
     return float(scales[int(ok[0])]) if ok.size else float(scales[-1])
 

@@ -98,8 +98,29 @@ def _fmt(value: Any, digits: int = 3) -> str:
 
 
 def render_markdown(card: Mapping[str, Any]) -> str:
-    m = card["model"]
+    """The card as Markdown for people; the JSON card stays what hashes and audits read."""
     lines = [
+        *_md_model(card),
+        *_md_nodes(card["federation"]),
+        "",
+        "## Training",
+        "",
+        *[f"- {k}: {_fmt(v)}" for k, v in card["training"].items()],
+        "",
+        "## Interval",
+        "",
+        *[f"- {k}: {_fmt(v)}" for k, v in card["interval"].items()],
+        *(_md_evaluation(card["evaluation"]) if card["evaluation"] else []),
+        *_md_footprint(card["compute_footprint"]),
+        *["", "## Intended use", "", card["intended_use"], "", "## Limits", ""],
+        *[f"- {limit}" for limit in card["limits"]],
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _md_model(card: Mapping[str, Any]) -> list[str]:
+    m = card["model"]
+    return [
         f"# Model card: {m['model_id']} {m['version']}",
         "",
         f"{m['parameters']} parameters; features {m['feature_spec_version']} "
@@ -108,73 +129,71 @@ def render_markdown(card: Mapping[str, Any]) -> str:
         "",
         "## Data scope",
         "",
+        *[f"- {key}: {value}" for key, value in card["data_scope"].items()],
     ]
-    for key, value in card["data_scope"].items():
-        lines.append(f"- {key}: {value}")
-    fed = card["federation"]
-    lines += [
+
+
+def _md_nodes(fed: Mapping[str, Any]) -> list[str]:
+    return [
         "",
         f"## Nodes and rounds ({fed['rounds']} rounds)",
         "",
         "| node | jurisdiction | labelled records | epsilon spent | budget | delta |",
         "|---|---|---|---|---|---|",
-    ]
-    for n in fed["nodes"]:
-        lines.append(
+        *[
             f"| {n.get('node_id')} | {n.get('jurisdiction')} | {n.get('labelled_records')} | "
             f"{_fmt(n.get('epsilon_spent'))} | {_fmt(n.get('epsilon_budget'))} | "
             f"{_fmt(n.get('delta'))} |"
+            for n in fed["nodes"]
+        ],
+    ]
+
+
+def _md_evaluation(ev: Mapping[str, Any]) -> list[str]:
+    lines = [
+        "",
+        "## Evaluation (MAE and MAPE of direct intensity, tCO2e/t)",
+        "",
+        "| method | records | MAE | MAPE | common records | common MAE | common MAPE |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, row in ev.get("overall", {}).items():
+        lines.append(
+            f"| {name} | {row['records']} | {_fmt(row['mae_tco2e_per_t'])} | "
+            f"{_fmt(row['mape'])} | {row['common_records']} | "
+            f"{_fmt(row['common_mae_tco2e_per_t'])} | {_fmt(row['common_mape'])} |"
         )
-    lines += ["", "## Training", ""]
-    lines += [f"- {k}: {_fmt(v)}" for k, v in card["training"].items()]
-    lines += ["", "## Interval", ""]
-    lines += [f"- {k}: {_fmt(v)}" for k, v in card["interval"].items()]
-    ev = card["evaluation"]
-    if ev:
-        lines += [
-            "",
-            "## Evaluation (MAE and MAPE of direct intensity, tCO2e/t)",
-            "",
-            "| method | records | MAE | MAPE | common records | common MAE | common MAPE |",
-            "|---|---|---|---|---|---|---|",
-        ]
-        for name, row in ev.get("overall", {}).items():
-            lines.append(
-                f"| {name} | {row['records']} | {_fmt(row['mae_tco2e_per_t'])} | "
-                f"{_fmt(row['mape'])} | {row['common_records']} | "
-                f"{_fmt(row['common_mae_tco2e_per_t'])} | {_fmt(row['common_mape'])} |"
-            )
-        if "interval_coverage" in ev:
-            lines += ["", f"Interval coverage (held out): {_fmt(ev['interval_coverage'])}"]
-        lines += [
-            "",
-            "### Per jurisdiction and route",
-            "",
-            f"Worst/best MAE ratio: {_fmt(ev.get('jurisdiction_route_worst_best_ratio'))}",
-            "",
-            "| jurisdiction | route | records | MAE | MAPE | coverage |",
-            "|---|---|---|---|---|---|",
-        ]
-        for g in ev.get("by_jurisdiction_route", []):
-            lines.append(
-                f"| {g['jurisdiction']} | {g['route']} | {g['records']} | "
-                f"{_fmt(g['mae_tco2e_per_t'])} | {_fmt(g['mape'])} | "
-                f"{_fmt(g.get('interval_coverage'))} |"
-            )
-    fp = card["compute_footprint"]
+    if "interval_coverage" in ev:
+        lines += ["", f"Interval coverage (held out): {_fmt(ev['interval_coverage'])}"]
     lines += [
+        "",
+        "### Per jurisdiction and route",
+        "",
+        f"Worst/best MAE ratio: {_fmt(ev.get('jurisdiction_route_worst_best_ratio'))}",
+        "",
+        "| jurisdiction | route | records | MAE | MAPE | coverage |",
+        "|---|---|---|---|---|---|",
+    ]
+    for g in ev.get("by_jurisdiction_route", []):
+        lines.append(
+            f"| {g['jurisdiction']} | {g['route']} | {g['records']} | "
+            f"{_fmt(g['mae_tco2e_per_t'])} | {_fmt(g['mape'])} | "
+            f"{_fmt(g.get('interval_coverage'))} |"
+        )
+    return lines
+
+
+def _md_footprint(fp: Mapping[str, Any]) -> list[str]:
+    total = fp["total"]
+    return [
         "",
         "## Compute footprint of training (codecarbon, offline)",
         "",
-        f"Total: {_fmt(fp['total']['energy_kwh'], 6)} kWh, "
-        f"{_fmt(fp['total']['co2_kg'], 6)} kg CO2e "
-        f"({fp['total']['measured_nodes']} node(s) measured).",
+        f"Total: {_fmt(total['energy_kwh'], 6)} kWh, "
+        f"{_fmt(total['co2_kg'], 6)} kg CO2e "
+        f"({total['measured_nodes']} node(s) measured).",
+        *[f"- not measured ({u['country']}): {u['reason']}" for u in total["unmeasured"]],
     ]
-    for u in fp["total"]["unmeasured"]:
-        lines.append(f"- not measured ({u['country']}): {u['reason']}")
-    lines += ["", "## Intended use", "", card["intended_use"], "", "## Limits", ""]
-    lines += [f"- {limit}" for limit in card["limits"]]
-    return "\n".join(lines) + "\n"
 
 
 __all__ = ["CARD_VERSION", "INTENDED_USE", "LIMITS", "build_card", "render_markdown"]

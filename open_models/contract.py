@@ -79,11 +79,3 @@ PLAUSIBLE_INTENSITY_RANGE: Final = (0.0, 30.0)
 
 #: A benchmark cell: the unit the trust publishes statistics for.
 CELL_KEYS: Final = ("sector", "product", "route", "year")
-
-
-def product_in_sector(sector: str, product: str) -> bool:
-    return product in PRODUCTS_BY_SECTOR.get(sector, ())
-
-
-def route_in_sector(sector: str, route: str) -> bool:
-    return route in ROUTES_BY_SECTOR.get(sector, ())

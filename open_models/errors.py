@@ -8,7 +8,9 @@
     ├── TrainingError          training cannot run (no labelled records, bad config)
     ├── PublishedModelError    a published model directory is malformed
     │   └── ModelIntegrityError   its content does not match its content hash
-    └── EvaluationSetError     a published evaluation set is unreadable or not in the format
+    ├── EvaluationSetError     a published evaluation set is unreadable or not in the format
+    ├── CatalogueError         a benchmark catalogue outside the contract (benchmark_cells)
+    └── Tier1Error             the Tier-1 family (open_models.ipcc.errors)
 
 A refused round raises ``governance.privacy.BudgetExceededError`` unchanged: the ledger
 owns that error and has already recorded the refusal when the caller sees it.
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 
 class OpenModelsError(Exception):
-    """Base of the errors raised by ``open_models`` outside ``open_models.ipcc``."""
+    """Base of every error raised by ``open_models``."""
 
 
 class FeatureEncodingError(OpenModelsError, ValueError):

@@ -28,11 +28,13 @@ MIN_GROUP: Final = 5
 
 
 def mae(predicted: np.ndarray, truth: np.ndarray) -> float:
+    """Mean absolute error over the records where both figures exist (NaN if none)."""
     ok = ~np.isnan(predicted) & ~np.isnan(truth)
     return float(np.mean(np.abs(predicted[ok] - truth[ok]))) if ok.any() else float("nan")
 
 
 def mape(predicted: np.ndarray, truth: np.ndarray, floor: float = MAPE_FLOOR) -> float:
+    """Mean absolute percentage error; truths below ``floor`` are left out, not divided by."""
     ok = ~np.isnan(predicted) & ~np.isnan(truth) & (np.abs(truth) >= floor)
     if not ok.any():
         return float("nan")
@@ -40,6 +42,7 @@ def mape(predicted: np.ndarray, truth: np.ndarray, floor: float = MAPE_FLOOR) ->
 
 
 def coverage(low: np.ndarray, high: np.ndarray, truth: np.ndarray) -> float:
+    """Share of records whose truth lies inside the interval (NaN if none can be checked)."""
     ok = ~np.isnan(low) & ~np.isnan(high) & ~np.isnan(truth)
     if not ok.any():
         return float("nan")

@@ -33,6 +33,7 @@ def reported_feature(frame: pd.DataFrame) -> np.ndarray:
 
 
 def model_inputs(frame: pd.DataFrame, spec: FeatureSpec) -> np.ndarray:
+    """The network's input matrix: encoded features, then the declared-intensity column."""
     return np.column_stack([encode(frame, spec), reported_feature(frame)])
 
 
@@ -46,6 +47,11 @@ class RawOutputs:
 def raw_outputs(
     weights: Mapping[str, np.ndarray], spec: FeatureSpec, frame: pd.DataFrame
 ) -> RawOutputs:
+    """The three heads on the log1p scale, before any conversion to tonnes.
+
+    Calibration scores and intervals are computed on this scale, where the model's
+    Gaussian assumption holds.
+    """
     net = build_network(spec)
     set_weights(net, weights, weight_layout(spec))
     net.eval()

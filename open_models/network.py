@@ -66,6 +66,7 @@ class EmissionNet(nn.Module):
 
 
 def build_network(spec: FeatureSpec) -> EmissionNet:
+    """A fresh network for ``spec`` in float32, the precision training and inference use."""
     return EmissionNet(spec.width, spec.names.index(TIER1_PRIOR)).to(torch.float32)
 
 
@@ -76,6 +77,7 @@ def weight_layout(spec: FeatureSpec) -> Layout:
 
 
 def parameter_count(spec: FeatureSpec) -> int:
+    """Number of weights: what must fit in one CKKS ciphertext."""
     return sum(int(np.prod(shape)) for _, shape in weight_layout(spec))
 
 
@@ -94,10 +96,12 @@ def initial_weights(spec: FeatureSpec, seed: int = 0) -> dict[str, np.ndarray]:
 
 
 def get_weights(net: nn.Module) -> dict[str, np.ndarray]:
+    """The weights as float64 arrays, the form that is summed, hashed and published."""
     return {k: v.detach().cpu().numpy().astype(np.float64) for k, v in net.state_dict().items()}
 
 
 def set_weights(net: nn.Module, weights: Mapping[str, np.ndarray], layout: Layout) -> None:
+    """Load ``weights`` after checking them against ``layout``, so a wrong shape names itself."""
     check_weights(weights, layout)
     net.load_state_dict(
         {
@@ -108,6 +112,7 @@ def set_weights(net: nn.Module, weights: Mapping[str, np.ndarray], layout: Layou
 
 
 def check_weights(weights: Mapping[str, np.ndarray], layout: Layout) -> None:
+    """Refuse weights whose names or shapes differ from ``layout`` (WeightShapeError)."""
     expected = {name for name, _ in layout}
     if set(weights) != expected:
         raise WeightShapeError(
@@ -130,6 +135,7 @@ def flatten(weights: Mapping[str, np.ndarray], layout: Layout) -> np.ndarray:
 
 
 def unflatten(vector: np.ndarray, layout: Layout) -> dict[str, np.ndarray]:
+    """The named weights from one flat vector in layout order (the inverse of ``flatten``)."""
     vector = np.asarray(vector, dtype=np.float64)
     total = sum(int(np.prod(shape)) for _, shape in layout)
     if vector.ndim != 1 or vector.size != total:

@@ -53,6 +53,7 @@ def _clean(value: Any) -> Any:
 def content_hash(
     metadata: Mapping[str, Any], weights: Mapping[str, np.ndarray], layout: Layout
 ) -> str:
+    """The model's content hash (see the module docstring for what it covers and why)."""
     tensors = []
     for name, shape in layout:
         data = np.ascontiguousarray(np.asarray(weights[name], dtype="<f8"))

@@ -95,6 +95,11 @@ def labelled(records: pd.DataFrame) -> pd.DataFrame:
 
 
 def training_tensors(records: pd.DataFrame, spec: FeatureSpec) -> TensorDataset:
+    """Inputs, target, bias-correction target and its mask, for labelled records only.
+
+    Only a verified figure is a label; the declared figure is an input and, where present,
+    the reference the correction head learns to fix.
+    """
     rows = labelled(records)
     if rows.empty:
         raise TrainingError("no record carries verified_direct_tco2e: nothing to train on")

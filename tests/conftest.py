@@ -3,6 +3,8 @@
 PostgreSQL tests need ``GCDT_TEST_POSTGRES_URL`` (``scripts/test.sh`` starts a real
 server and sets it). Locally they skip without it; under CI (``CI`` set) a missing
 server is a failure, never a skip, so the PostgreSQL backend cannot silently go untested.
+``postgres_url`` is the one way a test reaches PostgreSQL, so that rule holds for every
+backend test (``tests/test_one_postgres_fixture.py`` keeps it so).
 """
 
 from __future__ import annotations

@@ -45,6 +45,7 @@ app.command("evaluation-set")(cli_federation.evaluation_set_cmd)
 
 
 def main() -> None:
+    """Entry point of the ``gcdt-node`` console script."""
     app()
 
 

@@ -18,7 +18,7 @@ from trust_node.cli_common import node, run
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
-#: Keys of ``gcdt-node estimate --json`` objects (issue 5), plus the model version/hash.
+#: Keys of ``gcdt-node estimate --json`` objects, plus the model version/hash.
 ESTIMATE_KEYS = (
     "record_id",
     "tier1_direct_tco2e",

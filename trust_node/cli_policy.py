@@ -20,7 +20,7 @@ from governance.policy import load_policy
 from governance.policy.install import install_policy
 from kernel.cli import HomeOpt, JsonOpt, settings
 from trust_node.cli_common import run
-from trust_node.node_setup import NodeSetupError
+from trust_node.errors import NodeSetupError
 
 policy_app = typer.Typer(help="Show or change this node's signed policy.", no_args_is_help=True)
 

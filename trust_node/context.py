@@ -36,8 +36,8 @@ from kernel.db import MigratedEngines
 from kernel.db import upgrade as run_upgrade
 from kernel.settings import Settings, load_settings
 from trust_node.egress import EgressGuard, SqlRefusalLog
-from trust_node.errors import StoreError
-from trust_node.node_setup import NodeLayout, NodeSetupError, NodeState, holder_key, load_node
+from trust_node.errors import NodeSetupError, StoreError
+from trust_node.node_setup import NodeLayout, NodeState, holder_key, load_node
 from trust_node.store import SqlRecordRepository
 from trust_node.store.tables import MIGRATIONS_DIR, VERSION_TABLE
 from trust_node.tenants import ConsentLog, TenantRegistry

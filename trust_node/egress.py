@@ -230,26 +230,39 @@ class EgressGuard:
     # -- rules --
 
     def _validate(self, o: Outbound) -> None:
-        sovereignty = self.policy.data_sovereignty
-        if not sovereignty.allows(o.kind):
+        # The order of the rules fixes which reason a message with several faults is
+        # refused (and logged) for: the envelope first, then each kind of payload.
+        self._check_header(o)
+        self._check_metadata(o.metadata)
+        self._check_ciphertexts(o)
+        self._check_attestations(o)
+        self._check_key_material(o)
+
+    def _check_header(self, o: Outbound) -> None:
+        if not self.policy.data_sovereignty.allows(o.kind):
             raise _Refuse(f"kind {o.kind!r} is not in the node policy's allowed_outbound")
         if not isinstance(o.method, str) or not METHOD_PATTERN.match(o.method):
             raise _Refuse(f"method {o.method!r} is not a protocol method name")
         if o.round_id is not None and (type(o.round_id) is not int or o.round_id < 0):
             raise _Refuse("round_id must be a natural number or None")
-        self._check_metadata(o.metadata)
+
+    def _check_ciphertexts(self, o: Outbound) -> None:
         if o.ciphertexts and o.kind not in CIPHERTEXT_KINDS:
             raise _Refuse(f"ciphertexts may leave only in {sorted(CIPHERTEXT_KINDS)} messages")
         if o.kind in CIPHERTEXT_KINDS and not o.ciphertexts:
             raise _Refuse(f"a {o.kind} message must carry at least one ciphertext")
         for index, vector in enumerate(o.ciphertexts):
             self._check_ciphertext(index, vector)
+
+    def _check_attestations(self, o: Outbound) -> None:
         if o.attestations and o.kind != "attestation":
             raise _Refuse("attestations may leave only in attestation messages")
         if o.kind == "attestation" and not o.attestations:
             raise _Refuse("an attestation message must carry an attestation")
         for envelope in o.attestations:
             self._check_attestation(envelope)
+
+    def _check_key_material(self, o: Outbound) -> None:
         if (o.key_packages or o.public_release is not None) and o.kind != "enrolment":
             raise _Refuse("key material may leave only in enrolment (trust set-up) messages")
         for package in o.key_packages:
@@ -328,5 +341,5 @@ class EgressGuard:
             raise _Refuse(f"attestation refused: {exc}") from exc
 
 
-class _Refuse(Exception):
+class _Refuse(NodeError):
     """Internal: a rule failed; :meth:`EgressGuard.check` logs it and raises."""

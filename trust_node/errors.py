@@ -7,6 +7,7 @@ bug. Foreign exceptions (pandas, pyarrow, SQLAlchemy) are translated where they 
   - ``IngestError``: a file was rejected; ``.problems`` names every bad row/column.
   - ``StoreError``: the local store failed or is unreachable.
   - ``RecordNotFoundError``: no such record (or version) for this tenant.
+  - ``NodeSetupError``: the node's home or trust set-up is missing, inconsistent or refused.
   - ``GenerateError``: bad arguments to the demo-data generator (trust_node.generate).
 """
 
@@ -20,7 +21,7 @@ class NodeError(Exception):
 
 
 @dataclass(frozen=True, order=True)
-class Problem:
+class IngestProblem:
     """One reason a file was rejected.
 
     ``row`` is the 1-based position of the data record in the file (the first record
@@ -47,7 +48,7 @@ class Problem:
 class IngestError(NodeError):
     """A file failed validation; nothing of it was stored."""
 
-    def __init__(self, source: str, problems: list[Problem], *, shown: int = 50) -> None:
+    def __init__(self, source: str, problems: list[IngestProblem], *, shown: int = 50) -> None:
         self.source = source
         self.problems = sorted(problems, key=lambda p: (p.row or 0, p.column or "", p.reason))
         lines = [p.describe() for p in self.problems[:shown]]
@@ -66,3 +67,7 @@ class StoreError(NodeError):
 
 class RecordNotFoundError(NodeError):
     """The record (or the asked-for version) does not exist for this tenant."""
+
+
+class NodeSetupError(NodeError):
+    """The node's home or trust set-up is missing, inconsistent or refused (names the file)."""

@@ -102,6 +102,7 @@ class CurrentModel:
 
 
 def model_dir(settings: Settings) -> Path:
+    """Where the node keeps installed models (``GCDT_HOME/models``)."""
     return settings.home_dir / MODEL_SUBDIR
 
 

@@ -53,12 +53,8 @@ from governance.policy import (
 from governance.policy.files import signature_path
 from kernel.settings import Settings
 from kernel.wire.enrolment import REQUEST_FORMAT, RESPONSE_FORMAT, TRANSPORT_KEY_KIND
-from trust_node.errors import NodeError
+from trust_node.errors import NodeSetupError
 from trust_node.transport.client import TrustClient
-
-
-class NodeSetupError(NodeError):
-    """The node's trust set-up is missing, inconsistent or refused."""
 
 
 @dataclass(frozen=True)
@@ -224,6 +220,12 @@ class NodeState:
 
 
 def load_node(settings: Settings) -> NodeState:
+    """A node's trust state from its home, both policies' signatures checked.
+
+    The node policy must be signed by the node's identity, the trust policy (once enrolled) by
+    the coordinator key recorded at enrolment. A home without an identity, or with a policy
+    that does not verify, is refused with :class:`NodeSetupError`.
+    """
     layout = NodeLayout(settings.home_dir)
     try:
         identity = Identity.load(layout.identity_dir)

@@ -37,6 +37,7 @@ class Tier1Report:
 
 
 def tier1_report(repository: RecordRepository, tenant_id: str | None = None) -> Tier1Report:
+    """Tier-1 figures for the latest version of every record, and per-cell totals."""
     from open_models.ipcc.tier1 import compute_tier1, summarise_cells
 
     records = repository.latest(tenant_id)
@@ -51,6 +52,7 @@ def tier1_report(repository: RecordRepository, tenant_id: str | None = None) -> 
 
 
 def factor_table() -> pd.DataFrame:
+    """Every factor of ``open_models.ipcc.factors`` with its source, as one table to show."""
     from open_models.ipcc.factors import all_factors
 
     return pd.DataFrame([f if isinstance(f, dict) else vars(f) for f in all_factors()])

@@ -26,6 +26,7 @@ from coordinator.aggregation.kinds import RoundKinds
 from coordinator.store import (
     CoordinatorStore,
     DecryptionRequest,
+    DecryptionStatus,
     InvalidRequestError,
     NodeRecord,
     Publication,
@@ -163,9 +164,9 @@ class AggregationPipeline:
             self.store, request, t=t, log=self.log, timeout_s=timeout_s
         )
 
-    def close(self, request: DecryptionRequest, status: str = "done") -> None:
+    def close(self, request: DecryptionRequest) -> None:
         """Stop serving the request to key holders (decided either way)."""
-        self.store.close_decryption_request(request.request_id, status)
+        self.store.close_decryption_request(request.request_id, DecryptionStatus.DONE)
 
     # --- publish ------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from coordinator.federation.errors import FederationConfigError
 
-#: A deployment round measured ~12 s on this machine (issue 5, 3 s polling); 120 s
+#: A deployment round measured ~12 s on this machine (3 s polling); 120 s
 #: leaves ample room for DP training on a node before it counts as dropped.
 DEFAULT_ROUND_TIMEOUT_S = 120.0
 DEFAULT_ATTEST_TIMEOUT_S = 60.0

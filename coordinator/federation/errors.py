@@ -1,13 +1,17 @@
 """Errors of the coordinator's federated training.
 
-``FederationError`` is the root; a round that cannot proceed is logged and skipped, never
-raised out of the loop, so these surface only for misconfiguration or a broken run.
+``FederationError`` (a :class:`~coordinator.errors.CoordinatorError`) is the root; a
+round that cannot proceed is logged and skipped, never raised out of the loop, so these
+surface only for misconfiguration or a broken run.
 """
 
 from __future__ import annotations
 
+from coordinator.errors import CoordinatorError
+from coordinator.store.errors import SubmissionRejectedError
 
-class FederationError(Exception):
+
+class FederationError(CoordinatorError):
     """Root of coordinator federation errors."""
 
 
@@ -15,9 +19,13 @@ class FederationConfigError(FederationError):
     """The run configuration is missing a value or holds a bad one (names the key)."""
 
 
-class SubmissionRejectedError(FederationError):
-    """A node's submission failed a check (key id, parameters, length); names the node."""
-
-
 class RegistryError(FederationError):
     """The model registry refused a publication or cannot find a model."""
+
+
+__all__ = [
+    "FederationConfigError",
+    "FederationError",
+    "RegistryError",
+    "SubmissionRejectedError",
+]

@@ -1,0 +1,1 @@
+"""Alembic scripts of the coordinator database; a package so they ship with the wheel."""

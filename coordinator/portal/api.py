@@ -43,11 +43,13 @@ ROUTES = {
 
 @router.get("")
 def index() -> dict[str, Any]:
+    """The route map, so a client can start from ``/api`` without reading the spec."""
     return {"service": "gcdt-coordinator transparency API", "routes": ROUTES}
 
 
 @router.get("/models", response_model=list[ModelOut])
 def models(svc: Service) -> list[ModelOut]:
+    """Every published model version with its card and content hash."""
     return [ModelOut(**vars(m)) for m in svc.models()]
 
 
@@ -65,16 +67,19 @@ def _model_out(svc: TransparencyService, model_id: str, version: str | None) -> 
 
 @router.get("/models/{model_id}", response_model=ModelOut)
 def model_latest(model_id: str, svc: Service) -> ModelOut:
+    """The newest published version of a model."""
     return _model_out(svc, model_id, None)
 
 
 @router.get("/models/{model_id}/{version}", response_model=ModelOut)
 def model(model_id: str, version: str, svc: Service) -> ModelOut:
+    """One published model version: its files, card and the log entry that published it."""
     return _model_out(svc, model_id, version)
 
 
 @router.get("/models/{model_id}/{version}/files/{name}")
 def model_file(model_id: str, version: str, name: str, svc: Service) -> Response:
+    """A published model file, byte for byte, to check against the logged content hash."""
     data = svc.model_file(model_id, version, name)
     media = "application/json" if name.endswith(".json") else "application/octet-stream"
     return Response(
@@ -84,32 +89,38 @@ def model_file(model_id: str, version: str, name: str, svc: Service) -> Response
 
 @router.get("/benchmarks")
 def benchmarks(svc: Service) -> list[dict[str, Any]]:
+    """Every published benchmark: the cells that cleared ``k`` and ``m``, with their noise."""
     return svc.benchmarks()
 
 
 @router.get("/benchmarks/{benchmark_id}")
 def benchmark(benchmark_id: str, svc: Service) -> dict[str, Any]:
+    """One published benchmark, exactly as the coordinator logged its publication."""
     return svc.benchmark(benchmark_id)
 
 
 @router.get("/nodes", response_model=list[NodeOut])
 def nodes(svc: Service) -> list[NodeOut]:
+    """Enrolled nodes and their public keys, so signatures in the log can be checked."""
     return [NodeOut(**n) for n in svc.nodes()]
 
 
 @router.get("/rounds", response_model=list[RoundOut])
 def rounds(svc: Service) -> list[RoundOut]:
+    """Training and statistics rounds as the transparency log tells them."""
     return [RoundOut(**vars(r)) for r in svc.rounds()]
 
 
 @router.get("/privacy", response_model=PrivacyOut)
 def privacy(svc: Service) -> PrivacyOut:
+    """Privacy budget spent per node, from the terms each round published."""
     spend = svc.privacy_spend()
     return PrivacyOut(statistics=spend.statistics, training=spend.training)
 
 
 @router.get("/log", response_model=LogOut)
 def log(svc: Service) -> LogOut:
+    """The log's identity, size and latest signed tree head: the root an auditor pins."""
     head = svc.latest_tree_head()
     return LogOut(
         log_id=svc.log.log_id,
@@ -125,16 +136,19 @@ def entries(
     start: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[EntryOut]:
+    """A page of log entries; pages are bounded so the portal's answers stay small."""
     return [EntryOut(**e.to_json()) for e in svc.entries(start, limit)]
 
 
 @router.get("/log/entries/{index}", response_model=EntryOut)
 def entry(index: int, svc: Service) -> EntryOut:
+    """One log entry by index."""
     return EntryOut(**svc.entry(index).to_json())
 
 
 @router.get("/log/tree-heads", response_model=list[TreeHeadOut])
 def tree_heads(svc: Service) -> list[TreeHeadOut]:
+    """Every signed tree head, so a client can check that the log only ever grew."""
     return [TreeHeadOut(**h.to_json()) for h in svc.tree_heads()]
 
 
@@ -144,6 +158,7 @@ def inclusion(
     index: Annotated[int, Query(ge=0)],
     tree_size: Annotated[int | None, Query(ge=1)] = None,
 ) -> InclusionOut:
+    """Proof that entry ``index`` is in the tree of ``tree_size`` (default: the latest)."""
     proof = svc.inclusion_proof(index, tree_size)
     root = svc.log.root(proof.tree_size)
     return InclusionOut(**proof.to_json(), root_hash=root.hex())
@@ -155,6 +170,7 @@ def consistency(
     old_size: Annotated[int, Query(ge=1)],
     new_size: Annotated[int | None, Query(ge=1)] = None,
 ) -> ConsistencyOut:
+    """Proof that the tree of ``old_size`` is a prefix of the tree of ``new_size``."""
     proof = svc.consistency_proof(old_size, new_size)
     return ConsistencyOut(
         **proof.to_json(),
@@ -165,6 +181,7 @@ def consistency(
 
 @router.get("/log/bundle")
 def bundle(svc: Service) -> Response:
+    """The whole log as one offline-verifiable bundle (``gcdt-audit verify-log``)."""
     body = json.dumps(svc.bundle(), indent=1, sort_keys=True) + "\n"
     return Response(
         body,
@@ -175,6 +192,7 @@ def bundle(svc: Service) -> Response:
 
 @router.get("/export")
 def export(svc: Service) -> Response:
+    """Models, benchmarks and the log bundle in one zip, for an audit without the portal."""
     return Response(
         svc.export(),
         media_type="application/zip",

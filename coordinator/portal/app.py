@@ -17,6 +17,7 @@ from coordinator.context import CoordinatorContext
 from coordinator.portal import api, pages
 from coordinator.portal.deps import PortalState
 from coordinator.portal.errors import BadRequestError, NotPublishedError, PortalError
+from coordinator.portal.schemas import ProblemOut
 from coordinator.portal.services import TransparencyService, public_log
 from kernel.settings import Settings, load_settings
 
@@ -26,7 +27,7 @@ STATIC = Path(__file__).parent / "static"
 def _problem(request: Request, status: int, title: str, detail: str) -> Response:
     if request.url.path.startswith("/api"):
         return JSONResponse(
-            {"title": title, "status": status, "detail": detail},
+            ProblemOut(title=title, status=status, detail=detail).model_dump(),
             status_code=status,
             media_type="application/problem+json",
         )

@@ -25,9 +25,13 @@ class PortalState:
 
 
 def state(request: Request) -> PortalState:
+    """The :class:`PortalState` ``create_app`` stored: routes reach settings, engine and service
+    only through it, so tests and the CLI build the portal the same way.
+    """
     value: PortalState = request.app.state.portal
     return value
 
 
 def service(request: Request) -> TransparencyService:
+    """The read-only transparency service every route depends on (``Depends(service)``)."""
     return state(request).service

@@ -1,13 +1,16 @@
 """What can go wrong serving the transparency API and portal.
 
-``PortalError`` is the root; routes turn :class:`NotPublishedError` into 404 and
-:class:`BadRequestError` into 400, never into a stack trace.
+``PortalError`` (a :class:`~coordinator.errors.CoordinatorError`) is the root; routes
+turn :class:`NotPublishedError` into 404 and :class:`BadRequestError` into 400, never
+into a stack trace.
 """
 
 from __future__ import annotations
 
+from coordinator.errors import CoordinatorError
 
-class PortalError(Exception):
+
+class PortalError(CoordinatorError):
     """Base of the portal's errors."""
 
 

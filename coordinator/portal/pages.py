@@ -54,6 +54,7 @@ TEMPLATES.env.filters["num"] = _num
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, svc: Service) -> HTMLResponse:
+    """The overview a visitor lands on: what was published, by whom, and the log's size."""
     head = svc.latest_tree_head()
     return _render(
         request,
@@ -69,10 +70,16 @@ def home(request: Request, svc: Service) -> HTMLResponse:
 
 @router.get("/models", response_class=HTMLResponse)
 def models(request: Request, svc: Service) -> HTMLResponse:
+    """Published models, each linking to its card."""
     return _render(request, "models.html", models=svc.models())
 
 
 def model_error_plot(evaluation: dict[str, Any]) -> Any:
+    """Bars of the model's error beside the baselines, or None without an evaluation.
+
+    The card's ``overall`` section is shown as the baselines are the claim a model makes:
+    that it beats what a firm could compute without the trust.
+    """
     overall = evaluation.get("overall") or {}
     if not isinstance(overall, dict) or not overall:
         return None
@@ -96,6 +103,7 @@ def model_error_plot(evaluation: dict[str, Any]) -> Any:
 
 @router.get("/models/{model_id}/{version}", response_class=HTMLResponse)
 def model(request: Request, model_id: str, version: str, svc: Service) -> HTMLResponse:
+    """A model's card rendered section by section, with the files to download."""
     m = svc.model(model_id, version)
     card = m.card if isinstance(m.card, dict) else {}
     evaluation = card.get("evaluation") if isinstance(card.get("evaluation"), dict) else {}
@@ -121,6 +129,7 @@ def model(request: Request, model_id: str, version: str, svc: Service) -> HTMLRe
 
 
 def benchmark_plot(benchmark: dict[str, Any]) -> Any:
+    """Bars of each shown cell's intensity beside the CBAM default (None if all are suppressed)."""
     shown = [c for c in benchmark.get("cells") or [] if not c.get("suppressed")]
     if not shown:
         return None
@@ -138,11 +147,13 @@ def benchmark_plot(benchmark: dict[str, Any]) -> Any:
 
 @router.get("/benchmarks", response_class=HTMLResponse)
 def benchmarks(request: Request, svc: Service) -> HTMLResponse:
+    """Published benchmarks, each linking to its cells."""
     return _render(request, "benchmarks.html", benchmarks=svc.benchmarks())
 
 
 @router.get("/benchmarks/{benchmark_id}", response_class=HTMLResponse)
 def benchmark(request: Request, benchmark_id: str, svc: Service) -> HTMLResponse:
+    """One benchmark's cells, with whichever percentiles the round published."""
     b = svc.benchmark(benchmark_id)
     percentiles = sorted(
         {k for c in b.get("cells") or [] for k in c if k[:1] == "p" and k[1:].isdigit()},
@@ -153,10 +164,15 @@ def benchmark(request: Request, benchmark_id: str, svc: Service) -> HTMLResponse
 
 @router.get("/nodes", response_class=HTMLResponse)
 def nodes(request: Request, svc: Service) -> HTMLResponse:
+    """Enrolled nodes and their keys."""
     return _render(request, "nodes.html", nodes=svc.nodes())
 
 
 def privacy_plot(statistics: dict[str, list[tuple[str, float]]]) -> Any:
+    """Cumulative epsilon per node over statistics rounds (None before the first).
+
+    A node that skipped a round keeps its last value, so every line covers every round.
+    """
     if not statistics:
         return None
     keys: list[str] = []
@@ -185,6 +201,7 @@ def privacy_plot(statistics: dict[str, list[tuple[str, float]]]) -> Any:
 
 @router.get("/rounds", response_class=HTMLResponse)
 def rounds(request: Request, svc: Service) -> HTMLResponse:
+    """Rounds and the privacy budget they spent."""
     spend = svc.privacy_spend()
     return _render(
         request,
@@ -197,6 +214,7 @@ def rounds(request: Request, svc: Service) -> HTMLResponse:
 
 @router.get("/log", response_class=HTMLResponse)
 def log(request: Request, svc: Service, start: Annotated[int, Query(ge=0)] = 0) -> HTMLResponse:
+    """A page of the log with its latest tree heads and their consistency proof."""
     size = svc.size()
     heads = svc.tree_heads()
     consistency = None
@@ -219,6 +237,7 @@ def log(request: Request, svc: Service, start: Annotated[int, Query(ge=0)] = 0) 
 
 @router.get("/log/entries/{index}", response_class=HTMLResponse)
 def log_entry(request: Request, index: int, svc: Service) -> HTMLResponse:
+    """One entry with its inclusion proof in the latest tree head, when the head covers it."""
     entry = svc.entry(index)
     head = svc.latest_tree_head()
     proof = None

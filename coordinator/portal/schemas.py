@@ -88,7 +88,9 @@ class ConsistencyOut(_Out):
     new_root_hash: str
 
 
-class Problem(_Out):
+class ProblemOut(_Out):
+    """The JSON body of an API error (``application/problem+json``)."""
+
     title: str
     status: int
     detail: str

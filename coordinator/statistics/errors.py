@@ -1,26 +1,21 @@
 """Errors of the coordinator's statistics rounds (all under ``CoordinatorError``).
 
 - ``StatisticsRoundError`` (a ``RoundStateError``)  bad round state -> FAILED_PRECONDITION
-  - ``NotEnoughSubmissionsError`` / ``PublicationRefusedError`` (below)
-- ``SubmissionRejectedError`` (an ``InvalidRequestError``) a submission failed a check;
-  recorded with its reason -> INVALID_ARGUMENT
   - ``NotEnoughSubmissionsError`` fewer than max(m, noise_shares) nodes submitted
   - ``PublicationRefusedError``   fewer than t matching attestations (outcome attached)
+- ``SubmissionRejectedError`` (``coordinator.store.errors``, shared with training) a
+  submission failed a check; recorded with its reason -> INVALID_ARGUMENT
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from coordinator.store.errors import InvalidRequestError, RoundStateError
+from coordinator.store.errors import RoundStateError, SubmissionRejectedError
 
 
 class StatisticsRoundError(RoundStateError):
     """The statistics round cannot do what was asked in its current state."""
-
-
-class SubmissionRejectedError(InvalidRequestError):
-    """A submission was refused (and logged with its reason, never its content)."""
 
 
 class NotEnoughSubmissionsError(StatisticsRoundError):
@@ -33,3 +28,11 @@ class PublicationRefusedError(StatisticsRoundError):
     def __init__(self, message: str, outcome: Any = None) -> None:
         super().__init__(message)
         self.outcome = outcome
+
+
+__all__ = [
+    "NotEnoughSubmissionsError",
+    "PublicationRefusedError",
+    "StatisticsRoundError",
+    "SubmissionRejectedError",
+]

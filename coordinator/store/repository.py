@@ -1,14 +1,15 @@
 """The coordinator's database: enrolled nodes, key material relay, rounds, submissions,
 decryption requests, attestations and publications (tables in ``coordinator.store.tables``).
 
-One class, :class:`CoordinatorStore`, so the protocol handlers, S's statistics and C's
-federation share one way in. Everything here is either public or opaque to the
+One class, :class:`CoordinatorStore`, so the protocol handlers, the statistics rounds and
+federated training share one way in. Everything here is either public or opaque to the
 coordinator (sealed key packages, ciphertexts, signed envelopes).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import json
 import secrets
 from collections.abc import Mapping, Sequence
@@ -34,8 +35,26 @@ from governance.envelope import Envelope
 from kernel.db import MigratedEngines
 from kernel.settings import Settings, load_settings
 
-ACTIVE = "active"
-REVOKED = "revoked"
+
+class NodeStatus(enum.StrEnum):
+    """An enrolled node's standing; only an active node may call or be counted."""
+
+    ACTIVE = "active"
+    REVOKED = "revoked"
+
+
+class RoundStatus(enum.StrEnum):
+    """A protocol round takes submissions while open; closing it is final."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class DecryptionStatus(enum.StrEnum):
+    """A decryption request is served to key holders while open, and never after."""
+
+    OPEN = "open"
+    DONE = "done"
 
 
 def _now() -> dt.datetime:
@@ -65,7 +84,7 @@ class NodeRecord:
     transport_public_key: bytes
     cert_serial: int
     key_holder: bool
-    status: str
+    status: NodeStatus
     enrolled_at: dt.datetime
 
 
@@ -88,7 +107,7 @@ class DecryptionRequest:
     key_id: str
     digest: str
     vector: EncryptedVector = field(repr=False)
-    status: str
+    status: DecryptionStatus
     #: the round kind of the aggregate (how a key holder attests it)
     kind: str = ""
     #: what that kind needs to attest (e.g. a statistics round's terms)
@@ -114,7 +133,7 @@ def _node(row: Any) -> NodeRecord:
         transport_public_key=bytes.fromhex(row.transport_public_key),
         cert_serial=int(row.cert_serial, 16),
         key_holder=bool(row.key_holder),
-        status=row.status,
+        status=NodeStatus(row.status),
         enrolled_at=row.enrolled_at,
     )
 
@@ -127,7 +146,7 @@ def _request(row: Any) -> DecryptionRequest:
         key_id=row.key_id,
         digest=row.digest,
         vector=EncryptedVector.from_bytes(bytes(row.vector)),
-        status=row.status,
+        status=DecryptionStatus(row.status),
         kind=row.kind,
         parameters=json.loads(row.parameters),
         submissions=tuple(int(i) for i in json.loads(row.submissions)),
@@ -157,7 +176,7 @@ class CoordinatorStore:
             "transport_public_key": transport_public_key.hex(),
             "cert_serial": f"{cert_serial:x}",
             "key_holder": key_holder,
-            "status": ACTIVE,
+            "status": NodeStatus.ACTIVE,
             "enrolled_at": _now(),
         }
         try:
@@ -185,7 +204,7 @@ class CoordinatorStore:
     def active_node(self, node_id: str, cert_serial: int | None = None) -> NodeRecord:
         """The enrolled, active node; with ``cert_serial``, also the certificate it holds."""
         node = self.node(node_id)
-        if node.status != ACTIVE:
+        if node.status != NodeStatus.ACTIVE:
             raise UnknownNodeError(f"node {node_id!r} is {node.status}")
         if cert_serial is not None and node.cert_serial != cert_serial:
             raise UnknownNodeError(
@@ -194,7 +213,7 @@ class CoordinatorStore:
             )
         return node
 
-    def nodes(self, *, status: str | None = ACTIVE) -> list[NodeRecord]:
+    def nodes(self, *, status: NodeStatus | None = NodeStatus.ACTIVE) -> list[NodeRecord]:
         stmt = select(t.enrolled_nodes).order_by(t.enrolled_nodes.c.node_id)
         if status is not None:
             stmt = stmt.where(t.enrolled_nodes.c.status == status)
@@ -208,7 +227,7 @@ class CoordinatorStore:
         nodes = self.key_holders() if key_holders_only else self.nodes()
         return {n.node_id: n.identity_public_key for n in nodes}
 
-    def set_status(self, node_id: str, status: str) -> None:
+    def set_status(self, node_id: str, status: NodeStatus) -> None:
         with self.engine.begin() as conn:
             result = conn.execute(
                 update(t.enrolled_nodes)
@@ -288,7 +307,7 @@ class CoordinatorStore:
     def open_round(self, kind: str) -> int:
         with self.engine.begin() as conn:
             result = conn.execute(
-                insert(t.rounds).values(kind=kind, status="open", opened_at=_now())
+                insert(t.rounds).values(kind=kind, status=RoundStatus.OPEN, opened_at=_now())
             )
             key = result.inserted_primary_key
             assert key is not None
@@ -299,7 +318,7 @@ class CoordinatorStore:
         with self.engine.connect() as conn:
             value = conn.execute(
                 select(func.max(t.rounds.c.round_id)).where(
-                    t.rounds.c.kind == kind, t.rounds.c.status == "open"
+                    t.rounds.c.kind == kind, t.rounds.c.status == RoundStatus.OPEN
                 )
             ).scalar_one_or_none()
         return None if value is None else int(value)
@@ -308,8 +327,8 @@ class CoordinatorStore:
         with self.engine.begin() as conn:
             result = conn.execute(
                 update(t.rounds)
-                .where(t.rounds.c.round_id == round_id, t.rounds.c.status == "open")
-                .values(status="closed", closed_at=_now())
+                .where(t.rounds.c.round_id == round_id, t.rounds.c.status == RoundStatus.OPEN)
+                .values(status=RoundStatus.CLOSED, closed_at=_now())
             )
         if not result.rowcount:
             raise RoundStateError(f"round {round_id} is not open")
@@ -404,7 +423,7 @@ class CoordinatorStore:
                     key_id=vector.key_id,
                     digest=ciphertext_digest(vector),
                     vector=vector.to_bytes(),
-                    status="open",
+                    status=DecryptionStatus.OPEN,
                     created_at=_now(),
                     kind=kind,
                     parameters=json.dumps(dict(parameters or {}), sort_keys=True),
@@ -430,7 +449,7 @@ class CoordinatorStore:
         stmt = (
             select(t.decryption_requests)
             .where(
-                t.decryption_requests.c.status == "open",
+                t.decryption_requests.c.status == DecryptionStatus.OPEN,
                 t.decryption_requests.c.request_id.not_in(attested),
             )
             .order_by(t.decryption_requests.c.created_at)
@@ -463,7 +482,9 @@ class CoordinatorStore:
             ).scalars()
             return [Envelope.from_bytes(r.encode("utf-8")) for r in rows]
 
-    def close_decryption_request(self, request_id: str, status: str = "done") -> None:
+    def close_decryption_request(
+        self, request_id: str, status: DecryptionStatus = DecryptionStatus.DONE
+    ) -> None:
         with self.engine.begin() as conn:
             conn.execute(
                 update(t.decryption_requests)

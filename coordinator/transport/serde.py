@@ -80,6 +80,9 @@ def _metadata(entries: Mapping[str, pb.Scalar]) -> dict[str, Scalar]:
 
 
 def vector_from_proto(msg: pb.EncryptedVectorMsg, where: str = "vector") -> EncryptedVector:
+    """A ciphertext read from ``EncryptedVectorMsg``; a bad key id, length or chunk count is
+    refused as :class:`InvalidRequestError` naming ``where`` (e.g. ``vectors[2]``).
+    """
     try:
         return EncryptedVector(msg.key_id, msg.length, tuple(msg.chunks))
     except CkksError as exc:
@@ -87,12 +90,18 @@ def vector_from_proto(msg: pb.EncryptedVectorMsg, where: str = "vector") -> Encr
 
 
 def vector_to_proto(vector: EncryptedVector) -> pb.EncryptedVectorMsg:
+    """``EncryptedVectorMsg`` of a ciphertext, chunks as they are: how a sum reaches key holders."""
     return pb.EncryptedVectorMsg(
         key_id=vector.key_id, length=vector.length, chunks=list(vector.chunks)
     )
 
 
 def release_from_proto(msg: pb.PublicContextMsg) -> PublicContextRelease:
+    """The ceremony's public context read from ``UploadCeremonyRequest.public_context``.
+
+    Refuses ``params_json`` that does not parse as CKKS parameters; the signature is not
+    checked here but by the handler, against the uploading node's identity key.
+    """
     try:
         params = CkksParameters.from_dict(json.loads(msg.params_json))
     except (ValueError, TypeError, KeyError, CkksError) as exc:
@@ -108,6 +117,9 @@ def release_from_proto(msg: pb.PublicContextMsg) -> PublicContextRelease:
 
 
 def release_to_proto(release: PublicContextRelease) -> pb.PublicContextMsg:
+    """``PublicContextMsg`` of a stored release, signature included, so a node can verify it
+    against the ceremony's key before using the public context.
+    """
     return pb.PublicContextMsg(
         ceremony_id=release.ceremony_id,
         key_id=release.key_id,
@@ -152,6 +164,9 @@ def request_from_proto(rpc: str, request: Any) -> DecodedRequest:
 
 
 def node_to_proto(node: NodeRecord) -> pb.NodeInfo:
+    """``NodeInfo`` of an enrolled node: the public keys its peers verify and seal to, and
+    whether it is a key holder.
+    """
     return pb.NodeInfo(
         node_id=node.node_id,
         jurisdiction=node.jurisdiction,
@@ -170,6 +185,11 @@ def trust_info_to_proto(
     crl_pem: bytes,
     nodes: Iterable[NodeRecord],
 ) -> pb.TrustInfo:
+    """``TrustInfo`` (reply to ``GetTrustInfo``): what a node checks the trust against.
+
+    The coordinator's identity key, the trust policy with its detached signature, the CRL and
+    the enrolled nodes.
+    """
     return pb.TrustInfo(
         coordinator_id=coordinator_id,
         coordinator_identity_key=identity_key,
@@ -181,12 +201,16 @@ def trust_info_to_proto(
 
 
 def upload_reply_to_proto(key_id: str, log_index: int) -> pb.UploadCeremonyReply:
+    """``UploadCeremonyReply``: the key id the ceremony is kept under and its log entry's index."""
     return pb.UploadCeremonyReply(key_id=key_id, log_index=log_index)
 
 
 def key_material_to_proto(
     release: PublicContextRelease, ceremony_key: bytes, package: KeyPackage | None
 ) -> pb.KeyMaterial:
+    """``KeyMaterial`` (reply to ``GetKeyMaterial``): the public context, the identity key of the
+    node that ran the ceremony, and the caller's sealed package (empty for a non-key-holder).
+    """
     return pb.KeyMaterial(
         public_context=release_to_proto(release),
         ceremony_identity_key=ceremony_key,
@@ -197,14 +221,23 @@ def key_material_to_proto(
 def round_to_proto(
     round_id: int, kind: str, is_open: bool, parameters: Mapping[str, str]
 ) -> pb.RoundInfo:
+    """``RoundInfo`` (reply to ``GetRound``): the round a node must submit to, and the
+    parameters it needs for it, as strings.
+    """
     return pb.RoundInfo(round_id=round_id, kind=kind, open=is_open, parameters=dict(parameters))
 
 
 def receipt_to_proto(submission_id: int, log_index: int, digest: str) -> pb.SubmissionReceipt:
+    """``SubmissionReceipt``: the submission's id, the index of its log entry and the envelope
+    digest that entry records, so the node can find its submission in the log.
+    """
     return pb.SubmissionReceipt(submission_id=submission_id, log_index=log_index, digest=digest)
 
 
 def decryption_requests_to_proto(requests: Iterable[DecryptionRequest]) -> pb.DecryptionRequests:
+    """``DecryptionRequests`` (reply to ``FetchDecryptionRequests``): each summed ciphertext a
+    key holder is asked to decrypt, with the digest its attestation must sign.
+    """
     return pb.DecryptionRequests(
         requests=[
             pb.DecryptionRequestMsg(
@@ -222,10 +255,16 @@ def decryption_requests_to_proto(requests: Iterable[DecryptionRequest]) -> pb.De
 
 
 def attestation_receipt_to_proto(log_index: int, received: int) -> pb.AttestationReceipt:
+    """``AttestationReceipt``: the attestation's log index and how many attestations its
+    decryption request has received so far.
+    """
     return pb.AttestationReceipt(log_index=log_index, attestations_received=received)
 
 
 def publication_to_proto(pub: Publication) -> pb.PublicationMsg:
+    """``PublicationMsg`` (reply to ``GetPublication``): a published aggregate, its body as
+    sorted JSON, with the index of the log entry that published it.
+    """
     return pb.PublicationMsg(
         subject_id=pub.subject_id,
         kind=pub.kind,

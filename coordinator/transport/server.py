@@ -40,11 +40,11 @@ import grpc
 from cryptography import x509
 
 from coordinator.context import CoordinatorContext
+from coordinator.errors import CoordinatorError
 from coordinator.store import NodeRecord
 from coordinator.store.errors import (
     AlreadyEnrolledError,
     AlreadyPublishedError,
-    CoordinatorError,
     DuplicateSubmissionError,
     InvalidRequestError,
     NotFoundError,
@@ -104,6 +104,7 @@ STATUS_MAP: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
 
 
 def status_for(exc: BaseException) -> grpc.StatusCode | None:
+    """The gRPC status for a domain error (first match in STATUS_MAP), None for a bug."""
     for cls, code in STATUS_MAP:
         if isinstance(exc, cls):
             return code

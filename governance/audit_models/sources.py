@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from governance.audit_models.report import ModelReport
+from governance.errors import GovernanceError
 
 
-class ModelAuditInputError(Exception):
+class ModelAuditInputError(GovernanceError):
     """The export, portal or model files cannot be read at all (exit code 2)."""
 
 

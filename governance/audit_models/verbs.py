@@ -155,5 +155,8 @@ def reproduce_eval_cmd(
 
 
 def register(app: typer.Typer) -> None:
+    """Add ``verify-model`` and ``reproduce-eval`` to ``gcdt-audit`` (the app imports this module,
+    never the reverse).
+    """
     app.command("verify-model")(verify_model_cmd)
     app.command("reproduce-eval")(reproduce_eval_cmd)

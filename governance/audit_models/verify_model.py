@@ -107,6 +107,13 @@ def find_publication(
 def verify_model(
     bundle: Mapping[str, Any], model_dir: Path, model_id: str, version: str | None = None
 ) -> ModelReport:
+    """Check a published model's files against the exported log, listing every problem.
+
+    The log verifies, the files hash to what its publication entry of ``model_id`` (and
+    ``version``, default the latest) states, that entry is in the signed tree, each accepted
+    round carries ``t`` key-holder attestations, and the card's claims hold. Failures go into
+    the returned report; a bundle unusable as a whole raises :class:`BundleFormatError`.
+    """
     report = ModelReport(model_id, version)
     log_report = verify_bundle(bundle)  # BundleFormatError: unreadable
     for p in log_report.problems:

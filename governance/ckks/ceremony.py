@@ -58,6 +58,9 @@ NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 def check_name(what: str, value: str) -> str:
+    """Refuse (:class:`KeyPackageError`) a period or node id outside a safe alphabet: custody
+    turns both into file names.
+    """
     if not isinstance(value, str) or not NAME_PATTERN.match(value):
         raise KeyPackageError(
             f"{what} must match {NAME_PATTERN.pattern} (letters, digits, '.', '_', '-'), "

@@ -76,10 +76,16 @@ def secret_context_bytes(
 
 
 def key_id_of_public_bytes(data: bytes) -> str:
+    """The key id of public-context bytes (SHA-256, first 32 hex chars), recomputed from the
+    bytes so a claimed key id is checked, never trusted.
+    """
     return hashlib.sha256(data).hexdigest()[:KEY_ID_HEX_CHARS]
 
 
 def key_id_of(ctx: ts.Context) -> str:
+    """A context's key id, always taken from its public form, so a key holder's secret context
+    and the coordinator's public one carry the same id.
+    """
     return key_id_of_public_bytes(public_context_bytes(ctx))
 
 

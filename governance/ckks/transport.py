@@ -22,6 +22,9 @@ X25519_PUBLIC_KEY_BYTES = 32  # RFC 7748 section 5
 
 
 def load_transport_public_key(raw: bytes, *, owner: str = "key holder") -> X25519PublicKey:
+    """A key holder's X25519 transport key from its 32 raw bytes; anything else is refused
+    (:class:`TransportKeyError`) naming ``owner``, at enrolment and before the ceremony seals.
+    """
     if not isinstance(raw, bytes) or len(raw) != X25519_PUBLIC_KEY_BYTES:
         raise TransportKeyError(
             f"transport public key of {owner} must be {X25519_PUBLIC_KEY_BYTES} raw bytes, "

@@ -46,6 +46,9 @@ def check_party_id(party_id: str) -> str:
 
 
 def check_jurisdiction(jurisdiction: str) -> str:
+    """Refuse (:class:`CertificateInvalidError`) a jurisdiction that is not an upper-case ISO
+    3166-1 alpha-2 code, before it is bound into an enrolment or a certificate.
+    """
     if not _JURISDICTION.match(jurisdiction):
         raise CertificateInvalidError(
             f"jurisdiction {jurisdiction!r} must be an ISO 3166-1 alpha-2 code in upper case"

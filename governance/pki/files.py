@@ -37,6 +37,9 @@ def save_private_key(path: Path, key: ec.EllipticCurvePrivateKey) -> Path:
 
 
 def load_private_key(path: Path) -> ec.EllipticCurvePrivateKey:
+    """A party's TLS key from its PEM file; refuses (:class:`CertificateInvalidError`) anything
+    but ECDSA P-256, the only curve the trust's certificates use.
+    """
     key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):
         raise CertificateInvalidError(f"{path} is not an ECDSA P-256 private key")
@@ -44,16 +47,23 @@ def load_private_key(path: Path) -> ec.EllipticCurvePrivateKey:
 
 
 def certificate_pem(cert: x509.Certificate) -> bytes:
+    """A certificate as PEM: how certificates are stored and handed over in enrolment responses."""
     return cert.public_bytes(serialization.Encoding.PEM)
 
 
 def save_certificate(path: Path, cert: x509.Certificate) -> Path:
+    """Write a certificate as PEM, creating its directory; certificates are public, so unlike
+    private keys they are not written owner-only.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(certificate_pem(cert))
     return path
 
 
 def load_certificate(path: Path) -> x509.Certificate:
+    """A certificate from a PEM file; a file that is not one is refused
+    (:class:`CertificateInvalidError`) naming the path.
+    """
     try:
         return x509.load_pem_x509_certificate(path.read_bytes())
     except ValueError as exc:

@@ -60,6 +60,7 @@ DEFAULT_METADATA_FIELDS = (
 
 
 def signature_path(path: Path) -> Path:
+    """Where a policy's detached signature lives: beside it, as ``<name>.toml.sig``."""
     return path.with_name(path.name + SIGNATURE_SUFFIX)
 
 
@@ -117,6 +118,9 @@ def _decode(raw: bytes, path: Path) -> dict[str, Any]:
 
 
 def policy_to_toml(policy: Policy) -> bytes:
+    """The TOML bytes a policy is written and signed as; unset fields are left out, as TOML has
+    no null.
+    """
     return tomli_w.dumps(policy.model_dump(mode="json", exclude_none=True)).encode("utf-8")
 
 

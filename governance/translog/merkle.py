@@ -51,10 +51,12 @@ class TreeRangeError(MerkleError, ValueError):
 
 
 def leaf_hash(data: bytes) -> bytes:
+    """RFC 9162 leaf hash; the ``0x00`` prefix keeps a leaf from hashing like an interior node."""
     return hashlib.sha256(LEAF_PREFIX + data).digest()
 
 
 def node_hash(left: bytes, right: bytes) -> bytes:
+    """RFC 9162 interior-node hash; the ``0x01`` prefix keeps it apart from any leaf hash."""
     return hashlib.sha256(NODE_PREFIX + left + right).digest()
 
 

@@ -47,6 +47,9 @@ class EntryKind(StrEnum):
 
 
 def check_kind(kind: str) -> str:
+    """Refuse (:class:`EntryError`) an entry kind that is not a lowercase identifier; any
+    lowercase identifier is accepted, so a new event type needs no change to :class:`EntryKind`.
+    """
     value = str(kind.value if isinstance(kind, EntryKind) else kind)
     if not KIND_PATTERN.fullmatch(value):
         raise EntryError(
@@ -134,6 +137,9 @@ class SignedTreeHead:
 
 
 def sth_signed_bytes(log_id: str, tree_size: int, root_hash: bytes, timestamp_ms: int) -> bytes:
+    """What a signed tree head's signature covers: RFC 8785 JSON of log id, size, root and time;
+    the log signs and the offline verifier checks exactly these bytes.
+    """
     return canonical(
         {
             "format": STH_FORMAT,

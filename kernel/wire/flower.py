@@ -35,6 +35,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from kernel.errors import KernelError
+
 TRAIN: Final = "train"
 PUBLISH: Final = "query.publish"
 
@@ -84,7 +86,7 @@ REFUSAL_METHOD: Final = "round_refused"
 INSTALLED_METHOD: Final = "model_installed"
 
 
-class FrameError(ValueError):
+class FrameError(KernelError, ValueError):
     """A released frame that is not the documented JSON shape."""
 
 

@@ -161,29 +161,8 @@ def lookup(product: str, jurisdiction: str, year: int) -> CbamLookup:
     direct, indirect, total = _d(row[4]), _d(row[5]), _d(row[6])
     assert direct is not None and total is not None
     rate = markup_rate(product, year)
-    if year < FIRST_DEFINITIVE_YEAR:
-        note = "; ".join(
-            filter(None, [note, f"{year} precedes the definitive period: base value, no mark-up"])
-        )
-        total_mu = total
-    else:
-        published = _d(row[7 + min(year, 2028) - 2026])
-        total_mu = total * (1 + rate)
-        if (
-            published is not None
-            and (str(row[0]), product, min(year, 2028)) not in _markup_anomalies()
-        ):
-            total_mu = published
-        elif published is not None:
-            note = "; ".join(
-                filter(
-                    None,
-                    [
-                        note,
-                        f"transcribed marked-up {published} disagrees with schedule (unverified)",
-                    ],
-                )
-            )
+    total_mu, markup_note = _total_with_markup(row, product, year, total, rate)
+    note = "; ".join(filter(None, [note, markup_note]))
     value = CbamDefault(
         product=product,
         jurisdiction=code,
@@ -200,6 +179,25 @@ def lookup(product: str, jurisdiction: str, year: int) -> CbamLookup:
         note=note,
     )
     return CbamLookup(value, note or "listed country default")
+
+
+def _total_with_markup(
+    row: tuple[str | None, ...], product: str, year: int, total: Decimal, rate: Decimal
+) -> tuple[Decimal, str]:
+    """The marked-up total for ``year`` and a note when it is not the published figure.
+
+    The table's own marked-up column wins unless it is a known transcription anomaly;
+    then the schedule's rate applies and the note says so.
+    """
+    if year < FIRST_DEFINITIVE_YEAR:
+        return total, f"{year} precedes the definitive period: base value, no mark-up"
+    published = _d(row[7 + min(year, 2028) - 2026])
+    if published is None:
+        return total * (1 + rate), ""
+    if (str(row[0]), product, min(year, 2028)) not in _markup_anomalies():
+        return published, ""
+    note = f"transcribed marked-up {published} disagrees with schedule (unverified)"
+    return total * (1 + rate), note
 
 
 def default_value(product: str, jurisdiction: str, year: int) -> CbamDefault | None:

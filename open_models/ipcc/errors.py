@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from open_models.errors import OpenModelsError
 
-class Tier1Error(Exception):
+
+class Tier1Error(OpenModelsError):
     """Base of every error raised by ``open_models.ipcc``."""
 
 

@@ -189,60 +189,9 @@ def _cbam(df: pd.DataFrame) -> pd.DataFrame:
 
 def compute_tier1(df: pd.DataFrame) -> pd.DataFrame:
     """Tier-1 figures for every record, indexed like ``df`` (vectorised; see module docstring)."""
-    missing = [c for c in REQUIRED if c not in df.columns]
-    if missing:
-        raise Tier1InputError(f"records frame lacks required column(s) {missing}")
-    codes = _route_codes(df)
-    production = _column(df, "production_t", _NAN)
-    if np.isnan(production).any() or (production <= 0).any():
-        i = int(np.flatnonzero(~(production > 0))[0])
-        raise Tier1InputError(f"row {i}: production_t must be > 0, got {production[i]}")
-
-    fuels = np.column_stack([_column(df, c, 0.0) for c in FOSSIL])
-    fuels_known = ~np.isnan(fuels).any(axis=1)
-    fuels0 = np.nan_to_num(fuels, nan=0.0)
-    co2_by_fuel = fuels0 * _EF
-    combustion = np.where(fuels_known, (co2_by_fuel * _W_COMB[codes]).sum(axis=1), np.nan)
-    process_fuels = (co2_by_fuel * _W_PROC[codes]).sum(axis=1)
-
-    sector = df["sector"].astype(str).to_numpy()
-    route = df["route"].astype(str).to_numpy()
-    product = df["product"].astype(str).to_numpy()
-
-    # Production-based process part: fuel-based records and fallback records differ only here.
-    process = np.where(
-        fuels_known,
-        process_fuels + _COEF_FUELED[codes] * production,
-        _COEF_FALLBACK[codes] * production,
-    )
-    label = np.where(
-        fuels_known,
-        np.array([_PROD_FUELED[k][1] for k in _KEYS], dtype=object)[codes],
-        np.array([_PROD_FALLBACK[k][1] for k in _KEYS], dtype=object)[codes],
-    )
-
-    # DRI-EAF without fuels: DRI charge = production x (1 - scrap_share), Table 4.1 EF_DRI.
-    is_dri = route == "dri_eaf"
-    scrap = _column(df, "scrap_share", _NAN)
-    dri_fb = is_dri & ~fuels_known
-    scrap_unknown = dri_fb & np.isnan(scrap)
-    dri_charge = production * (1.0 - np.where(np.isnan(scrap), 0.0, scrap))
-    process = np.where(dri_fb, process + dri_charge * F.EF_DRI_2006.value, process)
-    label = np.where(scrap_unknown, label + ":scrap_share_unknown_assumed_0", label)
-
-    # Cement: clinker mass (product clinker = production; cement = production x clinker_ratio).
-    is_cement = sector == "cement"
-    ratio = _column(df, "clinker_ratio", _NAN)
-    clinker_t = np.where(product == "clinker", production, production * ratio)
-    process = np.where(is_cement, clinker_t * _CLINKER_TCO2_PER_T, process)
-    label = np.where(is_cement & np.isnan(clinker_t), "none:clinker_ratio_unknown", label)
-
-    # Prebake aluminium with net anode consumption known: Vol 3 Eq 4.21 replaces Table 4.10.
-    anode = _column(df, "anode_t", _NAN)
-    use_anode = (route == "prebake") & ~np.isnan(anode)
-    process = np.where(use_anode, anode * _ANODE_TCO2_PER_T, process)
-    label = np.where(use_anode, "aluminium_prebake_eq4.21_anode", label)
-
+    codes, production = _checked_input(df)
+    fuels_known, combustion, process_fuels = _combustion(df, codes)
+    process, label = _process(df, codes, production, fuels_known, process_fuels)
     process_known = ~np.isnan(process)
     method = np.where(
         ~process_known, "unavailable", np.where(fuels_known, "fuel_based", "production_default")
@@ -278,6 +227,104 @@ def compute_tier1(df: pd.DataFrame) -> pd.DataFrame:
     out = pd.concat([out, cbam], axis=1)
     out["cbam_default_direct_tco2e"] = out["cbam_default_direct_tco2e_per_t"] * production
     return out
+
+
+def _checked_input(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Each record's route code and production, refusing a frame Tier-1 cannot take."""
+    missing = [c for c in REQUIRED if c not in df.columns]
+    if missing:
+        raise Tier1InputError(f"records frame lacks required column(s) {missing}")
+    codes = _route_codes(df)
+    production = _column(df, "production_t", _NAN)
+    if np.isnan(production).any() or (production <= 0).any():
+        i = int(np.flatnonzero(~(production > 0))[0])
+        raise Tier1InputError(f"row {i}: production_t must be > 0, got {production[i]}")
+    return codes, production
+
+
+def _combustion(df: pd.DataFrame, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Whether all fossil fuels are known, combustion CO2, and the fuels' process share.
+
+    Each route gives each fossil fuel a role (``_ROLES``): its CO2 is combustion, process
+    (a feedstock or reductant), or already covered by the route's process default.
+    """
+    fuels = np.column_stack([_column(df, c, 0.0) for c in FOSSIL])
+    fuels_known = ~np.isnan(fuels).any(axis=1)
+    co2_by_fuel = np.nan_to_num(fuels, nan=0.0) * _EF
+    combustion = np.where(fuels_known, (co2_by_fuel * _W_COMB[codes]).sum(axis=1), np.nan)
+    process_fuels = (co2_by_fuel * _W_PROC[codes]).sum(axis=1)
+    return fuels_known, combustion, process_fuels
+
+
+def _process(
+    df: pd.DataFrame,
+    codes: np.ndarray,
+    production: np.ndarray,
+    fuels_known: np.ndarray,
+    process_fuels: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Process CO2 per record and the method label naming how it was computed.
+
+    The route's production-based default first, then the refinements that replace it
+    where a record carries what they need (DRI charge, clinker, anode consumption).
+    """
+    # Fuel-based records and fallback records differ only in the production-based part.
+    process = np.where(
+        fuels_known,
+        process_fuels + _COEF_FUELED[codes] * production,
+        _COEF_FALLBACK[codes] * production,
+    )
+    label = np.where(
+        fuels_known,
+        np.array([_PROD_FUELED[k][1] for k in _KEYS], dtype=object)[codes],
+        np.array([_PROD_FALLBACK[k][1] for k in _KEYS], dtype=object)[codes],
+    )
+    route = df["route"].astype(str).to_numpy()
+    process, label = _dri_charge(df, route, production, fuels_known, process, label)
+    process, label = _clinker(df, production, process, label)
+    return _prebake_anodes(df, route, process, label)
+
+
+def _dri_charge(
+    df: pd.DataFrame,
+    route: np.ndarray,
+    production: np.ndarray,
+    fuels_known: np.ndarray,
+    process: np.ndarray,
+    label: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """DRI-EAF without fuels: DRI charge = production x (1 - scrap_share), Table 4.1 EF_DRI."""
+    scrap = _column(df, "scrap_share", _NAN)
+    dri_fb = (route == "dri_eaf") & ~fuels_known
+    scrap_unknown = dri_fb & np.isnan(scrap)
+    dri_charge = production * (1.0 - np.where(np.isnan(scrap), 0.0, scrap))
+    process = np.where(dri_fb, process + dri_charge * F.EF_DRI_2006.value, process)
+    label = np.where(scrap_unknown, label + ":scrap_share_unknown_assumed_0", label)
+    return process, label
+
+
+def _clinker(
+    df: pd.DataFrame, production: np.ndarray, process: np.ndarray, label: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cement: clinker mass (product clinker = production; cement = production x ratio)."""
+    is_cement = df["sector"].astype(str).to_numpy() == "cement"
+    product = df["product"].astype(str).to_numpy()
+    ratio = _column(df, "clinker_ratio", _NAN)
+    clinker_t = np.where(product == "clinker", production, production * ratio)
+    process = np.where(is_cement, clinker_t * _CLINKER_TCO2_PER_T, process)
+    label = np.where(is_cement & np.isnan(clinker_t), "none:clinker_ratio_unknown", label)
+    return process, label
+
+
+def _prebake_anodes(
+    df: pd.DataFrame, route: np.ndarray, process: np.ndarray, label: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Prebake aluminium with net anode consumption known: Vol 3 Eq 4.21 replaces Table 4.10."""
+    anode = _column(df, "anode_t", _NAN)
+    use_anode = (route == "prebake") & ~np.isnan(anode)
+    process = np.where(use_anode, anode * _ANODE_TCO2_PER_T, process)
+    label = np.where(use_anode, "aluminium_prebake_eq4.21_anode", label)
+    return process, label
 
 
 def summarise_cells(result: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:

@@ -24,8 +24,8 @@ import pandas as pd
 from coordinator.registry import ModelRegistry
 from coordinator.statistics import StatisticsService
 from coordinator.store.repository import CoordinatorStore, open_engine
-from governance.attestation import attest, collect_matching
-from governance.ckks import CkksKey, add_all, encrypt
+from governance.attestation import AttestationOutcome, attest, collect_matching
+from governance.ckks import CkksKey, EncryptedVector, add_all, encrypt
 from governance.envelope import seal
 from governance.identity import Identity
 from governance.pki import HomeLayout
@@ -132,14 +132,13 @@ def _train(
     records: dict[str, pd.DataFrame],
     rounds: int,
 ) -> tuple[np.ndarray, list[dict[str, Any]], dict[str, list[Any]], dict[str, float]]:
-    spec = FeatureSpec()
-    layout = weight_layout(spec)
-    weights = flatten(initial_weights(spec, 0), layout)
+    """Federated rounds as the coordinator logs them: submissions, attested sum, accept."""
+    layout = weight_layout(FeatureSpec())
+    weights = flatten(initial_weights(FeatureSpec(), 0), layout)
     ledger = PrivacyLedger(InMemoryLedgerStore())
     claims: list[dict[str, Any]] = []
     envelopes: dict[str, list[Any]] = {}
     spent: dict[str, float] = {}
-    holders = {n: nodes[n].public_key for n in KEY_HOLDERS}
     for round_no in range(1, rounds + 1):
         log.append(
             "round",
@@ -152,74 +151,111 @@ def _train(
                 "quorum": 2,
             },
         )
-        vectors = []
-        for i, node_id in enumerate(nodes):
-            privacy = DpSpec(
-                LedgerAccount(ledger, node_id, "2026", Budget(EPSILON_BUDGET, DELTA)),
-                rounds_remaining=rounds - round_no + 1,
-                noise_seed=i,
-            )
-            result = train_local(
-                unflatten(weights, layout), records[node_id], TrainConfig(epochs=1, seed=i), privacy
-            )
-            spent[node_id] = result.epsilon_spent
-            n = float(result.num_examples)
-            vector = encrypt(key.public(), [*(result.update * n).tolist(), n])
-            vectors.append(vector)
-            digest = hashlib.sha256(vector.to_bytes()).hexdigest()
-            log.append(
-                "submission_digest",
-                {
-                    "run": RUN,
-                    "round": round_no,
-                    "node_id": node_id,
-                    "ciphertext_sha256": digest,
-                    "key_id": vector.key_id,
-                    "length": vector.length,
-                },
-            )
-        total = add_all(key.public(), vectors)
-        aggregate = hashlib.sha256(total.to_bytes()).hexdigest()
-        subject = f"model-update:{RUN}:{round_no}"
-        signed = [
-            attest(nodes[h], key, total, subject_id=subject, round_id=round_no) for h in KEY_HOLDERS
+        updates = [
+            _local_update(log, key, records[node_id], weights, ledger, node_id, i, round_no, rounds)
+            for i, node_id in enumerate(nodes)
         ]
-        outcome = collect_matching(
-            signed,
-            holders,
-            t=T,
-            subject_id=subject,
-            round_id=round_no,
-            key_id=total.key_id,
-            digest="sha256:" + aggregate,
-            log=log,
-            max_age=None,
-        )
+        spent.update({node_id: eps for node_id, (_, eps) in zip(nodes, updates, strict=True)})
+        total = add_all(key.public(), [vector for vector, _ in updates])
+        outcome = _attested(log, key, nodes, total, round_no)
         values = np.asarray(outcome.floats())
         weights = weights + values[:-1] / values[-1]
-        entry = log.append(
-            "round",
-            {
-                "event": "round_accepted",
-                "run": RUN,
-                "round": round_no,
-                "contributors": sorted(nodes),
-                "aggregate_sha256": aggregate,
-                "attested_by": sorted(outcome.signer_ids()),
-                "total_weight": float(values[-1]),
-            },
-        )
-        claims.append(
-            {
-                "round": round_no,
-                "status": "accepted",
-                "contributors": sorted(nodes),
-                "aggregate_sha256": aggregate,
-                "log_index": entry.index,
-            }
-        )
+        claims.append(_accept(log, nodes, round_no, total, outcome, float(values[-1])))
         envelopes[str(round_no)] = [a.envelope.to_json() for a in outcome.agreeing]
     return weights, claims, envelopes, spent
+
+
+def _local_update(
+    log: TransparencyLog,
+    key: CkksKey,
+    records: pd.DataFrame,
+    weights: np.ndarray,
+    ledger: PrivacyLedger,
+    node_id: str,
+    i: int,
+    round_no: int,
+    rounds: int,
+) -> tuple[EncryptedVector, float]:
+    """One node's encrypted, example-weighted update (its digest logged) and epsilon spent."""
+    layout = weight_layout(FeatureSpec())
+    privacy = DpSpec(
+        LedgerAccount(ledger, node_id, "2026", Budget(EPSILON_BUDGET, DELTA)),
+        rounds_remaining=rounds - round_no + 1,
+        noise_seed=i,
+    )
+    result = train_local(
+        unflatten(weights, layout), records, TrainConfig(epochs=1, seed=i), privacy
+    )
+    n = float(result.num_examples)
+    vector = encrypt(key.public(), [*(result.update * n).tolist(), n])
+    log.append(
+        "submission_digest",
+        {
+            "run": RUN,
+            "round": round_no,
+            "node_id": node_id,
+            "ciphertext_sha256": hashlib.sha256(vector.to_bytes()).hexdigest(),
+            "key_id": vector.key_id,
+            "length": vector.length,
+        },
+    )
+    return vector, result.epsilon_spent
+
+
+def _attested(
+    log: TransparencyLog,
+    key: CkksKey,
+    nodes: dict[str, Identity],
+    total: EncryptedVector,
+    round_no: int,
+) -> AttestationOutcome:
+    """The key holders' attestations of the sum, collected as the coordinator does."""
+    subject = f"model-update:{RUN}:{round_no}"
+    signed = [
+        attest(nodes[h], key, total, subject_id=subject, round_id=round_no) for h in KEY_HOLDERS
+    ]
+    return collect_matching(
+        signed,
+        {n: nodes[n].public_key for n in KEY_HOLDERS},
+        t=T,
+        subject_id=subject,
+        round_id=round_no,
+        key_id=total.key_id,
+        digest="sha256:" + hashlib.sha256(total.to_bytes()).hexdigest(),
+        log=log,
+        max_age=None,
+    )
+
+
+def _accept(
+    log: TransparencyLog,
+    nodes: dict[str, Identity],
+    round_no: int,
+    total: EncryptedVector,
+    outcome: AttestationOutcome,
+    total_weight: float,
+) -> dict[str, Any]:
+    """Log the round as accepted; return the card's claim about it."""
+    aggregate = hashlib.sha256(total.to_bytes()).hexdigest()
+    entry = log.append(
+        "round",
+        {
+            "event": "round_accepted",
+            "run": RUN,
+            "round": round_no,
+            "contributors": sorted(nodes),
+            "aggregate_sha256": aggregate,
+            "attested_by": sorted(outcome.signer_ids()),
+            "total_weight": total_weight,
+        },
+    )
+    return {
+        "round": round_no,
+        "status": "accepted",
+        "contributors": sorted(nodes),
+        "aggregate_sha256": aggregate,
+        "log_index": entry.index,
+    }
 
 
 def evaluation_section(
@@ -310,16 +346,45 @@ def make_portal_home(home: Path, *, rounds: int = 2) -> PortalWorld:
     records = {n: data[data["jurisdiction"] == j].copy() for n, j in NODES.items()}
     benchmark_id = _statistics(store, log, key, nodes, records)
     weights, claims, envelopes, spent = _train(log, key, nodes, records, rounds)
+    eval_bytes = _evaluation_set()
+    card = _card(rounds, claims, records, spent, weights.size, eval_bytes)
+    model, payload = publish_model(
+        log,
+        ModelRegistry(engine),
+        weights,
+        card,
+        RUN,
+        {"t": T, "attestations": envelopes},
+        eval_bytes,
+    )
+    return PortalWorld(
+        home, settings, log, identity, nodes, key, model, RUN, benchmark_id, records, payload
+    )
+
+
+def _evaluation_set() -> bytes:
+    """The published evaluation set: other facilities than the nodes' own records."""
     generated = generate(list(NODES.values()), records=30, seed=99, start_year=2023, end_year=2023)
-    eval_bytes = evaluation_set_bytes(
+    return evaluation_set_bytes(
         generated.records,
         generated.truth,
         seed=99,
         generator="trust_node.generate (seed 99, 30/jurisdiction)",
     )
-    card = {
+
+
+def _card(
+    rounds: int,
+    claims: list[dict[str, Any]],
+    records: dict[str, pd.DataFrame],
+    spent: dict[str, float],
+    parameters: int,
+    eval_bytes: bytes,
+) -> dict[str, Any]:
+    """A model card as the coordinator publishes one, its claims matching the log."""
+    return {
         "card_version": "gcdt-model-card/1",
-        "model": {"model_id": MODEL_ID, "version": RUN, "parameters": int(weights.size)},
+        "model": {"model_id": MODEL_ID, "version": RUN, "parameters": int(parameters)},
         "run": RUN,
         "t": T,
         "rounds": claims,
@@ -335,7 +400,7 @@ def make_portal_home(home: Path, *, rounds: int = 2) -> PortalWorld:
                     "delta": DELTA,
                     "epsilon_budget": EPSILON_BUDGET,
                 }
-                for n in nodes
+                for n in NODES
             ],
         },
         "evaluation": {
@@ -353,18 +418,6 @@ def make_portal_home(home: Path, *, rounds: int = 2) -> PortalWorld:
             "total": {"energy_kwh": None, "co2_kg": None, "measured_nodes": 0, "unmeasured": []},
         },
     }
-    model, payload = publish_model(
-        log,
-        ModelRegistry(engine),
-        weights,
-        card,
-        RUN,
-        {"t": T, "attestations": envelopes},
-        eval_bytes,
-    )
-    return PortalWorld(
-        home, settings, log, identity, nodes, key, model, RUN, benchmark_id, records, payload
-    )
 
 
 _SHARED: dict[str, PortalWorld] = {}

@@ -33,40 +33,45 @@ def _run(*args: str) -> str:
     return result.stdout
 
 
+def _init_and_enrol(coordinator: Path, name: str, home: Path) -> None:
+    """``gcdt-node init``, the coordinator approves the request, ``gcdt-node enrol``."""
+    out = json.loads(
+        _run(
+            "gcdt-node",
+            "init",
+            "--home",
+            str(home),
+            "--node-id",
+            name,
+            "--jurisdiction",
+            "IN",
+            "--json",
+        )
+    )
+    enrolled = json.loads(
+        _run(
+            "gcdt-coordinator",
+            "enrol",
+            out["enrolment_request"],
+            "--home",
+            str(coordinator),
+            "--key-holder",
+            "--out",
+            str(home / "response.json"),
+            "--json",
+        )
+    )
+    assert enrolled["identity_key_id"] == out["identity_key_id"]
+    _run("gcdt-node", "enrol", str(home / "response.json"), "--home", str(home))
+
+
 @pytest.mark.slow
 def test_operators_join_a_trust_with_the_cli(tmp_path: Path) -> None:
     coordinator = tmp_path / "coordinator"
     _run("gcdt-coordinator", "init", "--home", str(coordinator))
     nodes = {name: tmp_path / name for name in ("node-a", "node-b")}
     for name, home in nodes.items():
-        out = json.loads(
-            _run(
-                "gcdt-node",
-                "init",
-                "--home",
-                str(home),
-                "--node-id",
-                name,
-                "--jurisdiction",
-                "IN",
-                "--json",
-            )
-        )
-        enrolled = json.loads(
-            _run(
-                "gcdt-coordinator",
-                "enrol",
-                out["enrolment_request"],
-                "--home",
-                str(coordinator),
-                "--key-holder",
-                "--out",
-                str(home / "response.json"),
-                "--json",
-            )
-        )
-        assert enrolled["identity_key_id"] == out["identity_key_id"]
-        _run("gcdt-node", "enrol", str(home / "response.json"), "--home", str(home))
+        _init_and_enrol(coordinator, name, home)
 
     server = subprocess.Popen(
         [str(BIN / "gcdt-coordinator"), "serve", "--home", str(coordinator), "--port", "0"],

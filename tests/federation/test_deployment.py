@@ -16,6 +16,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,7 +26,7 @@ from coordinator.registry import ModelRegistry
 from coordinator.store import CoordinatorStore, open_engine
 from kernel.settings import load_settings
 from open_models.published import PublishedModel
-from tests.federation.homes import assert_cannot_decrypt, running_federation
+from tests.federation.homes import Federation, assert_cannot_decrypt, running_federation
 from trust_node.federation.supernode import ensure_auth_key
 
 RUN_TIMEOUT_S = 150.0
@@ -50,24 +51,8 @@ def test_two_rounds_over_superlink_and_supernodes(
     tmp_path: Path, processes: list[subprocess.Popen[bytes]]
 ) -> None:
     with running_federation(tmp_path, nodes=2, key_holders=2, records=40) as fed:
-        for home in fed.key_holder_homes:  # each key holder's decrypt-and-attest duty
-            log = (home / "attest.log").open("ab")
-            argv = [
-                _script("gcdt-node"),
-                "attest",
-                "--watch",
-                "--poll",
-                "0.5",
-                "--address",
-                fed.address,
-                "--home",
-                str(home),
-            ]
-            processes.append(
-                subprocess.Popen(
-                    argv, env=_env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-                )
-            )
+        for home in fed.key_holder_homes:
+            processes.append(_attest(home, fed.address))
         spec = SuperLinkSpec(fed.coordinator_home, port=free_port())
         processes.append(start_superlink(spec))
         port = ["--port", str(spec.port)]
@@ -84,51 +69,80 @@ def test_two_rounds_over_superlink_and_supernodes(
                 *port,
             )
         for home in fed.node_homes:
-            log = (home / "flower" / "supernode.log").open("ab")
-            argv = [
-                _script("gcdt-node"),
-                "supernode",
-                "--superlink",
-                spec.address,
-                "--port",
-                str(free_port()),
-                "--home",
-                str(home),
-            ]
-            processes.append(
-                subprocess.Popen(
-                    argv, env=_env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-                )
-            )
-        out = _cli(
-            "gcdt-coordinator",
-            "train",
-            "--rounds",
-            "2",
-            "--quorum",
-            "2",
-            "--t",
-            "2",
-            "--min-nodes",
-            "2",
-            "--round-timeout",
-            "90",
-            "--timeout",
-            str(RUN_TIMEOUT_S),
-            "--home",
-            str(fed.coordinator_home),
-            *port,
-            "--json",
-            timeout=RUN_TIMEOUT_S + 60,
-            logs=(fed.coordinator_home, fed.node_homes),
-        )
-        result = json.loads(out)
-        assert result["status"] == "finished:completed"
-        run_id = result["run_id"]
+            processes.append(_supernode(home, spec.address))
+        result = _train_two_rounds(fed, port)
+    assert result["status"] == "finished:completed"
+    _assert_published_and_installed(fed, result)
 
+
+def _attest(home: Path, address: str) -> subprocess.Popen[bytes]:
+    """A key holder's ``gcdt-node attest --watch`` against the running trust server."""
+    log = (home / "attest.log").open("ab")
+    argv = [
+        _script("gcdt-node"),
+        "attest",
+        "--watch",
+        "--poll",
+        "0.5",
+        "--address",
+        address,
+        "--home",
+        str(home),
+    ]
+    return subprocess.Popen(
+        argv, env=_env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+
+def _supernode(home: Path, superlink: str) -> subprocess.Popen[bytes]:
+    """``gcdt-node supernode`` in its own session, logging into the node's flower dir."""
+    log = (home / "flower" / "supernode.log").open("ab")
+    argv = [
+        _script("gcdt-node"),
+        "supernode",
+        "--superlink",
+        superlink,
+        "--port",
+        str(free_port()),
+        "--home",
+        str(home),
+    ]
+    return subprocess.Popen(
+        argv, env=_env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+
+def _train_two_rounds(fed: Federation, port: list[str]) -> dict[str, Any]:
+    out = _cli(
+        "gcdt-coordinator",
+        "train",
+        "--rounds",
+        "2",
+        "--quorum",
+        "2",
+        "--t",
+        "2",
+        "--min-nodes",
+        "2",
+        "--round-timeout",
+        "90",
+        "--timeout",
+        str(RUN_TIMEOUT_S),
+        "--home",
+        str(fed.coordinator_home),
+        *port,
+        "--json",
+        timeout=RUN_TIMEOUT_S + 60,
+        logs=(fed.coordinator_home, fed.node_homes),
+    )
+    return dict(json.loads(out))
+
+
+def _assert_published_and_installed(fed: Federation, result: dict[str, Any]) -> None:
+    """One model in the registry and the log, installed on every node, no key at the hub."""
     engine = open_engine(load_settings(home=fed.coordinator_home))
     [(model_id, version, content_hash, log_index)] = ModelRegistry(engine).list()
-    assert version == f"run-{run_id}"
+    assert version == f"run-{result['run_id']}"
     assert result["published"] == [
         {
             "model_id": model_id,

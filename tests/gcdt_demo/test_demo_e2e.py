@@ -1,6 +1,6 @@
 """The whole trust in one command, smaller: every party a process, as README command (1).
 
-Asserts what issue 8 asks of the main job: a model and a benchmark were published, every
+Asserts what the main job promises: a model and a benchmark were published, every
 log entry verifies offline, and the coordinator's state directory holds no raw record value
 and no CKKS secret key.
 """

@@ -1,16 +1,13 @@
-"""The persisted transparency log, on SQLite and (with GCDT_TEST_POSTGRES_URL) PostgreSQL."""
+"""The persisted transparency log, on SQLite and PostgreSQL (tests/conftest.py: postgres_url)."""
 
 from __future__ import annotations
 
-import os
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from sqlalchemy import Engine, create_engine, text, update
+from sqlalchemy import Engine, create_engine, update
 
 from governance.identity import Identity, verify_signature
 from governance.tables import migrate
@@ -27,27 +24,6 @@ from governance.translog import tables as t
 from governance.translog.records import leaf_input
 from kernel.db import make_engine
 
-POSTGRES_ENV = "GCDT_TEST_POSTGRES_URL"
-
-
-def _postgres_engine() -> Iterator[Engine]:
-    url = os.environ.get(POSTGRES_ENV)
-    if not url:
-        pytest.skip(f"{POSTGRES_ENV} is not set")
-    schema = f"translog_test_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in url else "?"
-    engine = make_engine(f"{url}{sep}options={quote(f'-csearch_path={schema}')}")
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
 
 @pytest.fixture(
     params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
@@ -59,9 +35,11 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         yield eng
         eng.dispose()
     else:
-        for eng in _postgres_engine():
-            migrate(eng)
-            yield eng
+        # A fresh database from the one PostgreSQL fixture (tests/conftest.py).
+        eng = make_engine(str(request.getfixturevalue("postgres_url")))
+        migrate(eng)
+        yield eng
+        eng.dispose()
 
 
 @pytest.fixture

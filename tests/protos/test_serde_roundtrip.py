@@ -14,7 +14,13 @@ from typing import Any
 
 import pytest
 
-from coordinator.store import DecryptionRequest, NodeRecord, Publication
+from coordinator.store import (
+    DecryptionRequest,
+    DecryptionStatus,
+    NodeRecord,
+    NodeStatus,
+    Publication,
+)
 from coordinator.transport import serde as coordinator_serde
 from governance.attestation import attest
 from governance.ckks import CkksKey, encrypt, run_ceremony
@@ -94,7 +100,7 @@ def _node(node_id: str, holder: bool) -> NodeRecord:
         transport_public_key=b"t" * 32,
         cert_serial=12,
         key_holder=holder,
-        status="active",
+        status=NodeStatus.ACTIVE,
         enrolled_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
     )
 
@@ -171,7 +177,7 @@ def test_decryption_requests_round_trip(key: CkksKey) -> None:
         key_id=vector.key_id,
         digest="sha256:" + "cd" * 32,
         vector=vector,
-        status="pending",
+        status=DecryptionStatus.OPEN,
         kind=STATISTICS_ROUND,
         parameters={"terms": '{"round_id": 5}'},
     )

@@ -1,6 +1,6 @@
 """The accountability register's table moves from the node store to governance, rows intact.
 
-A node database written before issue 11 holds the register in the node's
+A node database written before the hand-over holds the register in the node's
 ``accountability_register`` (revision ``0002_tenants``). After the node's
 ``0003_register_to_governance`` and governance's ``0001_accountability`` (in either
 order: the node and governance environments run independently) the same rows, hashes and

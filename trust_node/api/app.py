@@ -25,6 +25,7 @@ scoped to the token's tenant. Errors are RFC 9457 problem details.
 
 
 def create_app(settings: NodeApiSettings | None = None) -> FastAPI:
+    """The node API over one node home; the CLI's ``serve`` and the tests build the same app."""
     settings = settings or load_api_settings()
     app = FastAPI(title="GCDT node API", version="1", description=DESCRIPTION)
     app.state.services = NodeServices.open(settings)
@@ -42,7 +43,7 @@ def create_app(settings: NodeApiSettings | None = None) -> FastAPI:
                 title=app.title, version=app.version, description=app.description, routes=app.routes
             )
             schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = (
-                s.Problem.model_json_schema()
+                s.ProblemDetails.model_json_schema()
             )
             app.openapi_schema = schema
         return app.openapi_schema

@@ -46,6 +46,7 @@ bearer = HTTPBearer(auto_error=False, description="Tenant or operator API token.
 
 
 def services(request: Request) -> NodeServices:
+    """The node's services ``create_app`` opened: routes share the CLI's engine and store."""
     svc: NodeServices = request.app.state.services
     return svc
 
@@ -57,6 +58,9 @@ def principal(
     svc: Services,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
+    """Who the bearer token belongs to; a missing, non-bearer or unknown token is a 401 problem
+    with the RFC 6750 challenge, never an anonymous caller.
+    """
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise unauthorized()
     try:
@@ -73,6 +77,7 @@ def tenant_id(who: Annotated[Principal, Depends(principal)]) -> str:
 
 
 def operator(who: Annotated[Principal, Depends(principal)]) -> Principal:
+    """The caller, only with the operator token: a tenant token gets 403 on operator routes."""
     if who.role != "operator":
         raise ApiProblem(403, "Forbidden", "operator routes need the operator token")
     return who

@@ -28,7 +28,13 @@ MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://gcdt.invalid/problems/"  # not dereferenceable: a stable identifier
 
 
-class ApiProblem(Exception):
+class ApiProblem(NodeError):
+    """An answer already decided (status, title, detail): raised by a route, sent as is.
+
+    A :class:`NodeError` like every node error; the app's handler for this class wins
+    over the generic ``NodeError`` one because Starlette picks the nearest class.
+    """
+
     def __init__(
         self,
         status: int,
@@ -49,6 +55,7 @@ class ApiProblem(Exception):
 
 
 def problem_response(request: Request, problem: ApiProblem) -> JSONResponse:
+    """The RFC 9457 body; ``instance`` is the request path only, never its query string."""
     body = {
         "type": TYPE_BASE + problem.kind,
         "title": problem.title,
@@ -63,10 +70,12 @@ def problem_response(request: Request, problem: ApiProblem) -> JSONResponse:
 
 
 def not_found(what: str) -> ApiProblem:
+    """The one 404 for a record, whether missing or another tenant's: nothing to infer."""
     return ApiProblem(404, "Not found", f"{what} not found")
 
 
 def unauthorized() -> ApiProblem:
+    """A 401 with the ``WWW-Authenticate`` challenge RFC 6750 asks for."""
     return ApiProblem(
         401,
         "Unauthorized",
@@ -76,6 +85,7 @@ def unauthorized() -> ApiProblem:
 
 
 def from_node_error(exc: NodeError) -> ApiProblem:
+    """The problem a node error becomes; anything unforeseen is a plain 500."""
     if isinstance(exc, IngestError):
         errors = [
             {"row": p.row, "column": p.column, "reason": p.reason, "value": p.value}
@@ -98,6 +108,8 @@ def from_node_error(exc: NodeError) -> ApiProblem:
 
 
 def install(app: FastAPI) -> None:
+    """Route every error the app can raise to a problem response, never a stack trace."""
+
     async def on_problem(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ApiProblem)
         return problem_response(request, exc)

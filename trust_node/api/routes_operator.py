@@ -26,22 +26,26 @@ def _tenant(t: TenantInfo) -> s.Tenant:
 
 @router.get("/tenants", response_model=list[s.Tenant])
 def list_tenants(_: Operator, svc: Services) -> list[s.Tenant]:
+    """Every tenant this node has had, revoked ones included, so none vanishes silently."""
     return [_tenant(t) for t in svc.registry.list()]
 
 
 @router.post("/tenants", status_code=201, response_model=s.IssuedToken)
 def add_tenant(body: s.TenantIn, _: Operator, svc: Services) -> s.IssuedToken:
+    """Create a tenant; its token is shown once here and stored only as a digest."""
     issued = svc.registry.add(body.name)
     return s.IssuedToken(tenant_id=body.name, token=issued.token)
 
 
 @router.post("/tenants/{name}/rotate", response_model=s.IssuedToken)
 def rotate_tenant(name: str, _: Operator, svc: Services) -> s.IssuedToken:
+    """Issue a new token for a tenant; the old one stops working at once."""
     return s.IssuedToken(tenant_id=name, token=svc.registry.rotate(name).token)
 
 
 @router.post("/tenants/{name}/revoke", response_model=s.Tenant)
 def revoke_tenant(name: str, _: Operator, svc: Services) -> s.Tenant:
+    """Revoke a tenant: its token is refused from now on; its records stay stored."""
     return _tenant(svc.registry.revoke(name))
 
 

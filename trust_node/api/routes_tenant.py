@@ -132,6 +132,7 @@ def get_record(
 
 @router.get("/records/{record_id}/versions", response_model=s.Versions)
 def record_versions(record_id: str, tenant: TenantId, svc: Services) -> s.Versions:
+    """Every stored version of one of your records; corrections never overwrite."""
     versions = svc.repository.versions(tenant, record_id)
     if not versions:
         raise not_found("record")
@@ -162,6 +163,7 @@ def estimates(tenant: TenantId, svc: Services) -> s.EstimateList:
 
 @router.get("/consent", response_model=s.Consent)
 def get_consent(tenant: TenantId, svc: Services) -> s.Consent:
+    """Your current consent scopes (none until you set them)."""
     entry = svc.consent.current(tenant)
     if entry is None:
         return s.Consent(scopes=[], changed_at=None)
@@ -177,6 +179,7 @@ def set_consent(body: s.ConsentIn, tenant: TenantId, svc: Services) -> s.Consent
 
 @router.get("/consent/history", response_model=list[s.ConsentChange])
 def consent_history(tenant: TenantId, svc: Services) -> list[s.ConsentChange]:
+    """Every consent change you made, hash-chained so a rewrite would show."""
     return [
         s.ConsentChange(
             seq=e.seq, scopes=list(e.scopes), changed_at=e.changed_at, entry_hash=e.entry_hash

@@ -10,10 +10,12 @@ from pydantic import BaseModel, ConfigDict, Field
 Scope = Literal["training", "statistics"]
 
 
-class Problem(BaseModel):
+class ProblemDetails(BaseModel):
     """RFC 9457 problem details."""
 
-    model_config = ConfigDict(extra="allow")
+    # The docstring and title are the published OpenAPI schema ``Problem``: clients know
+    # that name, whatever the class is called here.
+    model_config = ConfigDict(extra="allow", title="Problem")
     type: str
     title: str
     status: int

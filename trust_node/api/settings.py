@@ -24,6 +24,7 @@ class NodeApiSettings(Settings):
 def load_api_settings(
     home: Path | str | None = None, database_url: str | None = None, **overrides: object
 ) -> NodeApiSettings:
+    """The API settings: environment first, then the explicit arguments given (not None)."""
     settings = NodeApiSettings()
     updates: dict[str, object] = {k: v for k, v in overrides.items() if v is not None}
     if home is not None:

@@ -67,6 +67,7 @@ def _num(value: Any) -> str:
 
 
 def summary_rows(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """One template row per record, sorted by installation, year and good."""
     out = []
     for r in sorted(rows, key=lambda x: (x["facility_id"], x["year"], x["product"])):
         production = float(r["production_t"])
@@ -99,6 +100,7 @@ def summary_rows(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
 
 
 def to_csv(rows: list[dict[str, Any]]) -> str:
+    """The rows as CSV text with ``\n`` line ends, so the file is the same on every OS."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(COLUMNS), lineterminator="\n")
     writer.writeheader()

@@ -22,7 +22,7 @@ from flwr.clientapp.typing import Mod
 
 from kernel.wire import flower as wire
 from trust_node.context import NodeContext
-from trust_node.federation.errors import NodeSetupError
+from trust_node.errors import NodeSetupError
 from trust_node.federation.fields import get_float, get_int, get_str
 from trust_node.federation.install import install_published
 from trust_node.federation.mods import (

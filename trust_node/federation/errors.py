@@ -9,10 +9,6 @@ class FederationNodeError(NodeError):
     """Root of the node's federation errors."""
 
 
-class NodeSetupError(FederationNodeError):
-    """The node's state directory lacks what federation needs (names the file)."""
-
-
 class RoundMessageError(FederationNodeError):
     """A message from the coordinator is malformed or names another key or model."""
 

@@ -21,6 +21,7 @@ def _get(record: ConfigRecord, name: str, default: object) -> object:
 
 
 def get_int(record: ConfigRecord, name: str, default: object = _MISSING) -> int:
+    """An integer field; a float with a whole value passes, a bool never does."""
     value = _get(record, name, default)
     if isinstance(value, bool) or not isinstance(value, int | float) or int(value) != value:
         raise RoundMessageError(f"field {name!r} must be an integer, got {value!r}")
@@ -28,6 +29,7 @@ def get_int(record: ConfigRecord, name: str, default: object = _MISSING) -> int:
 
 
 def get_float(record: ConfigRecord, name: str, default: object = _MISSING) -> float:
+    """A numeric field as float; booleans are refused although Python calls them ints."""
     value = _get(record, name, default)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise RoundMessageError(f"field {name!r} must be a number, got {value!r}")
@@ -35,6 +37,7 @@ def get_float(record: ConfigRecord, name: str, default: object = _MISSING) -> fl
 
 
 def get_str(record: ConfigRecord, name: str, default: object = _MISSING) -> str:
+    """A text field."""
     value = _get(record, name, default)
     if not isinstance(value, str):
         raise RoundMessageError(f"field {name!r} must be a string, got {type(value).__name__}")
@@ -42,6 +45,7 @@ def get_str(record: ConfigRecord, name: str, default: object = _MISSING) -> str:
 
 
 def get_bytes(record: ConfigRecord, name: str) -> bytes:
+    """A bytes field; it has no default, as every bytes field the protocol names is required."""
     value = _get(record, name, _MISSING)
     if not isinstance(value, bytes):
         raise RoundMessageError(f"field {name!r} must be bytes, got {type(value).__name__}")

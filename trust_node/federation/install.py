@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 from flwr.app import ConfigRecord
 
@@ -28,6 +27,7 @@ _SAFE_NAME = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123
 
 
 def install_published(runtime: NodeContext, record: ConfigRecord) -> PublishedModel:
+    """Install the model a publish message carries, only if its hash is the announced one."""
     names = record.get(wire.FILE_NAMES)
     if not isinstance(names, list) or not names:
         raise PublishedModelRejectedError("publish message lists no files")
@@ -73,7 +73,3 @@ def install_published(runtime: NodeContext, record: ConfigRecord) -> PublishedMo
     staging.rename(current)
     shutil.rmtree(old, ignore_errors=True)
     return model
-
-
-def model_files(directory: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(directory.iterdir()) if p.is_file()}

@@ -24,14 +24,15 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from governance.identity import write_secret
 from governance.pki import HomeLayout
 from kernel.settings import FLOWER_DIR
+from trust_node.errors import NodeSetupError
 from trust_node.federation.client_app import HOME_KEY
-from trust_node.federation.errors import NodeSetupError
 
 AUTH_KEY_FILE = "supernode_auth_key"
 DEFAULT_CLIENTAPPIO_PORT = 9094
 
 
 def auth_key_paths(home: Path) -> tuple[Path, Path]:
+    """Where the SuperNode's auth key pair lives (private, public) in the node home."""
     directory = home / FLOWER_DIR
     return directory / AUTH_KEY_FILE, directory / f"{AUTH_KEY_FILE}.pub"
 
@@ -63,6 +64,7 @@ def ensure_auth_key(home: Path) -> tuple[Path, Path]:
 
 
 def flower_env(home: Path, base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment Flower's processes need: their own FLWR_HOME, no telemetry."""
     env = dict(os.environ if base is None else base)
     flwr_home = home / FLOWER_DIR
     flwr_home.mkdir(parents=True, exist_ok=True)

@@ -58,7 +58,7 @@ def local_round(
     clip_norm: float,
     rounds_remaining: int = 1,
 ) -> LocalUpdate | LocalRefusal:
-    """Train on consented records under DP (B's ``train_local`` charges the ledger first)."""
+    """Train on consented records under DP (``train_local`` charges the ledger first)."""
     policy = runtime.node_policy
     frame = consented_records(
         runtime.repository, "training", policy=policy, as_of=datetime.now(UTC)

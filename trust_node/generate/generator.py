@@ -1,7 +1,7 @@
 """Seeded synthetic facility records with a hidden ground truth.
 
-Later issues train federated emission-factor and bias-correction models on this data and
-evaluate them against the truth, so the generator has three jobs: look like real node data
+Federated emission-factor and bias-correction models are trained on this data and
+evaluated against the truth, so the generator has three jobs: look like real node data
 (contract-valid, heterogeneous across jurisdictions, gaps where real data has gaps), hide a
 truth that no Tier-1 calculation reproduces exactly, and be fast enough to produce a million
 rows for the ingest benchmark. Everything is drawn from numpy arrays, one draw per quantity
@@ -181,89 +181,206 @@ def _lognormal(
     return np.exp(z * sigma)
 
 
+@dataclass(frozen=True)
+class _Sample:
+    """The facility-years kept, and what every later step reads of each record."""
+
+    f: np.ndarray  # the record's facility (index into the facility arrays)
+    year_index: np.ndarray
+    kind: np.ndarray
+    sector: np.ndarray
+    product: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.f)
+
+    @property
+    def is_cement_product(self) -> np.ndarray:
+        cement: np.ndarray = self.product == _PRODUCT_CEMENT
+        return cement
+
+
+# Every step below draws from the jurisdiction's one stream, so the order in which
+# _simulate calls them is part of the output: reordering the calls changes the data.
+
+
 def _simulate(
     profile: JurisdictionProfile, n: int, seed: int, years: np.ndarray
 ) -> dict[str, np.ndarray]:
     rng = np.random.default_rng([seed, code_key(profile.code)])
-    n_years = len(years)
-    n_fac = max(1, math.ceil(n * POOL_FACTOR / n_years))
+    n_fac = max(1, math.ceil(n * POOL_FACTOR / len(years)))
     fac = _facilities(profile, rng, n_fac)
+    sample = _sample(rng, fac, n, n_fac, len(years))
+    production, multiplier = _activity(profile, rng, fac, sample)
+    scrap, ore = _steel_scrap(rng, fac, sample)
+    clinker_ratio, clinker_per_t = _cement_clinker(rng, fac, sample)
+    fuel_tj = _fuel_tj(fac, sample, ore, clinker_ratio, clinker_per_t, production * multiplier)
+    electricity = _electricity(rng, sample, clinker_ratio, production, multiplier)
+    true_direct, anode_true = _true_direct(
+        rng, fac, sample, fuel_tj, production, ore, clinker_per_t
+    )
+    out = _filed(rng, fac, sample, fuel_tj, electricity, clinker_ratio, scrap, anode_true)
+    verification, reported, verified = _declarations(
+        profile, rng, fac, sample.f, sample.sector, true_direct, production
+    )
+    out["reported_direct_tco2e"] = reported
+    out["verified_direct_tco2e"] = verified
+    return {
+        "facility_id": fac["label"][sample.f],
+        "jurisdiction": np.full(n, profile.code, dtype=object),
+        "year": years[sample.year_index],
+        "year_index": sample.year_index,
+        "sector": sample.sector,
+        "product": sample.product,
+        "kind": sample.kind,
+        "production_t": production,
+        **out,
+        "verification": verification,
+        "true_direct_tco2e": true_direct,
+    }
 
-    # Facility-years: draw a surplus pool and keep n at random, in facility/year order.
+
+def _sample(
+    rng: np.random.Generator, fac: dict[str, np.ndarray], n: int, n_fac: int, n_years: int
+) -> _Sample:
+    """Draw a surplus pool of facility-years and keep ``n`` at random, in facility/year order."""
     pick = np.sort(rng.choice(n_fac * n_years, size=n, replace=False))
     f = pick // n_years
-    year_index = pick % n_years
     kind = fac["kind"][f]
-    sector = _SECTOR_OF_KIND[kind]
-    product = fac["product"][f]
-    spec = pm.SPEC_ARRAYS
+    return _Sample(
+        f=f,
+        year_index=pick % n_years,
+        kind=kind,
+        sector=_SECTOR_OF_KIND[kind],
+        product=fac["product"][f],
+    )
 
+
+def _activity(
+    profile: JurisdictionProfile,
+    rng: np.random.Generator,
+    fac: dict[str, np.ndarray],
+    s: _Sample,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Production (t) and the energy multiplier: utilisation, efficiency and its trend."""
     low_u, sd_u, min_u, max_u = UTILISATION
-    utilisation = np.clip(rng.normal(low_u, sd_u, n), min_u, max_u)
-    production = np.maximum(1.0, np.round(fac["capacity"][f] * utilisation))
+    utilisation = np.clip(rng.normal(low_u, sd_u, s.n), min_u, max_u)
+    production = np.maximum(1.0, np.round(fac["capacity"][s.f] * utilisation))
     lo, hi = pm.ENERGY_MULTIPLIER_BOUNDS
     multiplier = np.clip(
-        fac["efficiency"][f]
-        * (1.0 - profile.efficiency_trend) ** year_index
-        * _lognormal(rng, RECORD_ENERGY_SIGMA, n),
+        fac["efficiency"][s.f]
+        * (1.0 - profile.efficiency_trend) ** s.year_index
+        * _lognormal(rng, RECORD_ENERGY_SIGMA, s.n),
         lo,
         hi,
     )
+    return production, multiplier
 
-    # Steel: scrap share per record around the facility's; ore-based energy scales with it.
-    is_steel = sector == _STEEL
+
+def _steel_scrap(
+    rng: np.random.Generator, fac: dict[str, np.ndarray], s: _Sample
+) -> tuple[np.ndarray, np.ndarray]:
+    """Scrap share per record around the facility's; ore-based energy scales with it."""
+    spec = pm.SPEC_ARRAYS
     scrap = np.clip(
-        fac["scrap"][f] + rng.normal(0.0, 0.015, n),
-        spec["scrap_low"][kind],
-        spec["scrap_high"][kind],
+        fac["scrap"][s.f] + rng.normal(0.0, 0.015, s.n),
+        spec["scrap_low"][s.kind],
+        spec["scrap_high"][s.kind],
     )
     ore = np.where(
-        spec["ore_scaled"][kind] > 0, (1.0 - scrap) / (1.0 - _REFERENCE_SCRAP[kind]), 1.0
+        spec["ore_scaled"][s.kind] > 0, (1.0 - scrap) / (1.0 - _REFERENCE_SCRAP[s.kind]), 1.0
     )
+    return scrap, ore
 
-    # Cement: clinker tonnes behind each tonne of product.
-    is_cement_product = product == _PRODUCT_CEMENT
-    clinker_ratio = np.clip(fac["clinker_ratio"][f] + rng.normal(0.0, 0.01, n), 0.3, 1.0)
-    clinker_per_t = np.where(is_cement_product, clinker_ratio, 1.0)
 
-    # Energy per tonne of product, GJ, by carrier.
+def _cement_clinker(
+    rng: np.random.Generator, fac: dict[str, np.ndarray], s: _Sample
+) -> tuple[np.ndarray, np.ndarray]:
+    """The clinker ratio, and the clinker tonnes behind each tonne of product."""
+    clinker_ratio = np.clip(fac["clinker_ratio"][s.f] + rng.normal(0.0, 0.01, s.n), 0.3, 1.0)
+    return clinker_ratio, np.where(s.is_cement_product, clinker_ratio, 1.0)
+
+
+def _fuel_tj(
+    fac: dict[str, np.ndarray],
+    s: _Sample,
+    ore: np.ndarray,
+    clinker_ratio: np.ndarray,
+    clinker_per_t: np.ndarray,
+    energy_scale: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """True fuel use (TJ) by carrier: the route's GJ per tonne, the plant's habits, scaled.
+
+    ``energy_scale`` is production times the energy multiplier (GJ per tonne -> GJ).
+    """
+    spec = pm.SPEC_ARRAYS
+    kind = s.kind
     coke = spec["coke_gj"][kind] * ore
     coal = spec["coal_gj"][kind] * ore
     gas = spec["gas_gj"][kind] * ore
     oil = spec["oil_gj"][kind].copy()
-    biomass = np.zeros(n)
-    dri_coal = fac["dri_coal"][f]
+    biomass = np.zeros(s.n)
+    dri_coal = fac["dri_coal"][s.f]
     coal = coal + np.where(dri_coal, pm.DRI_COAL_GJ_PER_T * ore, 0.0)
     gas = np.where(dri_coal, gas * 0.05, gas)
-    charcoal = fac["charcoal"][f]
+    charcoal = fac["charcoal"][s.f]
     biomass = biomass + np.where(charcoal, 1.1 * (coke + coal), 0.0)
     coke = np.where(charcoal, 0.0, coke)
     coal = np.where(charcoal, 0.0, coal)
     flexible = spec["flexible_gj"][kind] * clinker_per_t + np.where(
-        is_cement_product, pm.CEMENT_ADDITIVE_DRYING_GJ_PER_T * (1.0 - clinker_ratio), 0.0
+        s.is_cement_product, pm.CEMENT_ADDITIVE_DRYING_GJ_PER_T * (1.0 - clinker_ratio), 0.0
     )
-    mix = fac["fuel_mix"][f]
+    mix = fac["fuel_mix"][s.f]
     coal = coal + flexible * mix[:, 0]
     gas = gas + flexible * mix[:, 1]
     oil = oil + flexible * mix[:, 2]
     biomass = biomass + flexible * mix[:, 3]
-
-    to_tj = production * multiplier / 1000.0
-    fuel_tj = {
+    to_tj = energy_scale / 1000.0
+    return {
         "coal_tj": coal * to_tj,
         "coke_tj": coke * to_tj,
         "natural_gas_tj": gas * to_tj,
         "oil_tj": oil * to_tj,
         "biomass_tj": biomass * to_tj,
     }
-    electricity_per_t = np.where(
-        is_cement_product,
-        pm.CEMENT_GRINDING_MWH_PER_T + spec["electricity_mwh"][kind] * clinker_ratio,
-        spec["electricity_mwh"][kind],
-    )
-    electricity = production * electricity_per_t * np.sqrt(multiplier) * _lognormal(rng, 0.02, n)
 
-    # True direct emissions: combustion with the facility's own fuel carbon and oxidation.
+
+def _electricity(
+    rng: np.random.Generator,
+    s: _Sample,
+    clinker_ratio: np.ndarray,
+    production: np.ndarray,
+    multiplier: np.ndarray,
+) -> np.ndarray:
+    """Electricity (MWh); cement adds grinding, and drive power scales sub-linearly."""
+    spec = pm.SPEC_ARRAYS
+    electricity_per_t = np.where(
+        s.is_cement_product,
+        pm.CEMENT_GRINDING_MWH_PER_T + spec["electricity_mwh"][s.kind] * clinker_ratio,
+        spec["electricity_mwh"][s.kind],
+    )
+    mwh: np.ndarray = (
+        production * electricity_per_t * np.sqrt(multiplier) * _lognormal(rng, 0.02, s.n)
+    )
+    return mwh
+
+
+def _true_direct(
+    rng: np.random.Generator,
+    fac: dict[str, np.ndarray],
+    s: _Sample,
+    fuel_tj: dict[str, np.ndarray],
+    production: np.ndarray,
+    ore: np.ndarray,
+    clinker_per_t: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """True direct emissions (t CO2), and the anode tonnes aluminium consumed.
+
+    Combustion uses the facility's own fuel carbon and oxidation; process emissions
+    depend on the sector.
+    """
+    f, n = s.f, s.n
     solid_ox = fac["oxidation_solid"][f]
     fluid_ox = fac["oxidation_fluid"][f]
     combustion = (
@@ -273,7 +390,6 @@ def _simulate(
         + fuel_tj["oil_tj"] * fac["oil_factor"][f] * fluid_ox
         + fuel_tj["biomass_tj"] * pm.BIOGENIC_CO2_COUNTED_T_PER_TJ
     )
-    # Process emissions by sector.
     steel_process = production * fac["steel_process"][f] * ore
     clinker_ef = pm.CO2_PER_CAO * fac["cao"][f] * fac["ckd"][f] + fac["raw_meal_toc"][f]
     cement_process = production * clinker_per_t * clinker_ef
@@ -283,44 +399,39 @@ def _simulate(
     ][f] * _lognormal(rng, 0.2, n)
     urea_recovered = combustion * fac["urea_recovery"][f]
     process = np.select(
-        [is_steel, sector == _CEMENT, sector == _ALUMINIUM, sector == _FERTILISERS],
+        [s.sector == _STEEL, s.sector == _CEMENT, s.sector == _ALUMINIUM, s.sector == _FERTILISERS],
         [steel_process, cement_process, aluminium_process, -urea_recovered],
         0.0,
     )
     true_direct = np.maximum(0.0, (combustion + process) * _lognormal(rng, UNEXPLAINED_SIGMA, n))
-    true_direct = np.minimum(true_direct, pm.MAX_TRUE_INTENSITY * production)
+    return np.minimum(true_direct, pm.MAX_TRUE_INTENSITY * production), anode_true
 
-    # What the facility files.
+
+def _filed(
+    rng: np.random.Generator,
+    fac: dict[str, np.ndarray],
+    s: _Sample,
+    fuel_tj: dict[str, np.ndarray],
+    electricity: np.ndarray,
+    clinker_ratio: np.ndarray,
+    scrap: np.ndarray,
+    anode_true: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """The activity figures the facility files: metered, rounded, gaps where unknown."""
+    f, n = s.f, s.n
     fuel_known = ~fac["fuel_unknown"][f]
     out: dict[str, np.ndarray] = {}
     for column in FUEL_COLUMNS:
         filed = np.round(fuel_tj[column] * _lognormal(rng, FUEL_METERING_SIGMA, n), 4)
         out[column] = np.where(fuel_known, filed, np.nan)
     out["electricity_mwh"] = np.round(electricity, 1)
-    out["clinker_ratio"] = np.where(is_cement_product, np.round(clinker_ratio, 3), np.nan)
+    out["clinker_ratio"] = np.where(s.is_cement_product, np.round(clinker_ratio, 3), np.nan)
+    is_steel = s.sector == _STEEL
     out["scrap_share"] = np.where(is_steel & fac["scrap_known"][f], np.round(scrap, 3), np.nan)
     filed_anode = np.round(anode_true * _lognormal(rng, 0.01, n), 1)
-    out["anode_t"] = np.where((sector == _ALUMINIUM) & fac["anode_known"][f], filed_anode, np.nan)
-
-    verification, reported, verified = _declarations(
-        profile, rng, fac, f, sector, true_direct, production
-    )
-    out["reported_direct_tco2e"] = reported
-    out["verified_direct_tco2e"] = verified
-
-    return {
-        "facility_id": fac["label"][f],
-        "jurisdiction": np.full(n, profile.code, dtype=object),
-        "year": years[year_index],
-        "year_index": year_index,
-        "sector": sector,
-        "product": product,
-        "kind": kind,
-        "production_t": production,
-        **out,
-        "verification": verification,
-        "true_direct_tco2e": true_direct,
-    }
+    is_aluminium = s.sector == _ALUMINIUM
+    out["anode_t"] = np.where(is_aluminium & fac["anode_known"][f], filed_anode, np.nan)
+    return out
 
 
 def _declarations(
@@ -375,35 +486,19 @@ def _declarations(
 def _facilities(
     profile: JurisdictionProfile, rng: np.random.Generator, n_fac: int
 ) -> dict[str, np.ndarray]:
-    """Persistent facility attributes: route, size, efficiency, fuel chemistry, habits."""
-    spec = pm.SPEC_ARRAYS
-    weights = np.array([profile.sector_weights[s] * profile.route_mix[s][r] for s, r in pm.KINDS])
-    kind = rng.choice(len(pm.KINDS), size=n_fac, p=weights / weights.sum())
-    sector = _SECTOR_OF_KIND[kind]
-    is_cement = sector == _CEMENT
-    reports_clinker = rng.random(n_fac) < profile.clinker_product_share
-    product = np.where(
-        is_cement,
-        np.where(reports_clinker, _PRODUCT_CLINKER, _PRODUCT_CEMENT),
-        _DEFAULT_PRODUCT_OF_KIND[kind],
-    )
-    alpha = np.array([profile.fuel_mix[name] for name in FLEXIBLE_FUELS]) * 20.0
-    draw = np.where(alpha > 0, rng.gamma(np.maximum(alpha, 1e-9), size=(n_fac, len(alpha))), 0.0)
-    fuel_mix = draw / np.maximum(draw.sum(axis=1, keepdims=True), 1e-12)
+    """Persistent facility attributes: route, size, efficiency, fuel chemistry, habits.
 
-    petcoke_share = np.where(is_cement, rng.uniform(0.0, 0.6, n_fac), 0.0)
+    Like the records, the attributes are drawn in a fixed order from the one stream.
+    """
+    spec = pm.SPEC_ARRAYS
+    kind, product = _facility_kinds(profile, rng, n_fac)
+    sector = _SECTOR_OF_KIND[kind]
+    fuel_mix = _facility_fuel_mix(profile, rng, n_fac)
+    petcoke_share = np.where(sector == _CEMENT, rng.uniform(0.0, 0.6, n_fac), 0.0)
     oil_factor = pm.IPCC_RESIDUAL_FUEL_OIL_T_PER_TJ + petcoke_share * (
         pm.IPCC_PETROLEUM_COKE_T_PER_TJ - pm.IPCC_RESIDUAL_FUEL_OIL_T_PER_TJ
     )
-    is_prebake = kind == _PREBAKE
-    anode_rate = np.where(
-        is_prebake,
-        np.clip(rng.normal(pm.PREBAKE_ANODE_T_PER_T, 0.02, n_fac), 0.36, 0.50),
-        np.clip(rng.normal(pm.SODERBERG_PASTE_T_PER_T, 0.03, n_fac), 0.44, 0.62),
-    )
-    pfc_median = np.where(
-        is_prebake, pm.PREBAKE_PFC_MEDIAN_T_PER_T, pm.SODERBERG_PFC_MEDIAN_T_PER_T
-    )
+    anode_rate, pfc_median = _facility_anodes(rng, kind, n_fac)
     urea_low, urea_high = pm.UREA_RECOVERY_RANGE
     has_urea = rng.random(n_fac) < pm.UREA_PLANT_SHARE
     width = max(6, len(str(n_fac - 1)))
@@ -445,3 +540,44 @@ def _facilities(
         "scrap_known": rng.random(n_fac) < SCRAP_SHARE_KNOWN,
         "anode_known": rng.random(n_fac) < ANODE_KNOWN,
     }
+
+
+def _facility_kinds(
+    profile: JurisdictionProfile, rng: np.random.Generator, n_fac: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each facility's route (by the jurisdiction's mix) and the product it reports."""
+    weights = np.array([profile.sector_weights[s] * profile.route_mix[s][r] for s, r in pm.KINDS])
+    kind = rng.choice(len(pm.KINDS), size=n_fac, p=weights / weights.sum())
+    reports_clinker = rng.random(n_fac) < profile.clinker_product_share
+    product = np.where(
+        _SECTOR_OF_KIND[kind] == _CEMENT,
+        np.where(reports_clinker, _PRODUCT_CLINKER, _PRODUCT_CEMENT),
+        _DEFAULT_PRODUCT_OF_KIND[kind],
+    )
+    return kind, product
+
+
+def _facility_fuel_mix(
+    profile: JurisdictionProfile, rng: np.random.Generator, n_fac: int
+) -> np.ndarray:
+    """Shares of the flexible fuels per facility, scattered around the jurisdiction's mix."""
+    alpha = np.array([profile.fuel_mix[name] for name in FLEXIBLE_FUELS]) * 20.0
+    draw = np.where(alpha > 0, rng.gamma(np.maximum(alpha, 1e-9), size=(n_fac, len(alpha))), 0.0)
+    shares: np.ndarray = draw / np.maximum(draw.sum(axis=1, keepdims=True), 1e-12)
+    return shares
+
+
+def _facility_anodes(
+    rng: np.random.Generator, kind: np.ndarray, n_fac: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Anode consumption (t per t) and median PFC emissions, prebake vs Soderberg."""
+    is_prebake = kind == _PREBAKE
+    anode_rate = np.where(
+        is_prebake,
+        np.clip(rng.normal(pm.PREBAKE_ANODE_T_PER_T, 0.02, n_fac), 0.36, 0.50),
+        np.clip(rng.normal(pm.SODERBERG_PASTE_T_PER_T, 0.03, n_fac), 0.44, 0.62),
+    )
+    pfc_median = np.where(
+        is_prebake, pm.PREBAKE_PFC_MEDIAN_T_PER_T, pm.SODERBERG_PFC_MEDIAN_T_PER_T
+    )
+    return anode_rate, pfc_median

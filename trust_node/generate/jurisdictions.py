@@ -396,6 +396,7 @@ def code_key(code: str) -> int:
 
 
 def country_name(code: str) -> str:
+    """The country's common name for a code, refusing anything that is not ISO alpha-2."""
     country = pycountry.countries.get(alpha_2=code)
     if country is None:
         raise GenerateError(

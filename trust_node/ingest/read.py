@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from open_models.contract import ALL_COLUMNS, FLOAT_COLUMNS
-from trust_node.errors import IngestError, Problem
+from trust_node.errors import IngestError, IngestProblem
 
 TEXT_COLUMNS = tuple(c for c in ALL_COLUMNS if c not in FLOAT_COLUMNS and c != "year")
 
@@ -32,12 +32,11 @@ SUFFIXES: dict[str, Format] = {
 
 
 def detect_format(name: str) -> Format:
+    """The file's format from its suffix; an unknown suffix is a rejection, not a guess."""
     suffix = Path(name).suffix.lower()
     if suffix not in SUFFIXES:
-        raise IngestError(
-            name,
-            [Problem(None, None, f"unsupported file type {suffix!r}: use .csv, .parquet or .json")],
-        )
+        reason = f"unsupported file type {suffix!r}: use .csv, .parquet or .json"
+        raise IngestError(name, [IngestProblem(None, None, reason)])
     return SUFFIXES[suffix]
 
 
@@ -65,12 +64,13 @@ def read_table(source: Path | bytes, fmt: Format, name: str | None = None) -> pd
     except IngestError:
         raise
     except FileNotFoundError as exc:
-        raise IngestError(label, [Problem(None, None, "file not found")]) from exc
+        raise IngestError(label, [IngestProblem(None, None, "file not found")]) from exc
     except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         reason = f"cannot read as {fmt}: {str(exc).splitlines()[0] if str(exc) else exc!r}"
-        raise IngestError(label, [Problem(None, None, reason)]) from exc
+        raise IngestError(label, [IngestProblem(None, None, reason)]) from exc
     except Exception as exc:  # pyarrow raises its own hierarchy
-        raise IngestError(label, [Problem(None, None, f"cannot read as {fmt}: {exc}")]) from exc
+        reason = f"cannot read as {fmt}: {exc}"
+        raise IngestError(label, [IngestProblem(None, None, reason)]) from exc
     frame.columns = [str(c) for c in frame.columns]
     return frame.reset_index(drop=True)
 

@@ -23,7 +23,7 @@ import pandera.pandas as pa
 import pycountry
 
 from open_models import contract as c
-from trust_node.errors import IngestError, Problem
+from trust_node.errors import IngestError, IngestProblem
 from trust_node.ingest.read import TEXT_COLUMNS
 
 ISO_ALPHA2 = frozenset(country.alpha_2 for country in pycountry.countries)
@@ -174,18 +174,18 @@ RULES = pa.DataFrameSchema(
 
 
 # --- stage 1: columns and types -------------------------------------------------------
-def _check_columns(frame: pd.DataFrame, drop_extra_columns: bool) -> list[Problem]:
+def _check_columns(frame: pd.DataFrame, drop_extra_columns: bool) -> list[IngestProblem]:
     problems = [
-        Problem(None, col, "required column is missing")
+        IngestProblem(None, col, "required column is missing")
         for col in c.REQUIRED_COLUMNS
         if col not in frame.columns
     ]
     dupes = frame.columns[frame.columns.duplicated()].unique()
-    problems += [Problem(None, col, "column appears more than once") for col in dupes]
+    problems += [IngestProblem(None, col, "column appears more than once") for col in dupes]
     if not drop_extra_columns:
         known = set(c.ALL_COLUMNS)
         problems += [
-            Problem(
+            IngestProblem(
                 None,
                 col,
                 "unknown column (not in the data contract); "
@@ -197,9 +197,9 @@ def _check_columns(frame: pd.DataFrame, drop_extra_columns: bool) -> list[Proble
     return problems
 
 
-def _parse_types(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
+def _parse_types(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[IngestProblem]]:
     """Typed copy of ``frame`` with every optional column present; bad cells become NaN."""
-    problems: list[Problem] = []
+    problems: list[IngestProblem] = []
     n = len(frame)
     typed: dict[str, pd.Series] = {}
     has_fuel_breakdown = any(col in frame.columns for col in c.FUEL_COLUMNS)
@@ -245,20 +245,20 @@ def _absent_column(col: str, n: int, has_fuel_breakdown: bool) -> pd.Series:
     return pd.Series(np.full(n, np.nan), dtype="float64")
 
 
-def _cell_problems(raw: pd.Series, mask: pd.Series, col: str, reason: str) -> list[Problem]:
+def _cell_problems(raw: pd.Series, mask: pd.Series, col: str, reason: str) -> list[IngestProblem]:
     idx = np.flatnonzero(mask.to_numpy())
     values = raw.to_numpy()
-    return [Problem(int(i) + 1, col, reason, str(values[i])) for i in idx]
+    return [IngestProblem(int(i) + 1, col, reason, str(values[i])) for i in idx]
 
 
-def _duplicate_ids(typed: pd.DataFrame) -> list[Problem]:
+def _duplicate_ids(typed: pd.DataFrame) -> list[IngestProblem]:
     ids = typed["record_id"]
     mask = ids.duplicated(keep=False) & ids.notna()
     if not mask.any():
         return []
     first = ids[mask].groupby(ids[mask], sort=False).transform(lambda s: s.index[0] + 1)
     return [
-        Problem(
+        IngestProblem(
             int(i) + 1,
             "record_id",
             f"duplicate record_id in this file (first at row {int(first[i])})",
@@ -268,7 +268,7 @@ def _duplicate_ids(typed: pd.DataFrame) -> list[Problem]:
     ]
 
 
-def _rule_problems(typed: pd.DataFrame) -> list[Problem]:
+def _rule_problems(typed: pd.DataFrame) -> list[IngestProblem]:
     try:
         RULES.validate(typed, lazy=True)
     except pa.errors.SchemaErrors as exc:
@@ -276,8 +276,8 @@ def _rule_problems(typed: pd.DataFrame) -> list[Problem]:
     return []
 
 
-def _translate(cases: pd.DataFrame) -> list[Problem]:
-    problems: list[Problem] = []
+def _translate(cases: pd.DataFrame) -> list[IngestProblem]:
+    problems: list[IngestProblem] = []
     for row in cases.itertuples(index=False):
         check = str(row.check)
         if check in _FRAME_RULES:
@@ -291,7 +291,7 @@ def _translate(cases: pd.DataFrame) -> list[Problem]:
             reason = check
         index = None if pd.isna(row.index) else int(row.index) + 1
         value = None if pd.isna(row.failure_case) else str(row.failure_case)
-        problems.append(Problem(index, row.column, reason, value))
+        problems.append(IngestProblem(index, row.column, reason, value))
     return problems
 
 
@@ -303,7 +303,7 @@ def validate_records(
     if problems:
         raise IngestError(source, problems)
     if frame.empty:
-        raise IngestError(source, [Problem(None, None, "the file holds no records")])
+        raise IngestError(source, [IngestProblem(None, None, "the file holds no records")])
     frame = frame[[col for col in frame.columns if col in c.ALL_COLUMNS]]
     typed, problems = _parse_types(frame)
     problems += _duplicate_ids(typed)

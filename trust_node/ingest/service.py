@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 from open_models.contract import ID_PATTERN
-from trust_node.errors import IngestError, Problem
+from trust_node.errors import IngestError, IngestProblem
 from trust_node.ingest.read import Format, detect_format, read_table
 from trust_node.ingest.schema import validate_records
 from trust_node.store import OPERATOR_TENANT, IngestReceipt, RecordRepository
@@ -19,7 +19,7 @@ from trust_node.store import OPERATOR_TENANT, IngestReceipt, RecordRepository
 
 def _check_tenant(tenant_id: str, source: str) -> None:
     if not re.fullmatch(ID_PATTERN, tenant_id):
-        raise IngestError(source, [Problem(None, None, f"invalid tenant id {tenant_id!r}")])
+        raise IngestError(source, [IngestProblem(None, None, f"invalid tenant id {tenant_id!r}")])
 
 
 def ingest_bytes(
@@ -48,11 +48,12 @@ def ingest_file(
     tenant_id: str = OPERATOR_TENANT,
     drop_extra_columns: bool = False,
 ) -> IngestReceipt:
+    """Validate and store a file from disk, as :func:`ingest_bytes` does its bytes."""
     fmt = detect_format(path.name)
     try:
         data = path.read_bytes()
     except OSError as exc:
-        problem = Problem(None, None, f"cannot read file: {exc.strerror}")
+        problem = IngestProblem(None, None, f"cannot read file: {exc.strerror}")
         raise IngestError(str(path), [problem]) from exc
     return ingest_bytes(
         data,

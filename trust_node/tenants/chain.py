@@ -31,10 +31,12 @@ def utc(value: datetime) -> datetime:
 
 
 def iso(value: datetime) -> str:
+    """The one text form of a time in hashed entries: UTC, microseconds, ``Z``."""
     return utc(value).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def entry_hash(prev_hash: str, fields: Mapping[str, Any]) -> str:
+    """SHA-256 of the previous hash and the entry's canonical JSON (see the module)."""
     body = rfc8785.dumps(dict(fields))
     return hashlib.sha256(prev_hash.encode("ascii") + body).hexdigest()
 

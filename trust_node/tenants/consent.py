@@ -61,6 +61,7 @@ class ConsentEntry:
 
 
 def normalise_scopes(scopes: Iterable[str]) -> tuple[ConsentScope, ...]:
+    """The scopes deduplicated in their canonical order, so equal choices hash equal."""
     wanted = set(scopes)
     unknown = sorted(wanted - set(CONSENT_SCOPES))
     if unknown:

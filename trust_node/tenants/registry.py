@@ -24,7 +24,7 @@ from trust_node.tenants.errors import (
     TenantExistsError,
     UnknownTenantError,
 )
-from trust_node.tenants.tables import api_tokens, tenants
+from trust_node.tenants.tables import TokenRevocation, api_tokens, tenants
 from trust_node.tenants.tokens import Role, digests_equal, new_token, token_digest
 
 #: Names a hosted tenant may not take: the operator's own records use ``operator``.
@@ -64,6 +64,7 @@ class IssuedToken:
 
 
 def check_tenant_name(name: str) -> str:
+    """The name if it can be an identifier everywhere it travels; TenantError otherwise."""
     if not re.fullmatch(ID_PATTERN, name):
         raise TenantError(f"invalid tenant name {name!r}: 1-128 letters, digits or '-_.:'")
     return name
@@ -106,7 +107,7 @@ class TenantRegistry:
             conn.execute(
                 update(api_tokens)
                 .where(api_tokens.c.tenant_id == name, api_tokens.c.revoked_at.is_(None))
-                .values(revoked_at=now, revoked_reason="rotated")
+                .values(revoked_at=now, revoked_reason=TokenRevocation.ROTATED)
             )
             token = new_token("tenant")
             conn.execute(
@@ -129,7 +130,7 @@ class TenantRegistry:
             conn.execute(
                 update(api_tokens)
                 .where(api_tokens.c.tenant_id == name, api_tokens.c.revoked_at.is_(None))
-                .values(revoked_at=now, revoked_reason="revoked")
+                .values(revoked_at=now, revoked_reason=TokenRevocation.REVOKED)
             )
         return self.get(name)
 
@@ -172,7 +173,7 @@ class TenantRegistry:
             conn.execute(
                 update(api_tokens)
                 .where(api_tokens.c.role == "operator", api_tokens.c.revoked_at.is_(None))
-                .values(revoked_at=now, revoked_reason="rotated")
+                .values(revoked_at=now, revoked_reason=TokenRevocation.ROTATED)
             )
             conn.execute(
                 api_tokens.insert(),

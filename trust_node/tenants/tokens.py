@@ -24,12 +24,15 @@ PREFIX: Final[dict[str, str]] = {"tenant": "gcdt_t_", "operator": "gcdt_o_"}
 
 
 def new_token(role: Role) -> str:
+    """A fresh token for ``role``: shown once to its holder, never stored."""
     return PREFIX[role] + secrets.token_urlsafe(TOKEN_BYTES)
 
 
 def token_digest(token: str) -> str:
+    """What is stored and looked up instead of the token (see the module docstring)."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def digests_equal(a: str, b: str) -> bool:
+    """Compare in constant time, so response timing says nothing about a guess."""
     return hmac.compare_digest(a.encode("ascii"), b.encode("ascii"))

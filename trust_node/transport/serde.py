@@ -37,6 +37,12 @@ from trust_node.egress import Outbound, Released
 
 
 def outbound(rpc: str, metadata: Mapping[str, Scalar] | None = None, **parts: Any) -> Outbound:
+    """Describe a request of ``rpc`` for the egress guard; nothing leaves until it is released.
+
+    The method name and outbound kind are the ones the coordinator checks the signed
+    envelope against (:data:`kernel.wire.trust.METHODS`); a ``Submit``'s kind follows its
+    ``round_kind`` metadata.
+    """
     method, kind = METHODS[rpc]
     if rpc == "Submit":
         kind = submission_outbound_kind(str((metadata or {}).get(ROUND_KIND, "")))
@@ -49,6 +55,11 @@ def outbound_submission(
     vectors: Sequence[EncryptedVector],
     metadata: Mapping[str, Scalar] | None = None,
 ) -> Outbound:
+    """``Submit``'s outbound: ciphertexts for round ``round_id`` of kind ``round_kind``.
+
+    The round kind goes into the signed metadata: it decides the outbound kind, and the
+    coordinator refuses a ``Submission`` whose ``kind`` differs from it.
+    """
     return outbound(
         "Submit",
         {**(metadata or {}), ROUND_KIND: round_kind},
@@ -58,6 +69,9 @@ def outbound_submission(
 
 
 def outbound_ceremony(output: CeremonyOutput) -> Outbound:
+    """``UploadCeremony``'s outbound (an ``enrolment`` message): the signed public context and
+    the sealed key packages in node-id order; key id and period travel as signed metadata.
+    """
     return outbound(
         "UploadCeremony",
         {KEY_ID: output.key_id, PERIOD: output.period},
@@ -67,6 +81,9 @@ def outbound_ceremony(output: CeremonyOutput) -> Outbound:
 
 
 def outbound_attestation(request_id: str, round_id: int, attestation: Envelope) -> Outbound:
+    """``SubmitAttestation``'s outbound (an ``attestation`` message): a signed attestation
+    answering decryption request ``request_id``, whose id travels as signed metadata.
+    """
     return outbound(
         "SubmitAttestation",
         {REQUEST_ID: request_id},

@@ -1,4 +1,4 @@
-"""Tenants, hashed API tokens, consent log, accountability register (issue 7).
+"""Tenants, hashed API tokens, consent log, accountability register.
 
 Revision ID: 0002_tenants
 Revises: 0001_records

@@ -1,4 +1,4 @@
-"""Hand the accountability register over to governance (issue 11), rows and hashes intact.
+"""Hand the accountability register over to governance, rows and hashes intact.
 
 The register moved to ``governance.accountability``; its table is governance's
 ``accountability_entries`` (governance revision ``0001_accountability``). The two

@@ -145,6 +145,7 @@ def _where_to_look(federation: Federation, summary: Path, elapsed: float) -> Non
 
 
 def main() -> None:
+    """Entry point of ``gcdt-demo``; a closed output pipe is an exit, not a traceback."""
     try:
         app()
     except BrokenPipeError:  # pragma: no cover - output piped to head

@@ -21,6 +21,7 @@ from governance.ckks import (
 
 
 def digest(data: bytes) -> str:
+    """Hex SHA-256 of a ciphertext's wire bytes: the log names a submission without holding it."""
     return hashlib.sha256(data).hexdigest()
 
 

@@ -115,6 +115,7 @@ class SuperLinkSpec:
 
 
 def is_listening(host: str, port: int, timeout: float = 0.5) -> bool:
+    """Whether something accepts TCP connections at ``host:port`` (readiness, not health)."""
     try:
         with socket.create_connection((host, port), timeout=timeout):
             return True
@@ -264,6 +265,7 @@ def submit_run(spec: SuperLinkSpec, config: FederationConfig) -> int:
 
 
 def run_status(spec: SuperLinkSpec, run_id: int) -> str:
+    """The SuperLink's status string for ``run_id``; a run it does not know is a launch error."""
     body = _json_out(_flwr(["list", CONNECTION, "--run-id", str(run_id), "--format", "json"], spec))
     runs = body.get("runs") or []
     if not runs:

@@ -85,6 +85,9 @@ def evaluation_section(model: PublishedModel, evaluation_set: EvaluationSet) -> 
 
 
 def round_claims(result: TrainingResult) -> list[dict[str, Any]]:
+    """What the card claims per round, each checkable against the log (status, contributors,
+    aggregate digest, entry).
+    """
     return [
         {
             "round": r.round,
@@ -163,6 +166,11 @@ def build_model_card(
     jurisdictions: Mapping[str, str],
     evaluation_set: EvaluationSet | None,
 ) -> dict[str, Any]:
+    """The card of a trained model, from only what was attested, logged or signed by nodes.
+
+    Nodes, privacy spend and footprint come from the nodes' signed reports and the
+    evaluation from the published evaluation set, so an auditor can recompute every claim.
+    """
     accepted = [r for r in result.rounds if r.status == ACCEPTED]
     evaluation = None
     if evaluation_set is not None:
@@ -230,6 +238,9 @@ def publication_payload(
 def model_files(
     model: PublishedModel, directory: Path, evaluation_set: EvaluationSet | None
 ) -> dict[str, bytes]:
+    """The files a publication registers (weights, card, evaluation set), exactly as written to
+    disk.
+    """
     model.save(directory)
     if evaluation_set is not None:
         (directory / EVALUATION_SET_FILE).write_bytes(evaluation_set.data)

@@ -47,6 +47,10 @@ from open_models.published import PublishedModel
 
 
 def run_training(grid: Grid, config: FederationConfig, run_name: str) -> TrainingResult:
+    """Train for the configured rounds and publish through the one aggregation pipeline.
+
+    The evaluation set is read first, so a bad one costs no round and no privacy budget.
+    """
     home = config.coordinator_home
     # read before training: a bad evaluation set must not cost a run
     evaluation_set = (
@@ -107,6 +111,9 @@ def publish(
     jurisdictions: dict[str, str],
     evaluation_set: EvaluationSet | None,
 ) -> None:
+    """Publish the trained model once: registry files, the log entry with its attestations, then
+    every node hears of it.
+    """
     card = build_model_card(
         config=config,
         run_name=run_name,
@@ -153,6 +160,9 @@ def publish(
 
 
 def build_server_app(config: FederationConfig | None = None) -> ServerApp:
+    """The Flower ServerApp; a given ``config`` (tests) wins over the run config ``flwr run``
+    passes.
+    """
     app = ServerApp()
 
     @app.main()

@@ -19,6 +19,7 @@ def _public_key(store: CoordinatorStore) -> CkksKey:
 
 
 def service_for(context: CoordinatorContext) -> StatisticsService:
+    """The statistics service over the coordinator's one store, log and current trust policy."""
     store = context.store
     return StatisticsService(
         store, context.translog, lambda: _public_key(store), context.trust_policy.publication

@@ -23,6 +23,10 @@ from kernel.wire import trust as wire
 
 
 def submission_validator(service: StatisticsService) -> SubmissionValidator:
+    """The pipeline's check of a statistics submission, without a second log entry (the handler
+    logs).
+    """
+
     def validate(
         round_id: int,
         node: NodeRecord,
@@ -36,6 +40,8 @@ def submission_validator(service: StatisticsService) -> SubmissionValidator:
 
 
 def round_parameters(service: StatisticsService) -> RoundParameters:
+    """What ``GetRound`` tells nodes of a statistics round: its terms, as nodes must sign them."""
+
     def parameters(round_id: int) -> Mapping[str, str]:
         return {wire.TERMS: json.dumps(service.terms(round_id).to_dict(), sort_keys=True)}
 

@@ -72,6 +72,7 @@ def write_evaluation_set(
     seed: int = DEFAULT_SEED,
     years: tuple[int, int] = DEFAULT_YEARS,
 ) -> Path:
+    """Write the seeded, published evaluation set to ``path`` (the bytes an auditor regenerates)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(evaluation_set(jurisdictions, records=records, seed=seed, years=years))
     return path

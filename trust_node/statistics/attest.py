@@ -33,6 +33,9 @@ from trust_node.transport.serde import PendingDecryption
 def attest_statistics(
     identity: Identity, key: CkksKey, terms: RoundTerms, summed: EncryptedVector
 ) -> Envelope:
+    """Decrypt a statistics round's summed vector and sign it, refusing a vector of another round's
+    shape or key.
+    """
     if summed.length != terms.catalogue.vector_length:
         raise StatisticsError(
             f"round {terms.round_id}: summed vector has length {summed.length}, the round's "

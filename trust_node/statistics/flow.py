@@ -12,6 +12,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from kernel.wire import trust as wire
 from kernel.wire.trust import STATISTICS_ROUND as ROUND_KIND
 from open_models.benchmark_cells import CatalogueError
 from open_models.benchmark_values import RoundTerms
@@ -26,13 +27,16 @@ POLL_SECONDS = 0.5
 
 
 def round_terms(client: Any, round_id: int | None = None) -> RoundTerms:
+    """The open statistics round's terms as the coordinator published them, checked to be that
+    round's.
+    """
     view = client.current_round(ROUND_KIND)
     if round_id is not None and view.round_id != round_id:
         raise StatisticsError(
             f"round {round_id} is not the open statistics round ({view.round_id})"
         )
     try:
-        terms = RoundTerms.from_dict(json.loads(view.parameters["terms"]))
+        terms = RoundTerms.from_dict(json.loads(view.parameters[wire.TERMS]))
     except (KeyError, ValueError, CatalogueError) as exc:
         raise StatisticsError(f"round {view.round_id} published unusable terms: {exc}") from exc
     if terms.round_id != view.round_id:

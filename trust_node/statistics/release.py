@@ -38,10 +38,12 @@ STATISTICS_DATASET = "statistics"
 
 
 def mechanism_for(terms: RoundTerms) -> GaussianRelease:
+    """The Gaussian release a node's noise share is charged as, from the round's published terms."""
     return GaussianRelease(sigma=terms.sigma_total, sensitivity=SENSITIVITY)
 
 
 def secure_rng() -> np.random.Generator:
+    """A generator seeded from the OS CSPRNG: noise shares must not be predictable from a seed."""
     return np.random.Generator(np.random.PCG64(secrets.randbits(128)))
 
 

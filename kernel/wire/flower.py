@@ -18,9 +18,9 @@ What travels, per round:
   (``REPORT_FIELDS``: cumulative epsilon of its training account, its budget and delta,
   the codecarbon energy and CO2 of its local training). The egress guard releases
   them only where the node policy lists them in ``data_sovereignty.metadata_fields``
-  (the default policy does); they are strings because the guard never lets a float
-  leave as metadata, and they are signed with the update, so the coordinator logs
-  what the node itself stated.
+  (the default policy does), as decimal strings and only in ``model_update`` replies;
+  they are strings because the guard never lets a float leave as metadata, and they
+  are signed with the update, so the coordinator logs what the node itself stated.
 * Sums are never sent over Flower: key holders pull decryption requests and push their
   signed attestations over the trust protocol (``kernel.wire.trust``).
 * ``query.publish`` (coordinator -> every node): ConfigRecord ``published`` with the

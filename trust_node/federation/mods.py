@@ -9,10 +9,12 @@ the reply that reaches Flower; anything the guard refuses becomes an error reply
 refusal is in the node's ``egress_refusals`` log). So encryption and the egress check
 sit around the handlers, not inside the training loop.
 
-Every error reply leaving the node is built here and carries only a
+Every error reply of the handlers is built here and carries only a
 :class:`kernel.wire.flower.ReasonCode` (a closed list): an exception raised by a handler
 (whose text may quote a record value), an error reply a handler or inner mod built, and
-a guard refusal are all logged in full on the node and sent as their code alone.
+a guard refusal are all logged in full on the node and sent as their code alone. (Only
+Flower's own errors, for a message type with no handler or an app it cannot load, never
+reach this mod.)
 """
 
 from __future__ import annotations

@@ -4,18 +4,21 @@ The real ClientApp (with its egress mod) answers a ``train`` message while local
 training raises an exception whose text quotes one of the node's records. What leaves
 the node (the reply, as Flower's runtime would send it) must be an error reply holding
 a reason code from the closed list only. Before error replies were coded, the exception
-text left in the reply and the coordinator wrote it into its public log.
+text left in the reply and the coordinator wrote it into its public log; the last test
+checks the coordinator keeps any such text out of that log.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pytest
-from flwr.app import Array, ArrayRecord, ConfigRecord, RecordDict
+from flwr.app import Array, ArrayRecord, ConfigRecord, Error, Message, RecordDict
 
+from coordinator.federation.aggregate import CkksSummer
+from coordinator.federation.replies import RejectedReply, ReplyReader
 from kernel.wire import flower as wire
 from open_models.features import FeatureSpec
 from open_models.network import flatten, initial_weights, weight_layout
@@ -62,3 +65,16 @@ def test_an_exception_quoting_a_record_leaves_as_a_reason_code_only(
     assert reply.has_error()
     assert [s for s in seen if s in str(reply.error.reason)] == [], "a record value left the node"
     assert reply.error.reason == "training_failed"
+
+
+def test_free_text_in_a_node_error_reply_reaches_the_public_log_as_unknown() -> None:
+    # A node running other code (or an old one) answers with an exception's text: the
+    # coordinator's reason, which its public log records, holds no byte of it.
+    request = message_to(RecordDict(), wire.TRAIN)
+    leaky = "ValueError: facility IN-F000000 produced 455902.0 t"
+    reply = Message(Error(code=2, reason=leaky), reply_to=request)
+    reader = ReplyReader(cast(CkksSummer, None), {}, None, round_no=1)
+    with pytest.raises(RejectedReply) as caught:
+        reader.read(reply)
+    assert "IN-F000000" not in caught.value.reason and "455902" not in caught.value.reason
+    assert caught.value.reason == "error reply: unknown"

@@ -17,10 +17,18 @@ What may pass (``docs/threat-model.md`` §4.3), checked against the signed node 
 * **key material** (sealed CKKS key packages, the public context) only in
   ``enrolment`` messages (trust set-up: public keys and sealed packages), and only when
   this node's identity signed it as the ceremony;
-* **metadata**: keys from :data:`PROTOCOL_FIELDS` (protocol identifiers, each with a
-  strict pattern) or listed in ``data_sovereignty.metadata_fields``; values are strings,
-  integers or booleans — never floats, so no measured quantity can leave as metadata —
-  and ``node_id`` / ``jurisdiction`` must be this node's own.
+* **metadata**: every value is a string, an integer or a boolean — never a float — and
+  every key is either a protocol field or listed in ``data_sovereignty.metadata_fields``:
+
+  - a **protocol field** (:data:`PROTOCOL_FIELDS`) has a strict pattern, may ride only
+    in the methods :data:`METHOD_PROTOCOL_FIELDS` names for it, and ``round_id`` must be
+    the message's own round id;
+  - a **listed field** is typed: ``node_id``, ``jurisdiction``, ``policy_version`` and
+    ``software_version`` must be this node's own value (:data:`BOUND_FIELDS`); the
+    training report (:data:`REPORT_FIELDS`) is the one numeric metadata, decimal
+    strings in ``model_update`` replies only; any other listed field carries a boolean
+    or a word of letters, ``_`` and ``-`` (no digit, no integer), as the policy
+    declares no type for it.
 
 Nothing else exists in an :class:`Outbound`, so there is no field through which a record
 could leave. The guard signs what it releases (:mod:`governance.signed_requests`): the
@@ -30,6 +38,7 @@ envelope binds a digest of every part, a fresh nonce and the round id.
 from __future__ import annotations
 
 import datetime as dt
+import importlib.metadata
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -52,6 +61,7 @@ from governance.errors import EnvelopeError
 from governance.identity import Identity, verify_signature
 from governance.policy.models import NodePolicy, OutboundKind
 from governance.signed_requests import METHOD_PATTERN, Scalar, seal_request, summarize
+from kernel.wire import flower as flower_wire
 from kernel.wire import trust as trust_wire
 from kernel.wire.flower import ReleasedFrame, frame_to_bytes
 from trust_node.errors import NodeError
@@ -61,19 +71,50 @@ CIPHERTEXT_KINDS: frozenset[str] = frozenset(
     {trust_wire.CIPHERTEXT_UPDATE, trust_wire.CIPHERTEXT_STATISTICS}
 )
 
-#: Protocol identifiers that may accompany any message, each with the only shape it may
-#: take. None of them can hold a measured quantity or a free-text record field.
+#: Protocol identifiers, each with the only shape it may take. None of them can hold a
+#: measured quantity or a free-text record field.
 PROTOCOL_FIELDS: Mapping[str, re.Pattern[str] | type] = {
     "round_id": int,
-    "period": re.compile(r"^(19|20|21)\d\d(-Q[1-4]|-(0[1-9]|1[0-2]))?$"),
-    "key_id": re.compile(r"^[0-9a-f]{32}$"),
-    "request_id": re.compile(r"^[0-9a-f]{32}$"),
-    "layout_digest": re.compile(r"^sha256:[0-9a-f]{64}$"),
-    "subject_id": re.compile(r"^[a-z0-9][a-z0-9_.:/-]{0,127}$"),
-    "round_kind": re.compile(r"^[a-z][a-z_]{0,31}$"),
+    "period": re.compile(r"^(19|20|21)\d\d(-Q[1-4]|-(0[1-9]|1[0-2]))?\Z"),
+    "key_id": re.compile(r"^[0-9a-f]{32}\Z"),
+    "request_id": re.compile(r"^[0-9a-f]{32}\Z"),
+    "layout_digest": re.compile(r"^sha256:[0-9a-f]{64}\Z"),
+    "subject_id": re.compile(r"^[a-z0-9][a-z0-9_.:/-]{0,127}\Z"),
+    "round_kind": re.compile(r"^[a-z][a-z_]{0,31}\Z"),
 }
-#: Shape of a policy-listed metadata string value.
-_SAFE_TEXT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/+-]{0,127}$")
+_M = trust_wire.METHODS
+#: The protocol fields each method may carry, and no other: a protocol field is checked
+#: like a listed one (by name for the message it rides in, by shape, and bound where it
+#: can be), so a ``round_id`` or ``subject_id`` is no free channel. A method not named
+#: here carries no protocol field.
+METHOD_PROTOCOL_FIELDS: Mapping[str, frozenset[str]] = {
+    _M["GetTrustInfo"][0]: frozenset(),
+    _M["UploadCeremony"][0]: frozenset({"key_id", "period"}),
+    _M["GetKeyMaterial"][0]: frozenset({"key_id"}),
+    _M["GetRound"][0]: frozenset({"round_kind"}),
+    _M["Submit"][0]: frozenset({"round_kind", "layout_digest", "round_id"}),
+    _M["FetchDecryptionRequests"][0]: frozenset(),
+    _M["SubmitAttestation"][0]: frozenset({"request_id"}),
+    _M["GetPublication"][0]: frozenset({"subject_id"}),
+    flower_wire.UPDATE_METHOD: frozenset({"round_id", "key_id"}),
+    flower_wire.REFUSAL_METHOD: frozenset({"round_id"}),
+    flower_wire.INSTALLED_METHOD: frozenset({"round_id"}),
+}
+#: Listed fields whose one allowed value the node itself fixes (see ``_bound_value``).
+BOUND_FIELDS: frozenset[str] = frozenset(
+    {"node_id", "jurisdiction", "policy_version", "software_version"}
+)
+#: The one numeric metadata the guard knows: the training report
+#: (``kernel.wire.flower.REPORT_FIELDS``), decimal strings. Why they may leave at all: they
+#: are the node's own privacy accounting (cumulative epsilon, budget, delta) and the
+#: energy and CO2 codecarbon measured for its training, which the model card publishes per
+#: node; none is computed from a record value. They leave only where the policy lists
+#: them, only in ``model_update`` replies, and only in this decimal shape.
+REPORT_FIELDS: frozenset[str] = frozenset(flower_wire.REPORT_FIELDS)
+_DECIMAL = re.compile(r"^\d{1,20}(\.\d{1,20})?(e[+-]?\d{1,3})?\Z")
+#: Shape of any other policy-listed metadata string: a word from a closed vocabulary of
+#: letters, ``_`` and ``-``. No digit, so it cannot carry a number written out.
+_WORD = re.compile(r"^[A-Za-z][A-Za-z_-]{0,63}\Z")
 
 
 class EgressRefusedError(NodeError):
@@ -233,7 +274,7 @@ class EgressGuard:
         # The order of the rules fixes which reason a message with several faults is
         # refused (and logged) for: the envelope first, then each kind of payload.
         self._check_header(o)
-        self._check_metadata(o.metadata)
+        self._check_metadata(o)
         self._check_ciphertexts(o)
         self._check_attestations(o)
         self._check_key_material(o)
@@ -281,7 +322,8 @@ class EgressGuard:
         ):
             raise _Refuse("public context release is not signed by this node as ceremony")
 
-    def _check_metadata(self, values: Mapping[str, Any]) -> None:
+    def _check_metadata(self, o: Outbound) -> None:
+        values = o.metadata
         if not isinstance(values, Mapping):
             raise _Refuse("metadata must be a mapping")
         listed = set(self.policy.data_sovereignty.metadata_fields)
@@ -292,26 +334,56 @@ class EgressGuard:
                     f"(got {type(value).__name__})"
                 )
             if name in PROTOCOL_FIELDS:
-                shape = PROTOCOL_FIELDS[name]
-                ok = (
-                    (type(value) is int and value >= 0)
-                    if shape is int
-                    else isinstance(value, str) and bool(shape.match(value))  # type: ignore[union-attr]
-                )
-                if not ok:
-                    raise _Refuse(f"metadata {name!r}: value is not a valid {name}")
+                self._check_protocol_field(o, name, value)
             elif name in listed:
-                if isinstance(value, str) and not _SAFE_TEXT.match(value):
-                    raise _Refuse(f"metadata {name!r}: value is not a short identifier")
+                self._check_listed_field(o, name, value)
             else:
                 raise _Refuse(
                     f"metadata field {name!r} is neither a protocol field nor listed in the "
                     "node policy's data_sovereignty.metadata_fields"
                 )
-        if "node_id" in values and values["node_id"] != self.identity.party_id:
-            raise _Refuse("metadata node_id is not this node's id")
-        if "jurisdiction" in values and values["jurisdiction"] != self.policy.jurisdiction:
-            raise _Refuse("metadata jurisdiction is not this node's jurisdiction")
+
+    def _check_protocol_field(self, o: Outbound, name: str, value: Scalar) -> None:
+        shape = PROTOCOL_FIELDS[name]
+        ok = (
+            (type(value) is int and value >= 0)
+            if shape is int
+            else isinstance(value, str) and bool(shape.match(value))  # type: ignore[union-attr]
+        )
+        if not ok:
+            raise _Refuse(f"metadata {name!r}: value is not a valid {name}")
+        if name not in METHOD_PROTOCOL_FIELDS.get(o.method, frozenset()):
+            raise _Refuse(f"metadata {name!r} is not a protocol field of method {o.method!r}")
+        if name == "round_id" and value != o.round_id:
+            raise _Refuse("metadata round_id is not the message's round_id")
+
+    def _check_listed_field(self, o: Outbound, name: str, value: Scalar) -> None:
+        if name in BOUND_FIELDS:
+            if value != self._bound_value(name) or type(value) is bool:
+                what = "id" if name == "node_id" else name
+                raise _Refuse(f"metadata {name} is not this node's {what}")
+        elif name in REPORT_FIELDS:
+            if o.method != flower_wire.UPDATE_METHOD:
+                raise _Refuse(f"metadata {name!r} leaves only in {flower_wire.UPDATE_METHOD}")
+            if not (isinstance(value, str) and _DECIMAL.match(value)):
+                raise _Refuse(f"metadata {name!r}: value is not a decimal string")
+        elif type(value) is int:
+            raise _Refuse(
+                f"metadata {name!r}: a number may leave only in a field the guard knows as "
+                "numeric (the training report)"
+            )
+        elif isinstance(value, str) and not _WORD.match(value):
+            raise _Refuse(f"metadata {name!r}: value is not a word (letters, '_', '-')")
+
+    def _bound_value(self, name: str) -> Scalar:
+        """The one value a bound field may carry: this node's own, fixed by the node."""
+        if name == "node_id":
+            return self.identity.party_id
+        if name == "jurisdiction":
+            return self.policy.jurisdiction
+        if name == "policy_version":
+            return self.policy.version
+        return _software_version()
 
     def _check_ciphertext(self, index: int, vector: Any) -> None:
         if not isinstance(vector, EncryptedVector):
@@ -339,6 +411,14 @@ class EgressGuard:
             check_payload(envelope.payload)
         except (EnvelopeError, AttestationError) as exc:
             raise _Refuse(f"attestation refused: {exc}") from exc
+
+
+def _software_version() -> str:
+    """The installed version of this node's software (the ``gcdt`` distribution)."""
+    try:
+        return importlib.metadata.version("gcdt")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
 
 
 class _Refuse(NodeError):

@@ -51,6 +51,7 @@ from governance.policy import (
     write_policy,
 )
 from governance.policy.files import signature_path
+from kernel import paths
 from kernel.settings import Settings
 from kernel.wire.enrolment import REQUEST_FORMAT, RESPONSE_FORMAT, TRANSPORT_KEY_KIND
 from trust_node.errors import NodeSetupError
@@ -337,7 +338,7 @@ def fetch_keys(state: NodeState, client: TrustClient) -> dict[str, Any]:
     except CkksError as exc:
         raise NodeSetupError(f"key material refused: {exc}") from exc
     _write_release(
-        state.layout.public_dir / f"{public.key_id}.json",
+        paths.within(state.layout.public_dir, f"{public.key_id}.json"),
         material.release,
         ceremony.identity_public_key,
     )

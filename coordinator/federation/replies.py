@@ -72,7 +72,9 @@ class ReplyReader:
         """The reply's update or refusal; raises :class:`RejectedReply` naming why not."""
         src = reply.metadata.src_node_id
         if reply.has_error():
-            raise RejectedReply(f"flower:{src}", f"error reply: {reply.error.reason}")
+            # Only a code from the closed list reaches the public log, never free text.
+            code = wire.reason_code(reply.error.reason)
+            raise RejectedReply(f"flower:{src}", f"error reply: {code.value}")
         records = reply.content.config_records
         if wire.REFUSAL in records:
             return self._refusal(records[wire.REFUSAL], src)

@@ -36,6 +36,7 @@ from sqlalchemy.exc import IntegrityError
 
 from coordinator.federation.errors import RegistryError
 from coordinator.tables import metadata
+from kernel import paths
 
 published_models = Table(
     "published_models",
@@ -155,5 +156,5 @@ class ModelRegistry:
         model = self.get(model_id, version)
         directory.mkdir(parents=True, exist_ok=True)
         for name, data in model.files.items():
-            (directory / name).write_bytes(data)
+            paths.within(directory, name).write_bytes(data)  # a stored name is not a path
         return directory

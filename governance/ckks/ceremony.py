@@ -18,7 +18,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -49,23 +48,27 @@ from governance.ckks.errors import (
 from governance.ckks.params import DEFAULT_PARAMETERS, CkksParameters
 from governance.ckks.transport import TransportKey, load_transport_public_key
 from governance.identity import Identity, verify_signature
+from kernel import paths
 
 PACKAGE_TYPE = "gcdt.ckks.key-package.v1"
 RELEASE_TYPE = "gcdt.ckks.public-context.v1"
 HPKE_SUITE = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
 # Periods and node ids become file names in custody: keep them to a safe alphabet.
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+#: Longest period or node id custody turns into a file name.
+NAME_MAX = 64
 
 
 def check_name(what: str, value: str) -> str:
-    """Refuse (:class:`KeyPackageError`) a period or node id outside a safe alphabet: custody
-    turns both into file names.
+    """Refuse (:class:`KeyPackageError`) a period or node id that is not a
+    :func:`kernel.paths.identifier` of at most :data:`NAME_MAX` characters: custody turns
+    both into file names.
     """
-    if not isinstance(value, str) or not NAME_PATTERN.match(value):
-        raise KeyPackageError(
-            f"{what} must match {NAME_PATTERN.pattern} (letters, digits, '.', '_', '-'), "
-            f"got {value!r}"
-        )
+    try:
+        paths.identifier(value, what)
+    except paths.UnsafePathError as exc:
+        raise KeyPackageError(str(exc)) from None
+    if len(value) > NAME_MAX:
+        raise KeyPackageError(f"{what} is longer than {NAME_MAX} characters")
     return value
 
 

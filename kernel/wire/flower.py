@@ -12,15 +12,15 @@ What travels, per round:
   ``[n * clipped_delta..., n]`` (the weight ``n`` rides encrypted in the last slot, so
   the coordinator never sees one node's record count; only the key holders' attested
   sum reveals the federation's total), its key id, length and the node id; or
-  ConfigRecord ``refusal`` (budget or consent refused the round; the reason is a
-  policy metadata field).
+  ConfigRecord ``refusal`` (budget or consent refused the round; the reason stays on
+  the node); or an error reply whose reason is a :class:`ReasonCode`, never free text.
   The update's signed metadata also carries the node's training report as strings
   (``REPORT_FIELDS``: cumulative epsilon of its training account, its budget and delta,
   the codecarbon energy and CO2 of its local training). The egress guard releases
   them only where the node policy lists them in ``data_sovereignty.metadata_fields``
-  (the default policy does); they are strings because the guard never lets a float
-  leave as metadata, and they are signed with the update, so the coordinator logs
-  what the node itself stated.
+  (the default policy does), as decimal strings and only in ``model_update`` replies;
+  they are strings because the guard never lets a float leave as metadata, and they
+  are signed with the update, so the coordinator logs what the node itself stated.
 * Sums are never sent over Flower: key holders pull decryption requests and push their
   signed attestations over the trust protocol (``kernel.wire.trust``).
 * ``query.publish`` (coordinator -> every node): ConfigRecord ``published`` with the
@@ -33,6 +33,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, Final
 
 from kernel.errors import KernelError
@@ -77,8 +78,37 @@ REPORT_FIELDS: Final = (EPSILON_SPENT, EPSILON_BUDGET, DP_DELTA, ENERGY_KWH, CO2
 
 #: The ConfigRecord field of a node reply holding the released frame (bytes).
 EGRESS: Final = "egress"
-#: Error code of a reply the node's egress guard stopped.
+#: Error code of every error reply a node sends (its ``reason`` is a :class:`ReasonCode`).
 EGRESS_REFUSED_CODE: Final = 451
+
+
+class ReasonCode(StrEnum):
+    """The closed list of reasons an error reply from a node may carry.
+
+    An error reply leaves the node with ``Error(code=EGRESS_REFUSED_CODE, reason=<code>)``
+    and nothing else: never an exception's text, which could hold a record value. The
+    node logs the full reason locally; the coordinator logs only a code it finds here
+    (anything else, e.g. an error Flower itself made, as :attr:`UNKNOWN`).
+    """
+
+    EGRESS_REFUSED = "egress_refused"  # the egress guard refused the reply
+    BUDGET_REFUSED = "budget_refused"  # the privacy ledger refused the round
+    NO_CONSENT = "no_consent"  # no records with the scope's consent
+    TRAINING_FAILED = "training_failed"  # local training raised
+    INSTALL_REFUSED = "install_refused"  # a published model failed the node's checks
+    BAD_REQUEST = "bad_request"  # the coordinator's message is malformed or unsafe
+    INTERNAL_ERROR = "internal_error"  # anything else that went wrong on the node
+    UNKNOWN = "unknown"  # coordinator side only: a reason not in this list
+
+
+#: What a node may put in an error reply's ``reason`` (every code but ``unknown``).
+REASON_CODES: Final = frozenset(c.value for c in ReasonCode if c is not ReasonCode.UNKNOWN)
+
+
+def reason_code(reason: object) -> ReasonCode:
+    """The code an error reply's ``reason`` names; :attr:`ReasonCode.UNKNOWN` if none."""
+    return ReasonCode(reason) if reason in REASON_CODES else ReasonCode.UNKNOWN
+
 
 #: Method names the egress guard signs for each Flower reply.
 UPDATE_METHOD: Final = "model_update"

@@ -6,6 +6,11 @@ writes them to a staging directory, loads them (``PublishedModel.load`` re-verif
 content hash), checks the hash equals the one announced, and only then swaps the staging
 directory in as ``GCDT_HOME/models/current/`` (older versions stay under
 ``models/<model_id>/<version>/``). The estimate service reads ``models/current``.
+
+The model id, version and file names come from the coordinator: each must be a
+:func:`kernel.paths.identifier` and every path is built with :func:`kernel.paths.within`
+``GCDT_HOME``, so a ``../``, an absolute path or a NUL is refused before anything is
+written and nothing lands outside ``GCDT_HOME``.
 """
 
 from __future__ import annotations
@@ -15,15 +20,17 @@ import shutil
 
 from flwr.app import ConfigRecord
 
+from kernel import paths
 from kernel.wire import flower as wire
 from open_models.errors import OpenModelsError
 from open_models.published import PublishedModel
-from trust_node.context import NodeContext
+from trust_node.context import CURRENT_MODEL_DIR, MODELS_DIR, NodeContext
 from trust_node.federation.errors import PublishedModelRejectedError
 from trust_node.federation.fields import get_int
 
 PUBLICATION_FILE = "publication.json"
-_SAFE_NAME = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+#: Where the files are written first: a hidden name, so no model id can be it.
+STAGING_DIR = ".staging"
 
 
 def install_published(runtime: NodeContext, record: ConfigRecord) -> PublishedModel:
@@ -32,20 +39,29 @@ def install_published(runtime: NodeContext, record: ConfigRecord) -> PublishedMo
     if not isinstance(names, list) or not names:
         raise PublishedModelRejectedError("publish message lists no files")
     announced = str(record.get(wire.CONTENT_HASH, ""))
-    staging = runtime.home / "models" / ".staging"
+    for field in (wire.MODEL_ID, wire.VERSION):
+        if field in record:
+            paths.identifier(record[field], f"announced {field}")
+    file_names = [paths.identifier(name, "file name in the publish message") for name in names]
+    models = paths.within(runtime.home, MODELS_DIR)
+    staging = models / STAGING_DIR
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    for name in names:
-        if not isinstance(name, str) or not name or set(name) - _SAFE_NAME or name[0] == ".":
-            raise PublishedModelRejectedError(f"unsafe file name {name!r} in publish message")
+    for name in file_names:
         data = record.get(wire.FILE_PREFIX + name)
         if not isinstance(data, bytes):
             raise PublishedModelRejectedError(f"publish message lacks the bytes of {name!r}")
-        (staging / name).write_bytes(data)
+        paths.within(staging, name).write_bytes(data)
     try:
         model = PublishedModel.load(staging)
     except OpenModelsError as exc:
         raise PublishedModelRejectedError(f"published model does not verify: {exc}") from exc
+    for field, value in ((wire.MODEL_ID, model.model_id), (wire.VERSION, model.version)):
+        paths.identifier(value, f"published {field}")
+        if field == wire.MODEL_ID and value == CURRENT_MODEL_DIR:
+            raise PublishedModelRejectedError(f"model id {CURRENT_MODEL_DIR!r} is reserved")
+        if field in record and record[field] != value:
+            raise PublishedModelRejectedError(f"published {field} differs from the announced one")
     if model.content_hash != announced:
         raise PublishedModelRejectedError(
             f"published model hash {model.content_hash} differs from announced {announced}"
@@ -62,7 +78,7 @@ def install_published(runtime: NodeContext, record: ConfigRecord) -> PublishedMo
         )
         + "\n"
     )
-    archive = runtime.home / "models" / model.model_id / model.version
+    archive = paths.within(models, model.model_id, model.version)
     if not archive.exists():
         shutil.copytree(staging, archive)
     current = runtime.current_model_dir

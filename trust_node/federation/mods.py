@@ -8,6 +8,13 @@ trust's public CKKS context first — and hands it to the node's
 the reply that reaches Flower; anything the guard refuses becomes an error reply (the
 refusal is in the node's ``egress_refusals`` log). So encryption and the egress check
 sit around the handlers, not inside the training loop.
+
+Every error reply of the handlers is built here and carries only a
+:class:`kernel.wire.flower.ReasonCode` (a closed list): an exception raised by a handler
+(whose text may quote a record value), an error reply a handler or inner mod built, and
+a guard refusal are all logged in full on the node and sent as their code alone. (Only
+Flower's own errors, for a message type with no handler or an app it cannot load, never
+reach this mod.)
 """
 
 from __future__ import annotations
@@ -20,10 +27,12 @@ from flwr.app import ConfigRecord, Context, Error, Message, RecordDict
 from flwr.clientapp.typing import ClientAppCallable
 
 from governance.ckks import encrypt
+from kernel.paths import UnsafePathError
 from kernel.wire import flower as wire
 from kernel.wire import trust as trust_wire
 from trust_node.context import NodeContext
 from trust_node.egress import EgressGuard, EgressRefusedError, Outbound
+from trust_node.federation.errors import PublishedModelRejectedError, RoundMessageError
 from trust_node.federation.fields import get_int
 
 logger = logging.getLogger(__name__)
@@ -54,57 +63,81 @@ def make_egress_mod(resolve: Callable[[Context], NodeContext]) -> Callable[..., 
     """Build the mod; ``resolve`` finds the node's context from the Flower context."""
 
     def egress_mod(message: Message, context: Context, call_next: ClientAppCallable) -> Message:
-        reply = call_next(message, context)
-        if reply.has_error():
-            return reply
-        node = resolve(context)
-        round_no, key_id = _round_of(message)
-        content = reply.content
-        base: dict[str, str | int | bool] = {"node_id": node.node_id, "round_id": round_no}
-        if PLAIN_UPDATE in content.array_records:
-            values = content.array_records[PLAIN_UPDATE]["vector"].numpy()
-            if key_id is None:
-                return _error(message, "train message names no CKKS key id")
-            guard = guard_for(node, key_id)
-            assert guard.public_key is not None
-            vector = encrypt(guard.public_key, np.asarray(values, dtype=np.float64).tolist())
-            outbound = Outbound(
-                kind=trust_wire.CIPHERTEXT_UPDATE,
-                method=wire.UPDATE_METHOD,
-                round_id=round_no,
-                ciphertexts=(vector,),
-                metadata={**base, "key_id": key_id, **_report(node, content)},
-            )
-        elif PLAIN_REFUSAL in content.config_records:
-            guard = guard_for(node, None)
-            outbound = Outbound(
-                kind=trust_wire.METADATA,
-                method=wire.REFUSAL_METHOD,
-                round_id=round_no,
-                metadata=base,
-            )
-        elif PLAIN_ACK in content.config_records:
-            guard = guard_for(node, None)
-            outbound = Outbound(
-                kind=trust_wire.METADATA,
-                method=wire.INSTALLED_METHOD,
-                round_id=round_no,
-                metadata=base,
-            )
-        else:
-            return _error(message, "handler produced no releasable content")
         try:
-            released = guard.release(outbound)
-        except EgressRefusedError as exc:
-            logger.warning("egress refused a reply: %s", exc.reason)
-            return _error(message, f"egress refused: {exc.reason}")
-        kind_field = {
-            trust_wire.CIPHERTEXT_UPDATE: wire.UPDATE,
-        }.get(outbound.kind, wire.REFUSAL if outbound.method == wire.REFUSAL_METHOD else wire.ACK)
-        record = ConfigRecord({wire.EGRESS: released})
-        return Message(RecordDict({kind_field: record}), reply_to=message)
+            reply = call_next(message, context)
+            if reply.has_error():
+                # An error a handler or an inner mod built: its reason may be free text.
+                logger.warning(
+                    "error reply %s replaced by its code: %s", reply.error.code, reply.error.reason
+                )
+                return _error(message, wire.reason_code(reply.error.reason), "inner error reply")
+            return _release(resolve(context), message, reply)
+        except Exception as exc:
+            logger.exception("reply to %s replaced by an error code", message.metadata.message_type)
+            return _error(message, _code_of(exc, message), type(exc).__name__)
 
     return egress_mod
+
+
+def _code_of(exc: Exception, message: Message) -> wire.ReasonCode:
+    """The reason code an exception leaves the node as (the closed list in ``wire``)."""
+    if isinstance(exc, EgressRefusedError):
+        return wire.ReasonCode.EGRESS_REFUSED
+    if isinstance(exc, UnsafePathError | RoundMessageError | KeyError):
+        return wire.ReasonCode.BAD_REQUEST
+    if isinstance(exc, PublishedModelRejectedError):
+        return wire.ReasonCode.INSTALL_REFUSED
+    if message.metadata.message_type == wire.TRAIN:
+        return wire.ReasonCode.TRAINING_FAILED
+    return wire.ReasonCode.INTERNAL_ERROR
+
+
+def _release(node: NodeContext, message: Message, reply: Message) -> Message:
+    """The handler's internal ``reply`` as the guard releases it, or an error code."""
+    round_no, key_id = _round_of(message)
+    content = reply.content
+    base: dict[str, str | int | bool] = {"node_id": node.node_id, "round_id": round_no}
+    if PLAIN_UPDATE in content.array_records:
+        values = content.array_records[PLAIN_UPDATE]["vector"].numpy()
+        if key_id is None:
+            return _error(message, wire.ReasonCode.BAD_REQUEST, "train names no CKKS key id")
+        guard = guard_for(node, key_id)
+        assert guard.public_key is not None
+        vector = encrypt(guard.public_key, np.asarray(values, dtype=np.float64).tolist())
+        outbound = Outbound(
+            kind=trust_wire.CIPHERTEXT_UPDATE,
+            method=wire.UPDATE_METHOD,
+            round_id=round_no,
+            ciphertexts=(vector,),
+            metadata={**base, "key_id": key_id, **_report(node, content)},
+        )
+    elif PLAIN_REFUSAL in content.config_records:
+        guard = guard_for(node, None)
+        outbound = Outbound(
+            kind=trust_wire.METADATA,
+            method=wire.REFUSAL_METHOD,
+            round_id=round_no,
+            metadata=base,
+        )
+    elif PLAIN_ACK in content.config_records:
+        guard = guard_for(node, None)
+        outbound = Outbound(
+            kind=trust_wire.METADATA,
+            method=wire.INSTALLED_METHOD,
+            round_id=round_no,
+            metadata=base,
+        )
+    else:
+        return _error(message, wire.ReasonCode.INTERNAL_ERROR, "no releasable content")
+    try:
+        released = guard.release(outbound)
+    except EgressRefusedError as exc:
+        return _error(message, wire.ReasonCode.EGRESS_REFUSED, exc.reason)
+    kind_field = {
+        trust_wire.CIPHERTEXT_UPDATE: wire.UPDATE,
+    }.get(outbound.kind, wire.REFUSAL if outbound.method == wire.REFUSAL_METHOD else wire.ACK)
+    record = ConfigRecord({wire.EGRESS: released})
+    return Message(RecordDict({kind_field: record}), reply_to=message)
 
 
 def _report(node: NodeContext, content: RecordDict) -> dict[str, str]:
@@ -124,5 +157,9 @@ def _report(node: NodeContext, content: RecordDict) -> dict[str, str]:
     }
 
 
-def _error(message: Message, reason: str) -> Message:
-    return Message(Error(code=wire.EGRESS_REFUSED_CODE, reason=reason), reply_to=message)
+def _error(message: Message, code: wire.ReasonCode, detail: str) -> Message:
+    """An error reply holding ``code`` only; ``detail`` stays in the node's own log."""
+    if code.value not in wire.REASON_CODES:
+        code = wire.ReasonCode.INTERNAL_ERROR
+    logger.warning("error reply sent as %s (kept here: %s)", code.value, detail)
+    return Message(Error(code=wire.EGRESS_REFUSED_CODE, reason=code.value), reply_to=message)

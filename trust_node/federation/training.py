@@ -9,8 +9,10 @@ by the record count; the weight rides in the last slot of the vector the mod enc
 Training runs inside codecarbon's offline tracker (``open_models.footprint``): the energy
 and CO2 of the round's training go back with the update (see ``wire.REPORT_FIELDS``) so
 the model card can publish what training cost on every node.
-The plaintext update is kept node-locally under ``GCDT_HOME/federation/`` (what this
-node contributed, for its own audit); it never leaves.
+The plaintext update is kept node-locally under ``GCDT_HOME/federation/<run>/`` (what
+this node contributed, for its own audit); it never leaves. The run name comes from the
+coordinator: it must be a :func:`kernel.paths.identifier` (checked before the ledger is
+charged), so the file never lands outside ``GCDT_HOME``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from governance.privacy import Budget, BudgetExceededError, LedgerAccount
+from kernel import paths
 from open_models.dp import DpSpec
 from open_models.errors import OpenModelsError
 from open_models.features import FeatureSpec
@@ -59,6 +62,7 @@ def local_round(
     rounds_remaining: int = 1,
 ) -> LocalUpdate | LocalRefusal:
     """Train on consented records under DP (``train_local`` charges the ledger first)."""
+    rounds = paths.within(runtime.rounds_dir, run)  # refused before anything is charged
     policy = runtime.node_policy
     frame = consented_records(
         runtime.repository, "training", policy=policy, as_of=datetime.now(UTC)
@@ -94,7 +98,7 @@ def local_round(
     if n == 0:
         return LocalRefusal("no labelled records")
     vector = np.concatenate([result.update * n, [float(n)]])
-    _keep_local_copy(runtime.rounds_dir / run, round_no, result.update, n)
+    _keep_local_copy(rounds, round_no, result.update, n)
     return LocalUpdate(
         vector, n, result.epsilon_spent, float(budget.epsilon), float(budget.delta), footprint
     )
@@ -117,4 +121,4 @@ def report_fields(update: LocalUpdate) -> dict[str, str]:
 
 def _keep_local_copy(directory: Path, round_no: int, delta: np.ndarray, n: int) -> None:
     directory.mkdir(parents=True, exist_ok=True)
-    np.savez(directory / f"round-{round_no}.npz", delta=delta, num_examples=n)
+    np.savez(paths.within(directory, f"round-{round_no}.npz"), delta=delta, num_examples=n)

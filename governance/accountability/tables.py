@@ -1,9 +1,9 @@
 """The register's table, declared on the governance metadata (``governance/migrations``).
 
-It was the node store's ``accountability_register`` until issue 11; the node's revision
-``0003_register_to_governance`` hands the rows over and governance's
-``0001_accountability`` adopts them, so the hashes, and with them every exported copy,
-stay valid.
+It was the node store's ``accountability_register`` before the register moved to
+governance; the node's revision ``0003_register_to_governance`` hands the rows over and
+governance's ``0001_accountability`` adopts them, so the hashes, and with them every
+exported copy, stay valid.
 """
 
 from __future__ import annotations

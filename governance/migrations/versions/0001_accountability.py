@@ -1,4 +1,4 @@
-"""Accountability register: one hash-chained entry per model invocation (issue 11).
+"""Accountability register: one hash-chained entry per model invocation.
 
 The table was the node store's ``accountability_register`` (node revision
 ``0002_tenants``). On a node database the node's ``0003_register_to_governance`` hands

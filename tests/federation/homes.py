@@ -20,7 +20,7 @@ from governance.ckks import MissingSecretKeyError
 from governance.policy import write_policy
 from governance.policy.models import Consent
 from tests.trust_setup import running_trust
-from trust_node.attestation import watch
+from trust_node.attestation import key_holder, watch
 from trust_node.cli_attest import key_holder_duties
 from trust_node.context import NodeContext
 from trust_node.generate import generate
@@ -78,8 +78,7 @@ def attesting(fed: Federation, poll_s: float = 1.0) -> Iterator[None]:
             target=watch,
             args=(
                 lambda n=node: n.client(fed.address),
-                node.identity,
-                node.secret_key,
+                key_holder(node),
                 key_holder_duties(),
                 stop,
             ),

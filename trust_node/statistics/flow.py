@@ -15,7 +15,7 @@ from typing import Any
 from kernel.wire.trust import STATISTICS_ROUND as ROUND_KIND
 from open_models.benchmark_cells import CatalogueError
 from open_models.benchmark_values import RoundTerms
-from trust_node.attestation import attest_subject
+from trust_node.attestation import attest_subject, key_holder
 from trust_node.context import NodeContext
 from trust_node.statistics.attest import attest_statistics_request
 from trust_node.statistics.errors import StatisticsError
@@ -94,8 +94,7 @@ def submit_statistics(
             return result
         attested = attest_subject(
             client,
-            state.identity,
-            state.secret_key,
+            key_holder(state),
             {ROUND_KIND: attest_statistics_request},
             subject_id=terms.subject_id,
             wait_s=wait_seconds,

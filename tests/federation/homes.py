@@ -43,7 +43,9 @@ def running_federation(
     tmp: Path, *, nodes: int = 3, records: int = 60, key_holders: int = 2, epsilon: float = 8.0
 ) -> Iterator[Federation]:
     node_ids = [f"node-{i}" for i in range(nodes)]
-    with running_trust(tmp, node_ids, node_ids[:key_holders]) as trust:
+    # m = 2: a round of two contributors (two nodes, or one of three dropped) is a sum
+    # key holders may decrypt (they refuse fewer than max(quorum, m) members).
+    with running_trust(tmp, node_ids, node_ids[:key_holders], thresholds={"m": 2}) as trust:
         key_id = ""
         for index, state in enumerate(trust.nodes.values()):
             policy = state.node_policy

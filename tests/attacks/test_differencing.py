@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from governance.attestation import ciphertext_digest
+from governance.sums import SubmissionRef, envelope_digest, submissions_digest
 from kernel.wire import trust as wire
 from tests.attacks.adversary import HOLDERS, Adversary
 
@@ -25,7 +27,15 @@ def test_a_second_aggregate_in_a_round_is_refused(adversary: Adversary, rename: 
     )
     attested = adversary.key_holders_answer()
     assert sorted(a.request_id for a in attested) == [first.request_id] * len(HOLDERS)
-    assert len(adversary.store.attestations(first.request_id)) == len(HOLDERS)
+    listed = submissions_digest(
+        SubmissionRef(s.node_id, ciphertext_digest(s.vectors[0]), envelope_digest(s.envelope))
+        for s in adversary.store.submissions_by_id(first.submissions)
+    )
+    envelopes = adversary.store.attestations(first.request_id)
+    assert len(envelopes) == len(HOLDERS)
+    # each attestation signs the list of submissions its holder recomputed the sum from
+    payloads = [e.payload for e in envelopes]
+    assert [p["submissions_digest"] for p in payloads if isinstance(p, dict)] == [listed] * 2
     adversary.pipeline.close(first)
 
     second = adversary.request(

@@ -42,6 +42,9 @@ DEFAULT_DECIMALS = 6
 PAYLOAD_FIELDS = frozenset(
     {"subject_id", "round_id", "key_id", "ciphertext_digest", "decimals", "values"}
 )
+#: Optional: ``governance.sums.submissions_digest`` of the submissions the key holder
+#: recomputed the sum from (every attestation a node's duty signs carries it).
+SUBMISSIONS_DIGEST = "submissions_digest"
 _SUBJECT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,255}$")
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 _VALUE = re.compile(r"^-?\d+(\.\d+)?$")
@@ -92,8 +95,12 @@ def attest(
     round_id: int,
     decimals: int = DEFAULT_DECIMALS,
     now: dt.datetime | None = None,
+    submissions_digest: str | None = None,
 ) -> Envelope:
-    """Decrypt ``vector`` with this key holder's secret key and sign the rounded result."""
+    """Decrypt ``vector`` with this key holder's secret key and sign the rounded result.
+
+    ``submissions_digest`` names the submissions the sum was verified to be made of.
+    """
     if not _SUBJECT.match(subject_id):
         raise AttestationError(f"subject id {subject_id!r} must match {_SUBJECT.pattern}")
     values = format_values(decrypt(key, vector), decimals)
@@ -105,6 +112,8 @@ def attest(
         "decimals": decimals,
         "values": values,
     }
+    if submissions_digest is not None:
+        payload[SUBMISSIONS_DIGEST] = submissions_digest
     return seal(identity, ATTESTATION_KIND, round_id, payload, now=now)
 
 
@@ -120,6 +129,7 @@ class Attestation:
     decimals: int
     values: tuple[str, ...]
     envelope: Envelope = field(repr=False)
+    submissions_digest: str | None = None
 
     def floats(self) -> list[float]:
         return [float(v) for v in self.values]
@@ -127,7 +137,7 @@ class Attestation:
 
 def check_payload(payload: Any) -> dict[str, Any]:
     """Refuse an attestation payload that is not exactly the documented shape."""
-    if not isinstance(payload, dict) or set(payload) != PAYLOAD_FIELDS:
+    if not isinstance(payload, dict) or set(payload) - {SUBMISSIONS_DIGEST} != PAYLOAD_FIELDS:
         found = sorted(payload) if isinstance(payload, dict) else type(payload).__name__
         raise AttestationError(
             f"attestation payload must have exactly {sorted(PAYLOAD_FIELDS)}, got {found}"
@@ -147,6 +157,10 @@ def check_payload(payload: Any) -> dict[str, Any]:
         problems.append("key_id: not 32 hex characters")
     if type(payload["decimals"]) is not int or not 0 <= payload["decimals"] <= 12:
         problems.append("decimals: not an integer in 0..12")
+    if SUBMISSIONS_DIGEST in payload and not (
+        isinstance(payload[SUBMISSIONS_DIGEST], str) and _DIGEST.match(payload[SUBMISSIONS_DIGEST])
+    ):
+        problems.append("submissions_digest: not sha256:<hex>")
     values = payload["values"]
     if not isinstance(values, list) or not values:
         problems.append("values: not a non-empty list")
@@ -208,6 +222,7 @@ def read_attestation(
         decimals=payload["decimals"],
         values=tuple(payload["values"]),
         envelope=envelope,
+        submissions_digest=payload.get(SUBMISSIONS_DIGEST),
     )
 
 

@@ -219,8 +219,20 @@ class DecryptionRequestsQuery(_message.Message):
     metadata: _containers.MessageMap[str, Scalar]
     def __init__(self, envelope: _Optional[bytes] = ..., metadata: _Optional[_Mapping[str, Scalar]] = ...) -> None: ...
 
+class SignedSubmissionMsg(_message.Message):
+    __slots__ = ("node_id", "ciphertext_digest", "envelope", "vector")
+    NODE_ID_FIELD_NUMBER: _ClassVar[int]
+    CIPHERTEXT_DIGEST_FIELD_NUMBER: _ClassVar[int]
+    ENVELOPE_FIELD_NUMBER: _ClassVar[int]
+    VECTOR_FIELD_NUMBER: _ClassVar[int]
+    node_id: str
+    ciphertext_digest: str
+    envelope: bytes
+    vector: EncryptedVectorMsg
+    def __init__(self, node_id: _Optional[str] = ..., ciphertext_digest: _Optional[str] = ..., envelope: _Optional[bytes] = ..., vector: _Optional[_Union[EncryptedVectorMsg, _Mapping]] = ...) -> None: ...
+
 class DecryptionRequestMsg(_message.Message):
-    __slots__ = ("request_id", "round_id", "subject_id", "digest", "vector", "kind", "parameters")
+    __slots__ = ("request_id", "round_id", "subject_id", "digest", "vector", "kind", "parameters", "submissions")
     class ParametersEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -235,6 +247,7 @@ class DecryptionRequestMsg(_message.Message):
     VECTOR_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     PARAMETERS_FIELD_NUMBER: _ClassVar[int]
+    SUBMISSIONS_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     round_id: int
     subject_id: str
@@ -242,7 +255,8 @@ class DecryptionRequestMsg(_message.Message):
     vector: EncryptedVectorMsg
     kind: str
     parameters: _containers.ScalarMap[str, str]
-    def __init__(self, request_id: _Optional[str] = ..., round_id: _Optional[int] = ..., subject_id: _Optional[str] = ..., digest: _Optional[str] = ..., vector: _Optional[_Union[EncryptedVectorMsg, _Mapping]] = ..., kind: _Optional[str] = ..., parameters: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    submissions: _containers.RepeatedCompositeFieldContainer[SignedSubmissionMsg]
+    def __init__(self, request_id: _Optional[str] = ..., round_id: _Optional[int] = ..., subject_id: _Optional[str] = ..., digest: _Optional[str] = ..., vector: _Optional[_Union[EncryptedVectorMsg, _Mapping]] = ..., kind: _Optional[str] = ..., parameters: _Optional[_Mapping[str, str]] = ..., submissions: _Optional[_Iterable[_Union[SignedSubmissionMsg, _Mapping]]] = ...) -> None: ...
 
 class DecryptionRequests(_message.Message):
     __slots__ = ("requests",)

@@ -7,7 +7,7 @@ node is handed out as its composition root (:class:`trust_node.context.NodeConte
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +18,7 @@ from coordinator.cli import app as coordinator_app
 from coordinator.context import CoordinatorContext
 from coordinator.enrolment import enrol_node
 from coordinator.transport import TrustServer, start_server
+from governance.policy import PublicationThresholds, write_policy
 from kernel.settings import Settings, load_settings
 from trust_node.context import NodeContext
 from trust_node.node_setup import fetch_keys, init_node, install_enrolment, run_key_ceremony
@@ -33,6 +34,24 @@ def init_coordinator(home: Path) -> Settings:
     )
     assert result.exit_code == 0, result.output
     return settings_for(home)
+
+
+def set_thresholds(coordinator: Settings, **thresholds: int) -> None:
+    """Re-sign the trust policy with other publication thresholds (before nodes enrol).
+
+    E.g. a two-node federation needs ``m = 2``: key holders decrypt only sums of at least
+    ``max(quorum, m)`` members.
+    """
+    context = CoordinatorContext(coordinator)
+    policy = context.trust_policy
+    publication = PublicationThresholds.model_validate(
+        {**policy.publication.model_dump(), **thresholds}
+    )
+    write_policy(
+        policy.model_copy(update={"publication": publication}),
+        context.layout.trust_policy,
+        context.identity,
+    )
 
 
 def enrol(coordinator: Settings, node_home: Path, node_id: str, *, key_holder: bool) -> NodeContext:
@@ -70,9 +89,12 @@ def running_trust(
     key_holders: Sequence[str] = ("node-a", "node-b"),
     *,
     ceremony: bool = True,
+    thresholds: Mapping[str, int] | None = None,
     **server_options: object,
 ) -> Iterator[Trust]:
     coordinator = init_coordinator(tmp / "coordinator")
+    if thresholds:
+        set_thresholds(coordinator, **thresholds)
     nodes = {
         node_id: enrol(coordinator, tmp / node_id, node_id, key_holder=node_id in key_holders)
         for node_id in node_ids

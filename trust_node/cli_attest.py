@@ -43,14 +43,14 @@ def attest_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Decrypt and sign the sums the coordinator asks this key holder to attest."""
-    from trust_node.attestation import attest_pending, watch
+    from trust_node.attestation import attest_pending, key_holder, watch
 
     context = node(home, database_url)
     duties = key_holder_duties()
 
     def once() -> list[Any]:
         with context.client(address) as client:
-            return attest_pending(client, context.identity, context.secret_key, duties)
+            return attest_pending(client, key_holder(context), duties)
 
     done = run(once, as_json=as_json)  # no key holder, no server: fails here, exit 1
     if not watch_:
@@ -66,8 +66,7 @@ def attest_cmd(
     typer.echo(f"attesting for {context.node_id} (every {poll:g} s); Ctrl-C stops", err=True)
     watch(
         lambda: context.client(address),
-        context.identity,
-        context.secret_key,
+        key_holder(context),
         duties,
         stop,
         poll_s=poll,

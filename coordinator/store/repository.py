@@ -375,6 +375,17 @@ class CoordinatorStore:
         stmt = select(t.submissions).where(t.submissions.c.round_id == round_id)
         if kind is not None:
             stmt = stmt.where(t.submissions.c.kind == kind)
+        return self._load_submissions(stmt)
+
+    def submissions_by_id(self, ids: Sequence[int]) -> list[StoredSubmission]:
+        """The stored submissions ``ids`` (a decryption request's), in id order."""
+        if not ids:
+            return []
+        return self._load_submissions(
+            select(t.submissions).where(t.submissions.c.id.in_([int(i) for i in ids]))
+        )
+
+    def _load_submissions(self, stmt: Any) -> list[StoredSubmission]:
         out = []
         with self.engine.connect() as conn:
             for row in conn.execute(stmt.order_by(t.submissions.c.id)).all():

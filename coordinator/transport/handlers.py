@@ -32,7 +32,7 @@ from coordinator.store.errors import (
     UnknownNodeError,
 )
 from coordinator.transport.serde import DecodedRequest
-from governance.attestation import AttestationOutcome, read_attestation
+from governance.attestation import AttestationOutcome, ciphertext_digest, read_attestation
 from governance.ckks import (
     CkksKey,
     KeyPackage,
@@ -44,6 +44,7 @@ from governance.identity import Identity
 from governance.nonces import NonceStore
 from governance.pki import HomeLayout
 from governance.policy.files import signature_path
+from governance.sums import SubmissionRef, envelope_digest, submissions_digest
 from governance.translog import TransparencyLog
 from kernel.wire import trust as wire
 
@@ -214,7 +215,10 @@ class TrustHandlers:
     def decryption_requests(self, node: NodeRecord, request: DecodedRequest) -> list[Any]:
         if not node.key_holder:
             raise UnknownNodeError(f"node {node.node_id!r} is not a key holder")
-        return self.store.pending_decryption_requests(node.node_id)
+        return [
+            (r, self.store.submissions_by_id(r.submissions))
+            for r in self.store.pending_decryption_requests(node.node_id)
+        ]
 
     def submit_attestation(self, node: NodeRecord, request: DecodedRequest) -> tuple[int, int]:
         if not node.key_holder:
@@ -232,6 +236,18 @@ class TrustHandlers:
             key_id=pending.key_id,
             digest=pending.digest,
         )
+        if pending.submissions:
+            listed = submissions_digest(
+                SubmissionRef(
+                    s.node_id, ciphertext_digest(s.vectors[0]), envelope_digest(s.envelope)
+                )
+                for s in self.store.submissions_by_id(pending.submissions)
+            )
+            if att.submissions_digest != listed:
+                raise InvalidRequestError(
+                    f"attestation by {att.signer_id!r} does not name the submissions of "
+                    f"request {pending.request_id} ({att.submissions_digest} != {listed})"
+                )
         self.store.add_attestation(pending.request_id, att.signer_id, envelope)
         entry = self.translog.append(
             "attestation_received",

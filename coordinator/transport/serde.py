@@ -9,12 +9,13 @@ Malformed content raises :class:`InvalidRequestError` naming the field.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from coordinator.store import DecryptionRequest, NodeRecord, Publication
+from coordinator.store import DecryptionRequest, NodeRecord, Publication, StoredSubmission
 from coordinator.store.errors import InvalidRequestError
+from governance.attestation import ciphertext_digest
 from governance.ckks import (
     CkksError,
     CkksParameters,
@@ -234,9 +235,25 @@ def receipt_to_proto(submission_id: int, log_index: int, digest: str) -> pb.Subm
     return pb.SubmissionReceipt(submission_id=submission_id, log_index=log_index, digest=digest)
 
 
-def decryption_requests_to_proto(requests: Iterable[DecryptionRequest]) -> pb.DecryptionRequests:
+def signed_submission_to_proto(submission: StoredSubmission) -> pb.SignedSubmissionMsg:
+    """``SignedSubmissionMsg``: one submission of a sum, with its signed envelope and the
+    ciphertext that went into the sum (its first vector).
+    """
+    vector = submission.vectors[0]
+    return pb.SignedSubmissionMsg(
+        node_id=submission.node_id,
+        ciphertext_digest=ciphertext_digest(vector),
+        envelope=submission.envelope.to_bytes(),
+        vector=vector_to_proto(vector),
+    )
+
+
+def decryption_requests_to_proto(
+    requests: Iterable[tuple[DecryptionRequest, Sequence[StoredSubmission]]],
+) -> pb.DecryptionRequests:
     """``DecryptionRequests`` (reply to ``FetchDecryptionRequests``): each summed ciphertext a
-    key holder is asked to decrypt, with the digest its attestation must sign.
+    key holder is asked to decrypt, with the digest its attestation must sign and exactly
+    the signed submissions the sum was made of (so the key holder can recompute it).
     """
     return pb.DecryptionRequests(
         requests=[
@@ -248,8 +265,9 @@ def decryption_requests_to_proto(requests: Iterable[DecryptionRequest]) -> pb.De
                 vector=vector_to_proto(r.vector),
                 kind=r.kind,
                 parameters=dict(r.parameters),
+                submissions=[signed_submission_to_proto(s) for s in submissions],
             )
-            for r in requests
+            for r, submissions in requests
         ]
     )
 

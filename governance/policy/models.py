@@ -62,6 +62,7 @@ DEFAULT_K_FACILITIES: Final = 3
 DEFAULT_M_NODES: Final = 3
 #: Two matching decryptions: no single key-holder can forge a published aggregate.
 DEFAULT_T_ATTESTATIONS: Final = 2
+DEFAULT_QUORUM: Final = 2
 
 
 class _Strict(BaseModel):
@@ -158,6 +159,8 @@ class PublicationThresholds(_Strict):
     k: int = Field(default=DEFAULT_K_FACILITIES, ge=1)
     m: int = Field(default=DEFAULT_M_NODES, ge=1)
     t: int = Field(default=DEFAULT_T_ATTESTATIONS, ge=1)
+    #: Fewest distinct members in any sum a key holder decrypts (with ``m``: the larger).
+    quorum: int = Field(default=DEFAULT_QUORUM, ge=2)
     #: ``t = 1`` lets one key-holder publish alone; allowed only when said explicitly.
     allow_single_attestation: bool = False
 
@@ -168,6 +171,11 @@ class PublicationThresholds(_Strict):
         if self.t > self.m:
             raise ValueError(f"t ({self.t}) must be <= m ({self.m})")
         return self
+
+    @property
+    def min_contributors(self) -> int:
+        """``max(quorum, m)``: distinct members a sum needs before a key holder decrypts it."""
+        return max(self.quorum, self.m)
 
 
 class NodePolicy(_Strict):

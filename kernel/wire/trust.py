@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
+from kernel.wire.flower import UPDATE_METHOD
+
 #: The gRPC service path every RPC is called under.
 SERVICE: Final = "/gcdt.trust.v1.TrustCoordinator/"
 
@@ -57,3 +59,12 @@ PERIOD: Final = "period"
 def submission_outbound_kind(round_kind: str) -> str:
     """Statistics rounds carry ``ciphertext_statistics``; every other round kind updates."""
     return CIPHERTEXT_STATISTICS if round_kind == STATISTICS_ROUND else CIPHERTEXT_UPDATE
+
+
+def submission_method(round_kind: str) -> str:
+    """The method a submission's signed envelope names: statistics arrive by ``Submit``,
+    model updates in Flower replies (``kernel.wire.flower.UPDATE_METHOD``).
+
+    A key holder checks every submission listed in a decryption request against it.
+    """
+    return METHODS["Submit"][0] if round_kind == STATISTICS_ROUND else UPDATE_METHOD

@@ -298,3 +298,38 @@ def test_enrolment_is_in_the_transparency_log(tmp_path: Path) -> None:
         with pytest.raises(Exception, match="already enrolled"):
             enrol(trust.coordinator, tmp_path / "again", "node-a", key_holder=False)
         assert isinstance(trust.server.handlers.translog, TransparencyLog)
+
+
+def test_an_attestation_naming_other_submissions_is_refused(trust: Trust) -> None:
+    """The attestation's ``submissions_digest`` must be that of the request's submissions."""
+    handlers = trust.server.handlers
+    round_id = handlers.store.open_round("statistics")
+    for node_id, values in VALUES.items():
+        key = trust.nodes[node_id].public_key()
+        assert key is not None
+        with _client(trust, node_id) as client:
+            client.submit("statistics", round_id, [encrypt(key, values)])
+    pending = handlers.pipeline.request_decryption(
+        round_id=round_id,
+        kind="statistics",
+        subject_id=f"test/listed-{round_id}",
+        submissions=handlers.store.submissions(round_id, "statistics"),
+    )
+    state = trust.nodes["node-a"]
+    with _client(trust, "node-a") as client:
+        (request,) = [r for r in client.decryption_requests() if r.request_id == pending.request_id]
+        assert sorted(s.node_id for s in request.submissions) == sorted(VALUES)
+        envelope = attest(
+            state.identity,
+            state.secret_key(request.vector.key_id),
+            request.vector,
+            subject_id=request.subject_id,
+            round_id=request.round_id,
+            submissions_digest="sha256:" + "00" * 32,
+        )
+        _expect(
+            grpc.StatusCode.INVALID_ARGUMENT,
+            lambda: client.submit_attestation(request.request_id, request.round_id, envelope),
+        )
+    assert handlers.store.attestations(pending.request_id) == []
+    handlers.pipeline.close(pending)

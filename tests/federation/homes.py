@@ -20,7 +20,7 @@ from governance.ckks import MissingSecretKeyError
 from governance.policy import write_policy
 from governance.policy.models import Consent
 from tests.trust_setup import running_trust
-from trust_node.attestation import watch
+from trust_node.attestation import key_holder, watch
 from trust_node.cli_attest import key_holder_duties
 from trust_node.context import NodeContext
 from trust_node.generate import generate
@@ -43,7 +43,9 @@ def running_federation(
     tmp: Path, *, nodes: int = 3, records: int = 60, key_holders: int = 2, epsilon: float = 8.0
 ) -> Iterator[Federation]:
     node_ids = [f"node-{i}" for i in range(nodes)]
-    with running_trust(tmp, node_ids, node_ids[:key_holders]) as trust:
+    # m = 2: a round of two contributors (two nodes, or one of three dropped) is a sum
+    # key holders may decrypt (they refuse fewer than max(quorum, m) members).
+    with running_trust(tmp, node_ids, node_ids[:key_holders], thresholds={"m": 2}) as trust:
         key_id = ""
         for index, state in enumerate(trust.nodes.values()):
             policy = state.node_policy
@@ -78,8 +80,7 @@ def attesting(fed: Federation, poll_s: float = 1.0) -> Iterator[None]:
             target=watch,
             args=(
                 lambda n=node: n.client(fed.address),
-                node.identity,
-                node.secret_key,
+                key_holder(node),
                 key_holder_duties(),
                 stop,
             ),

@@ -20,11 +20,13 @@ from coordinator.store import (
     NodeRecord,
     NodeStatus,
     Publication,
+    StoredSubmission,
 )
 from coordinator.transport import serde as coordinator_serde
-from governance.attestation import attest
+from governance.attestation import attest, ciphertext_digest
 from governance.ckks import CkksKey, encrypt, run_ceremony
 from governance.ckks.transport import TransportKey
+from governance.envelope import Envelope, seal
 from governance.identity import Identity
 from governance.policy import default_node_policy
 from kernel.wire.trust import METHODS, STATISTICS_ROUND
@@ -180,10 +182,30 @@ def test_decryption_requests_round_trip(key: CkksKey) -> None:
         status=DecryptionStatus.OPEN,
         kind=STATISTICS_ROUND,
         parameters={"terms": '{"round_id": 5}'},
+        submissions=(7,),
+    )
+    identity = Identity.generate("node-a")
+    submitted = encrypt(key.public(), [0.25, 2.0])
+    submission = StoredSubmission(
+        id=7,
+        round_id=5,
+        node_id="node-a",
+        kind=STATISTICS_ROUND,
+        envelope=seal(identity, "request.submit", 5, {"n": 1}),
+        vectors=(submitted,),
+        metadata={},
     )
     (pending,) = _reply(
-        "FetchDecryptionRequests", coordinator_serde.decryption_requests_to_proto([request])
+        "FetchDecryptionRequests",
+        coordinator_serde.decryption_requests_to_proto([(request, [submission])]),
     )
+    (listed,) = pending.submissions
+    assert (listed.node_id, listed.ciphertext_digest, listed.vector) == (
+        "node-a",
+        ciphertext_digest(submitted),
+        submitted,
+    )
+    assert Envelope.from_bytes(listed.envelope) == submission.envelope
     assert (pending.request_id, pending.round_id, pending.subject_id, pending.digest) == (
         request.request_id,
         request.round_id,

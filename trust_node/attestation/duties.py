@@ -10,7 +10,7 @@ through the egress guard (the trust client's ``SubmitAttestation``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Protocol
 
 from governance.attestation import attest, ciphertext_digest
 from governance.ckks import CkksKey
@@ -19,8 +19,22 @@ from governance.identity import Identity
 from trust_node.errors import NodeError
 from trust_node.transport.serde import PendingDecryption
 
-#: ``(identity, secret key, request) -> signed attestation``
-Duty = Callable[[Identity, CkksKey, PendingDecryption], Envelope]
+
+class Duty(Protocol):
+    """``(identity, secret key, request, submissions digest) -> signed attestation``.
+
+    The pull loop calls a duty only for a request it verified to be a sum of enough signed
+    member submissions (:mod:`trust_node.attestation.verify`); ``submissions_digest`` names
+    that list and goes into the signed attestation.
+    """
+
+    def __call__(
+        self,
+        identity: Identity,
+        key: CkksKey,
+        request: PendingDecryption,
+        submissions_digest: str | None = None,
+    ) -> Envelope: ...
 
 
 class DecryptionRequestError(NodeError):
@@ -35,9 +49,19 @@ def check_request(request: PendingDecryption) -> None:
         )
 
 
-def attest_sum(identity: Identity, key: CkksKey, request: PendingDecryption) -> Envelope:
+def attest_sum(
+    identity: Identity,
+    key: CkksKey,
+    request: PendingDecryption,
+    submissions_digest: str | None = None,
+) -> Envelope:
     """The plain duty (model update sums): decrypt the whole sum and sign it."""
     check_request(request)
     return attest(
-        identity, key, request.vector, subject_id=request.subject_id, round_id=request.round_id
+        identity,
+        key,
+        request.vector,
+        subject_id=request.subject_id,
+        round_id=request.round_id,
+        submissions_digest=submissions_digest,
     )

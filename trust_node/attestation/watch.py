@@ -6,6 +6,11 @@ operator closes a round: a key holder keeps ``gcdt-node attest --watch`` running
 asks the trust server for its pending requests every few seconds. A request that was
 decided meanwhile (closed, or already attested by this node) is skipped; a kind this node
 has no duty for is skipped and logged, never guessed at.
+
+No duty runs before the request is verified to be a sum of enough signed member
+submissions, not yet decrypted in another aggregate (:mod:`.verify`): a refused request
+is logged in the node's refusal log and left unanswered, so the coordinator sees only
+that this key holder did not attest it.
 """
 
 from __future__ import annotations
@@ -14,11 +19,16 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from governance.ckks import CkksKey
 from governance.identity import Identity
+from kernel.wire.trust import ATTESTATION
 from trust_node.attestation.duties import Duty
+from trust_node.attestation.verify import DecryptionLedger, RefusedSumError, verify_sum
+from trust_node.context import NodeContext
+from trust_node.egress import SqlRefusalLog
+from trust_node.errors import NodeSetupError
 from trust_node.transport.client import TrustClient, TrustTransportError
 from trust_node.transport.serde import PendingDecryption
 
@@ -38,24 +48,52 @@ class Attested:
     log_index: int
 
 
+#: The refusal log's method for a decryption request this key holder refused.
+REFUSED_METHOD = "decrypt_sum"
+
+
+@dataclass
+class KeyHolder:
+    """What a key holder decrypts with and what it checks a request against.
+
+    ``min_contributors`` is ``max(quorum, m)`` of the trust policy the node holds; the
+    members' identity keys come from the trust information at each pull.
+    """
+
+    identity: Identity
+    key_for: Callable[[str], CkksKey]
+    min_contributors: int
+    ledger: DecryptionLedger
+    refusals: SqlRefusalLog
+    #: requests refused by this process (logged once, not re-verified every poll)
+    refused: set[str] = field(default_factory=set)
+
+
 def attest_pending(
     client: TrustClient,
-    identity: Identity,
-    key_for: Callable[[str], CkksKey],
+    holder: KeyHolder,
     duties: Mapping[str, Duty],
     *,
     subject_id: str | None = None,
 ) -> list[Attested]:
-    """Attest every pending request (of ``subject_id``) this node has a duty for."""
+    """Attest every pending request (of ``subject_id``) this node has a duty for and
+    verifies; refuse (and log) the others.
+    """
     done = []
-    for request in client.decryption_requests():
+    requests = client.decryption_requests()
+    members = (
+        {n.node_id: n.identity_public_key for n in client.trust_info().nodes} if requests else {}
+    )
+    for request in requests:
         if subject_id is not None and request.subject_id != subject_id:
             continue
         duty = duties.get(request.kind)
         if duty is None:
             logger.warning("no duty for %r requests; %s left", request.kind, request.request_id)
             continue
-        attested = _answer(client, identity, key_for, duty, request)
+        if request.request_id in holder.refused:
+            continue
+        attested = _answer(client, holder, members, duty, request)
         if attested is not None:
             done.append(attested)
     return done
@@ -63,12 +101,21 @@ def attest_pending(
 
 def _answer(
     client: TrustClient,
-    identity: Identity,
-    key_for: Callable[[str], CkksKey],
+    holder: KeyHolder,
+    members: Mapping[str, bytes],
     duty: Duty,
     request: PendingDecryption,
 ) -> Attested | None:
-    envelope = duty(identity, key_for(request.vector.key_id), request)
+    key = holder.key_for(request.vector.key_id)
+    try:
+        verified = verify_sum(request, key, members, holder.min_contributors)
+        holder.ledger.claim(request, verified)
+    except RefusedSumError as exc:
+        holder.refused.add(request.request_id)
+        holder.refusals.record(ATTESTATION, REFUSED_METHOD, str(exc))
+        logger.warning("refused to decrypt: %s", exc)
+        return None
+    envelope = duty(holder.identity, key, request, verified.submissions_digest)
     try:
         log_index, _ = client.submit_attestation(request.request_id, request.round_id, envelope)
     except TrustTransportError as exc:
@@ -83,8 +130,7 @@ def _answer(
 
 def attest_subject(
     client: TrustClient,
-    identity: Identity,
-    key_for: Callable[[str], CkksKey],
+    holder: KeyHolder,
     duties: Mapping[str, Duty],
     *,
     subject_id: str,
@@ -94,7 +140,7 @@ def attest_subject(
     """Wait at most ``wait_s`` for the request of ``subject_id`` and attest it."""
     deadline = time.monotonic() + wait_s
     while time.monotonic() < deadline:
-        done = attest_pending(client, identity, key_for, duties, subject_id=subject_id)
+        done = attest_pending(client, holder, duties, subject_id=subject_id)
         if done:
             return done[0]
         time.sleep(poll_s)
@@ -103,8 +149,7 @@ def attest_subject(
 
 def watch(
     open_client: Callable[[], TrustClient],
-    identity: Identity,
-    key_for: Callable[[str], CkksKey],
+    holder: KeyHolder,
     duties: Mapping[str, Duty],
     stop: threading.Event,
     *,
@@ -120,7 +165,7 @@ def watch(
     while not stop.is_set():
         try:
             client = client or open_client()
-            for attested in attest_pending(client, identity, key_for, duties):
+            for attested in attest_pending(client, holder, duties):
                 if on_attested is not None:
                     on_attested(attested)
         except Exception:
@@ -131,3 +176,19 @@ def watch(
         stop.wait(poll_s)
     if client is not None:
         client.close()
+
+
+def key_holder(context: NodeContext) -> KeyHolder:
+    """This node as a key holder: its identity, secret keys, the trust policy's
+    ``max(quorum, m)``, its decryption ledger and refusal log (all in its own home).
+    """
+    policy = context.state.trust_policy
+    if policy is None:
+        raise NodeSetupError(f"node {context.node_id!r} holds no trust policy: not enrolled")
+    return KeyHolder(
+        identity=context.identity,
+        key_for=context.secret_key,
+        min_contributors=policy.publication.min_contributors,
+        ledger=DecryptionLedger(context.engine),
+        refusals=context.refusals,
+    )

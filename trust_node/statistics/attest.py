@@ -16,6 +16,7 @@ import json
 from governance.attestation import (
     ATTESTATION_KIND,
     DEFAULT_DECIMALS,
+    SUBMISSIONS_DIGEST,
     ciphertext_digest,
     format_values,
 )
@@ -31,7 +32,11 @@ from trust_node.transport.serde import PendingDecryption
 
 
 def attest_statistics(
-    identity: Identity, key: CkksKey, terms: RoundTerms, summed: EncryptedVector
+    identity: Identity,
+    key: CkksKey,
+    terms: RoundTerms,
+    summed: EncryptedVector,
+    submissions_digest: str | None = None,
 ) -> Envelope:
     """Decrypt a statistics round's summed vector and sign it, refusing a vector of another round's
     shape or key.
@@ -55,11 +60,16 @@ def attest_statistics(
         "decimals": DEFAULT_DECIMALS,
         "values": values,
     }
+    if submissions_digest is not None:
+        payload[SUBMISSIONS_DIGEST] = submissions_digest
     return seal(identity, ATTESTATION_KIND, terms.round_id, payload)
 
 
 def attest_statistics_request(
-    identity: Identity, key: CkksKey, request: PendingDecryption
+    identity: Identity,
+    key: CkksKey,
+    request: PendingDecryption,
+    submissions_digest: str | None = None,
 ) -> Envelope:
     """Attest a statistics decryption request with the round terms it carries."""
     check_request(request)
@@ -72,4 +82,4 @@ def attest_statistics_request(
             f"request {request.request_id} is for {request.subject_id}, its terms for "
             f"{terms.subject_id}"
         )
-    return attest_statistics(identity, key, terms, request.vector)
+    return attest_statistics(identity, key, terms, request.vector, submissions_digest)

@@ -16,7 +16,7 @@ from kernel.wire import trust as wire
 from kernel.wire.trust import STATISTICS_ROUND as ROUND_KIND
 from open_models.benchmark_cells import CatalogueError
 from open_models.benchmark_values import RoundTerms
-from trust_node.attestation import attest_subject
+from trust_node.attestation import attest_subject, key_holder
 from trust_node.context import NodeContext
 from trust_node.statistics.attest import attest_statistics_request
 from trust_node.statistics.errors import StatisticsError
@@ -98,8 +98,7 @@ def submit_statistics(
             return result
         attested = attest_subject(
             client,
-            state.identity,
-            state.secret_key,
+            key_holder(state),
             {ROUND_KIND: attest_statistics_request},
             subject_id=terms.subject_id,
             wait_s=wait_seconds,

@@ -77,3 +77,28 @@ records = Table(
 
 #: Columns written for each stored record, in insert order.
 RECORD_INSERT_COLUMNS = ("tenant_id", "version", "ingest_id", *c.ALL_COLUMNS)
+
+#: Every aggregate this key holder decrypted: at most one per (round, subject), so the
+#: coordinator cannot difference two contributor sets of one round (``trust_node.attestation``).
+decrypted_sums = Table(
+    "decrypted_sums",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("round_id", BigInteger, nullable=False),
+    Column("subject_id", String(256), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("submissions_digest", String(71), nullable=False),
+    Column("ciphertext_digest", String(71), nullable=False),
+    Column("decrypted_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("round_id", "subject_id", name="uq_decrypted_sums_round_subject"),
+)
+
+#: Every submission (by ciphertext digest) inside a decrypted aggregate: a submission is
+#: decrypted inside one aggregate only, whatever subject the coordinator names.
+decrypted_submissions = Table(
+    "decrypted_submissions",
+    metadata,
+    Column("ciphertext_digest", String(71), primary_key=True),
+    Column("node_id", String(ID_LENGTH), nullable=False),
+    Column("submissions_digest", String(71), nullable=False),
+)

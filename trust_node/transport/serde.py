@@ -214,6 +214,16 @@ class Receipt:
 
 
 @dataclass(frozen=True)
+class SignedSubmission:
+    """One submission the coordinator says is in a sum (checked by the key holder, not here)."""
+
+    node_id: str
+    ciphertext_digest: str
+    envelope: bytes = field(repr=False)  # the submission's signed envelope, as sent
+    vector: EncryptedVector = field(repr=False)
+
+
+@dataclass(frozen=True)
 class PendingDecryption:
     request_id: str
     round_id: int
@@ -222,6 +232,8 @@ class PendingDecryption:
     vector: EncryptedVector = field(repr=False)
     kind: str = ""  # the round kind: how this node attests it
     parameters: Mapping[str, str] = field(default_factory=dict)
+    #: the signed submissions the sum is said to be made of
+    submissions: tuple[SignedSubmission, ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True)
@@ -293,6 +305,13 @@ def vector_from_proto(msg: pb.EncryptedVectorMsg) -> EncryptedVector:
     return EncryptedVector(msg.key_id, msg.length, tuple(msg.chunks))
 
 
+def signed_submission_from_proto(msg: pb.SignedSubmissionMsg) -> SignedSubmission:
+    """One listed submission of a sum: contributor, digest, envelope bytes, ciphertext."""
+    return SignedSubmission(
+        msg.node_id, msg.ciphertext_digest, bytes(msg.envelope), vector_from_proto(msg.vector)
+    )
+
+
 def decryption_requests_from_proto(msg: pb.DecryptionRequests) -> list[PendingDecryption]:
     """The sums this key holder is asked to decrypt and attest."""
     return [
@@ -304,6 +323,7 @@ def decryption_requests_from_proto(msg: pb.DecryptionRequests) -> list[PendingDe
             vector_from_proto(r.vector),
             r.kind,
             dict(r.parameters),
+            tuple(signed_submission_from_proto(s) for s in r.submissions),
         )
         for r in msg.requests
     ]

@@ -321,6 +321,7 @@ class StatisticsService:
             subject_id=status.terms.subject_id,
             submissions=submissions,
             parameters={wire.TERMS: json.dumps(status.terms.to_dict(), sort_keys=True)},
+            min_contributors=need,
         )
         self._set(round_id, status="decrypting", request_id=request.request_id)
         self.store.close_round(round_id)

@@ -23,6 +23,7 @@ from coordinator.store import (
 from governance.attestation import MIN_T
 from governance.translog import TransparencyLog
 
+
 class PublicationThresholdError(InvalidRequestError):
     """A publication would rest on fewer than :data:`MIN_T` attestations."""
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from coordinator.federation.errors import FederationConfigError
 from coordinator.aggregation import MIN_CONTRIBUTORS
+from coordinator.federation.errors import FederationConfigError
 from governance.attestation import MIN_T
 
 #: A deployment round measured ~12 s on this machine (3 s polling); 120 s

@@ -20,9 +20,9 @@ from coordinator.federation.errors import FederationConfigError
 from coordinator.store import CoordinatorStore, NotFoundError, open_engine
 from governance.attestation import AttestationError, attest, ciphertext_digest, collect_matching
 from governance.ckks import CkksKey, encrypt
+from governance.errors import PolicyError
 from governance.identity import Identity
 from governance.policy import default_trust_policy, parse_policy
-from governance.errors import PolicyError
 from governance.translog import TransparencyLog
 from kernel.settings import load_settings
 

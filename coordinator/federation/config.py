@@ -25,11 +25,13 @@ DEFAULT_ATTEST_TIMEOUT_S = 60.0
 class FederationConfig:
     coordinator_home: Path
     rounds: int = 3
-    #: valid encrypted updates from distinct nodes a round needs, else it is skipped (the
-    #: trust policy's ``m`` raises it: ``FederatedTraining`` takes the larger)
+    #: valid encrypted updates from distinct nodes a round needs, else it is skipped and its
+    #: sum never sent for decryption (the ServerApp raises it to the trust policy's ``m``,
+    #: :meth:`within_policy`)
     quorum: int = MIN_CONTRIBUTORS
     min_nodes: int = 2  # nodes that must be connected before round 1 starts
-    t: int = MIN_T  # matching attestations from distinct key holders (the policy's t raises it)
+    #: matching attestations from distinct key holders (raised to the trust policy's ``t``)
+    t: int = MIN_T
     clip_norm: float = 1.0  # L2 bound on a node's (unweighted) model delta
     round_timeout_s: float = DEFAULT_ROUND_TIMEOUT_S
     attest_timeout_s: float = DEFAULT_ATTEST_TIMEOUT_S

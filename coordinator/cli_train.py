@@ -69,9 +69,19 @@ def register_supernode_cmd(
 
 def train(
     rounds: Annotated[int, typer.Option("--rounds", help="Federated rounds.")] = 3,
-    quorum: Annotated[int, typer.Option(help="Valid encrypted updates a round needs.")] = 2,
+    quorum: Annotated[
+        int,
+        typer.Option(
+            help="Valid updates from distinct nodes a round needs (>= 2; the policy's m raises it)."
+        ),
+    ] = 2,
     min_nodes: Annotated[int, typer.Option("--min-nodes", help="Nodes to wait for.")] = 2,
-    t: Annotated[int, typer.Option("--t", help="Matching key-holder attestations.")] = 2,
+    t: Annotated[
+        int,
+        typer.Option(
+            "--t", help="Matching key-holder attestations (>= 2; the policy's t raises it)."
+        ),
+    ] = 2,
     clip_norm: Annotated[float, typer.Option("--clip-norm")] = 1.0,
     round_timeout: Annotated[float, typer.Option("--round-timeout")] = DEFAULT_ROUND_TIMEOUT_S,
     timeout: Annotated[float, typer.Option("--timeout", help="Give up after (s).")] = 1800.0,

@@ -48,6 +48,8 @@ SUBMISSIONS_DIGEST = "submissions_digest"
 _SUBJECT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,255}$")
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 _VALUE = re.compile(r"^-?\d+(\.\d+)?$")
+#: The least ``t`` anything is published with: one key holder alone never publishes.
+MIN_T = 2
 
 
 class AttestationError(GovernanceError):
@@ -242,6 +244,8 @@ class AttestationOutcome:
     values: tuple[str, ...] | None
     agreeing: tuple[Attestation, ...]
     rejected: tuple[RejectedAttestation, ...]
+    #: two or more disagreeing groups that each reached ``t`` (publication refused)
+    conflicting: tuple[tuple[Attestation, ...], ...] = ()
 
     @property
     def accepted(self) -> bool:
@@ -270,34 +274,60 @@ def collect_matching(
     max_age: dt.timedelta | None = DEFAULT_MAX_AGE,
     now: dt.datetime | None = None,
 ) -> AttestationOutcome:
-    """Accept the aggregate iff ``t`` distinct key holders signed identical values.
+    """Accept the aggregate iff ``t`` distinct key holders signed identical values, and no
+    other values were signed by ``t`` of them too.
 
     ``key_holders`` maps the *enrolled key holders'* node ids to their Ed25519 identity
     keys; a signature by anyone else is rejected. Every attestation that is forged,
     malformed, about something else, a duplicate signer, or disagrees with the ``t``
-    matching ones is rejected with its reason. With ``log`` (a
+    matching ones is rejected with its reason. Two or more disagreeing groups that each
+    reach ``t`` are a conflict: nothing is accepted (the first seen does not win) and every
+    group is kept in ``conflicting``. With ``log`` (a
     :class:`governance.translog.TransparencyLog`) each accepted attestation is appended
-    as ``attestation`` and each rejected one as ``attestation_rejected``. Raises
-    :class:`InsufficientAttestationsError` (carrying the outcome) when no ``t`` agree.
+    as ``attestation``, each rejected one as ``attestation_rejected``, and a conflict as
+    one ``attestation_conflict`` entry naming every group. Raises
+    :class:`InsufficientAttestationsError` (carrying the outcome) when no ``t`` agree or
+    when groups conflict. ``t`` below :data:`MIN_T` is refused.
     """
-    if t < 1:
-        raise AttestationError(f"t must be >= 1, got {t}")
+    if t < MIN_T:
+        raise AttestationError(f"t must be >= {MIN_T} (no key holder publishes alone), got {t}")
+    valid, rejected = _read_all(
+        envelopes,
+        key_holders,
+        nonce_store=nonce_store,
+        subject_id=subject_id,
+        round_id=round_id,
+        key_id=key_id,
+        digest=digest,
+        max_age=max_age,
+        now=now,
+    )
+    agreeing, conflicting, disagreeing = _decide(valid, t)
+    outcome = AttestationOutcome(
+        subject_id=subject_id,
+        round_id=round_id,
+        ciphertext_digest=digest,
+        values=agreeing[0].values if agreeing else None,
+        agreeing=agreeing,
+        rejected=(*rejected, *disagreeing),
+        conflicting=conflicting,
+    )
+    if log is not None:
+        _log_outcome(log, outcome)
+    _raise_unless_agreed(outcome, t, len(valid))
+    return outcome
+
+
+def _read_all(
+    envelopes: Sequence[Envelope], key_holders: Mapping[str, bytes], **expected: Any
+) -> tuple[list[Attestation], list[RejectedAttestation]]:
+    """Every readable attestation, once per signer; the rest rejected with their reason."""
     valid: list[Attestation] = []
     rejected: list[RejectedAttestation] = []
     seen: set[str] = set()
     for envelope in envelopes:
         try:
-            att = read_attestation(
-                envelope,
-                key_holders,
-                nonce_store=nonce_store,
-                subject_id=subject_id,
-                round_id=round_id,
-                key_id=key_id,
-                digest=digest,
-                max_age=max_age,
-                now=now,
-            )
+            att = read_attestation(envelope, key_holders, **expected)
         except (EnvelopeError, AttestationError) as exc:
             rejected.append(RejectedAttestation(envelope.signer_id, f"{type(exc).__name__}: {exc}"))
             continue
@@ -306,40 +336,54 @@ def collect_matching(
             continue
         seen.add(att.signer_id)
         valid.append(att)
+    return valid, rejected
+
+
+def _decide(
+    valid: Sequence[Attestation], t: int
+) -> tuple[tuple[Attestation, ...], tuple[tuple[Attestation, ...], ...], list[RejectedAttestation]]:
+    """The one group of ``t`` that agrees, or the conflicting groups; everyone else rejected."""
     groups: dict[tuple[str, ...], list[Attestation]] = defaultdict(list)
     for att in valid:
         groups[att.values].append(att)
-    winner = max(groups.items(), key=lambda item: len(item[1]), default=None)
-    agreed: tuple[str, ...] | None = None
-    agreeing: list[Attestation] = []
-    if winner is not None and len(winner[1]) >= t:
-        agreed, agreeing = winner[0], winner[1]
+    reaching = [atts for atts in groups.values() if len(atts) >= t]
+    agreeing: tuple[Attestation, ...] = tuple(reaching[0]) if len(reaching) == 1 else ()
+    conflicting = tuple(tuple(atts) for atts in reaching) if len(reaching) > 1 else ()
+    agreed = agreeing[0].values if agreeing else None
+    rejected: list[RejectedAttestation] = []
     for values, atts in groups.items():
         if values == agreed:
             continue
-        reason = (
-            "values disagree with the t matching attestations"
-            if agreed is not None
-            else f"no {t} attestations agree ({len(atts)} signed these values)"
-        )
+        if conflicting:
+            reason = (
+                f"conflict: {len(conflicting)} groups of at least t={t} key holders signed "
+                f"different values ({len(atts)} signed these); publication refused"
+            )
+        elif agreed is not None:
+            reason = "values disagree with the t matching attestations"
+        else:
+            reason = f"no {t} attestations agree ({len(atts)} signed these values)"
         rejected.extend(RejectedAttestation(a.signer_id, reason) for a in atts)
-    outcome = AttestationOutcome(
-        subject_id=subject_id,
-        round_id=round_id,
-        ciphertext_digest=digest,
-        values=agreed,
-        agreeing=tuple(agreeing),
-        rejected=tuple(rejected),
-    )
-    if log is not None:
-        _log_outcome(log, outcome)
-    if agreed is None:
+    return agreeing, conflicting, rejected
+
+
+def _raise_unless_agreed(outcome: AttestationOutcome, t: int, valid: int) -> None:
+    """A conflict or no ``t`` agreement raises, carrying the outcome (already logged)."""
+    subject_id, round_id, conflicting = outcome.subject_id, outcome.round_id, outcome.conflicting
+    if conflicting:
         raise InsufficientAttestationsError(
-            f"{subject_id} (round {round_id}): fewer than t={t} key holders signed identical "
-            f"plaintexts ({len(valid)} valid, {len(rejected)} rejected)",
+            f"{subject_id} (round {round_id}): {len(conflicting)} disagreeing groups each of "
+            f"at least t={t} key holders signed different plaintexts "
+            f"({'; '.join(', '.join(a.signer_id for a in g) for g in conflicting)}): "
+            "publication refused",
             outcome,
         )
-    return outcome
+    if outcome.values is None:
+        raise InsufficientAttestationsError(
+            f"{subject_id} (round {round_id}): fewer than t={t} key holders signed identical "
+            f"plaintexts ({valid} valid, {len(outcome.rejected)} rejected)",
+            outcome,
+        )
 
 
 def _log_outcome(log: Any, outcome: AttestationOutcome) -> None:
@@ -361,3 +405,25 @@ def _log_outcome(log: Any, outcome: AttestationOutcome) -> None:
         log.append(
             "attestation_rejected", {**base, "signer_id": rej.signer_id, "reason": rej.reason}
         )
+    if outcome.conflicting:
+        log.append(
+            "attestation_conflict",
+            {
+                **base,
+                "groups": [
+                    {
+                        "values_sha256": _values_digest(group[0].values),
+                        "signers": [a.signer_id for a in group],
+                        "envelope_sha256": [
+                            hashlib.sha256(a.envelope.to_bytes()).hexdigest() for a in group
+                        ],
+                    }
+                    for group in outcome.conflicting
+                ],
+            },
+        )
+
+
+def _values_digest(values: Sequence[str]) -> str:
+    """``sha256:<hex>`` of the signed decimal strings, one per line: names one plaintext."""
+    return "sha256:" + hashlib.sha256("\n".join(values).encode()).hexdigest()

@@ -9,7 +9,10 @@ What an auditor learns, with nothing but the bundle (``gcdt-audit verify-benchma
 3. at least ``t`` attestations in it are valid signatures by *distinct key holders
    enrolled in the log before the publication* (``enrolment`` entries with
    ``key_holder``, minus ``revocation`` entries), over identical values, for this
-   round's subject, key and summed-ciphertext digest;
+   round's subject, key and summed-ciphertext digest; ``t`` is at least 2 and at least
+   the ``t`` of the trust policy in force (the last ``policy_change`` before the
+   publication); a second group of ``t`` signing other values is a conflict and fails;
+   the ``summed`` round entry names at least ``max(2, m)`` distinct submitters;
 4. the round terms are those the ``round`` entry announced when the round opened;
 5. the published cells are exactly what ``open_models.benchmark_values.derive_benchmarks``
    gives from the attested values (nothing was altered between decryption and
@@ -25,7 +28,7 @@ from typing import Any
 
 import rfc8785
 
-from governance.attestation import AttestationError, read_attestation
+from governance.attestation import MIN_T, AttestationError, read_attestation
 from governance.envelope import Envelope
 from governance.errors import EnvelopeError, GovernanceError
 from governance.translog import merkle, verify_bundle
@@ -33,6 +36,8 @@ from open_models.benchmark_cells import CatalogueError
 from open_models.benchmark_values import RoundTerms, derive_benchmarks
 
 BENCHMARK_FORMAT = "gcdt-benchmark/1"
+#: The fewest distinct submitters a published sum may have, whatever the policy.
+MIN_CONTRIBUTORS = 2
 
 
 @dataclass
@@ -114,9 +119,22 @@ def verify_benchmark(bundle: Mapping[str, Any], benchmark_id: str) -> BenchmarkR
     _check_announced(entries[:index], terms, payload, report)
     t = report.t = int(payload.get("t", 0))
     by_values = _attested(payload, terms, _key_holders(entries, index), report)
-    if t < 2:
-        report.problems.append(f"publication claims t={t}: fewer than 2 attestations")
-    # the most signed values; on a tie, the first signed (as Counter.most_common picks)
+    if t < MIN_T:
+        report.problems.append(f"publication claims t={t}: fewer than {MIN_T} attestations")
+    policy = _thresholds_in_force(entries, index)
+    if isinstance(policy.get("t"), int) and t < policy["t"]:
+        report.problems.append(
+            f"publication claims t={t}, the trust policy in force requires t={policy['t']}"
+        )
+    _check_contributors(entries[:index], terms, payload, policy, report)
+    reaching = [(v, s) for v, s in by_values.items() if len(s) >= max(t, MIN_T)]
+    if len(reaching) > 1:
+        groups = "; ".join(", ".join(s) for _, s in reaching)
+        report.problems.append(
+            f"{len(reaching)} groups of at least t={t} key holders signed different values "
+            f"({groups}): a conflict, nothing may be published"
+        )
+        return report
     best = max(by_values.items(), key=lambda item: len(item[1]), default=None)
     if best is None or len(best[1]) < t:
         report.problems.append(
@@ -127,6 +145,44 @@ def verify_benchmark(bundle: Mapping[str, Any], benchmark_id: str) -> BenchmarkR
     report.signers = sorted(signers)
     _check_cells(terms, values, payload, report)
     return report
+
+
+def _thresholds_in_force(entries: list[Mapping[str, Any]], before: int) -> dict[str, Any]:
+    """The publication thresholds of the last trust ``policy_change`` logged before ``before``."""
+    found: dict[str, Any] = {}
+    for raw in entries[:before]:
+        payload = raw.get("payload") or {}
+        if raw.get("kind") == "policy_change" and payload.get("policy") == "trust":
+            thresholds = payload.get("thresholds")
+            found = dict(thresholds) if isinstance(thresholds, dict) else {}
+    return found
+
+
+def _check_contributors(
+    earlier: list[Mapping[str, Any]],
+    terms: RoundTerms,
+    payload: Mapping[str, Any],
+    policy: Mapping[str, Any],
+    report: BenchmarkReport,
+) -> None:
+    """The sum the key holders decrypted had at least ``max(2, m)`` distinct submitters."""
+    summed = [
+        raw["payload"]
+        for raw in earlier
+        if raw.get("kind") == "round"
+        and (raw.get("payload") or {}).get("event") == "summed"
+        and raw["payload"].get("round_id") == terms.round_id
+        and raw["payload"].get("digest") == payload.get("ciphertext_digest")
+    ]
+    m = policy.get("m")
+    need = max(m if isinstance(m, int) else 0, MIN_CONTRIBUTORS)
+    submitters = summed[-1].get("submitters") if summed else None
+    count = len(set(map(str, submitters))) if isinstance(submitters, list) else 0
+    if count < need:
+        report.problems.append(
+            f"the decrypted sum has {count} distinct submitter(s) in the log, at least {need} "
+            "required (the trust policy's m)"
+        )
 
 
 def _publication(

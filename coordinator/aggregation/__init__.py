@@ -6,13 +6,26 @@ from coordinator.aggregation.kinds import (
     RoundParameters,
     SubmissionValidator,
 )
-from coordinator.aggregation.pipeline import AggregationPipeline, Receipt
-from coordinator.aggregation.publications import BENCHMARK, MODEL, model_subject
+from coordinator.aggregation.pipeline import (
+    MIN_CONTRIBUTORS,
+    AggregationPipeline,
+    NotEnoughContributorsError,
+    Receipt,
+)
+from coordinator.aggregation.publications import (
+    BENCHMARK,
+    MODEL,
+    PublicationThresholdError,
+    model_subject,
+)
 
 __all__ = [
     "BENCHMARK",
+    "MIN_CONTRIBUTORS",
     "MODEL",
     "AggregationPipeline",
+    "NotEnoughContributorsError",
+    "PublicationThresholdError",
     "Receipt",
     "RoundKindRegistrar",
     "RoundKinds",

@@ -38,6 +38,13 @@ from governance.envelope import Envelope
 from governance.signed_requests import Scalar
 from governance.translog import TransparencyLog
 
+#: The fewest distinct contributors any sum sent for decryption has, whatever the policy.
+MIN_CONTRIBUTORS = 2
+
+
+class NotEnoughContributorsError(InvalidRequestError):
+    """A sum would have fewer distinct contributors than the policy's minimum."""
+
 
 @dataclass(frozen=True)
 class Receipt:
@@ -137,11 +144,23 @@ class AggregationPipeline:
         subject_id: str,
         submissions: Sequence[StoredSubmission],
         parameters: Mapping[str, str] | None = None,
+        min_contributors: int = MIN_CONTRIBUTORS,
     ) -> DecryptionRequest:
         """Sum the submissions' vectors and queue the sum for the key holders.
 
-        ``round_id`` is the round the key holders' attestations will name.
+        ``round_id`` is the round the key holders' attestations will name. A sum of fewer
+        than ``min_contributors`` distinct nodes (the trust policy's ``m``, never below
+        :data:`MIN_CONTRIBUTORS`) is refused before anything is summed or queued
+        (:class:`NotEnoughContributorsError`): a sum of one node is that node's data.
         """
+        need = max(min_contributors, MIN_CONTRIBUTORS)
+        contributors = {s.node_id for s in submissions}
+        if len(contributors) < need or len(contributors) != len(submissions):
+            raise NotEnoughContributorsError(
+                f"{subject_id}: {len(submissions)} submission(s) from {len(contributors)} "
+                f"distinct node(s); a sum sent for decryption needs at least {need} distinct "
+                "nodes, each once"
+            )
         summed = add_all(self.key, [s.vectors[0] for s in submissions])
         return self.store.add_decryption_request(
             round_id=round_id,

@@ -16,10 +16,17 @@ from typing import Any, Final
 from coordinator.store import (
     AlreadyPublishedError,
     CoordinatorStore,
+    InvalidRequestError,
     NotFoundError,
     Publication,
 )
+from governance.attestation import MIN_T
 from governance.translog import TransparencyLog
+
+
+class PublicationThresholdError(InvalidRequestError):
+    """A publication would rest on fewer than :data:`MIN_T` attestations."""
+
 
 #: Publication kinds (what the ``publications.kind`` column holds).
 MODEL: Final = "model"
@@ -41,8 +48,15 @@ def publish(
 ) -> Publication:
     """Log ``payload`` as a ``publication``, keep it under ``subject_id``, sign a tree head.
 
-    A subject is published once: a second publication is refused before anything is logged.
+    A subject is published once: a second publication is refused before anything is logged,
+    and so is a payload whose ``t`` is missing or below :data:`MIN_T`
+    (:class:`PublicationThresholdError`): no kind of publication rests on one key holder.
     """
+    t = payload.get("t")
+    if type(t) is not int or t < MIN_T:
+        raise PublicationThresholdError(
+            f"{subject_id!r} states t = {t!r}: a publication needs t >= {MIN_T} attestations"
+        )
     try:
         store.publication(subject_id)
     except NotFoundError:

@@ -7,11 +7,13 @@ built directly. Keys use Flower's dashed style.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from coordinator.aggregation import MIN_CONTRIBUTORS
 from coordinator.federation.errors import FederationConfigError
+from governance.attestation import MIN_T
 
 #: A deployment round measured ~12 s on this machine (3 s polling); 120 s
 #: leaves ample room for DP training on a node before it counts as dropped.
@@ -23,9 +25,13 @@ DEFAULT_ATTEST_TIMEOUT_S = 60.0
 class FederationConfig:
     coordinator_home: Path
     rounds: int = 3
-    quorum: int = 2  # valid encrypted updates a round needs, else it is skipped
+    #: valid encrypted updates from distinct nodes a round needs, else it is skipped and its
+    #: sum never sent for decryption (the ServerApp raises it to the trust policy's ``m``,
+    #: :meth:`within_policy`)
+    quorum: int = MIN_CONTRIBUTORS
     min_nodes: int = 2  # nodes that must be connected before round 1 starts
-    t: int = 2  # matching attestations from distinct key holders
+    #: matching attestations from distinct key holders (raised to the trust policy's ``t``)
+    t: int = MIN_T
     clip_norm: float = 1.0  # L2 bound on a node's (unweighted) model delta
     round_timeout_s: float = DEFAULT_ROUND_TIMEOUT_S
     attest_timeout_s: float = DEFAULT_ATTEST_TIMEOUT_S
@@ -37,9 +43,18 @@ class FederationConfig:
     evaluation_set: Path | None = None
 
     def __post_init__(self) -> None:
-        for name in ("rounds", "quorum", "min_nodes", "t"):
+        for name in ("rounds", "min_nodes"):
             if getattr(self, name) < 1:
                 raise FederationConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.t < MIN_T:
+            raise FederationConfigError(
+                f"t must be >= {MIN_T}: one key holder alone never publishes, got {self.t}"
+            )
+        if self.quorum < MIN_CONTRIBUTORS:
+            raise FederationConfigError(
+                f"quorum must be >= {MIN_CONTRIBUTORS}: a sum of one node's update is that "
+                f"node's update, got {self.quorum}"
+            )
         if self.clip_norm <= 0:
             raise FederationConfigError(f"clip-norm must be > 0, got {self.clip_norm}")
 
@@ -74,6 +89,10 @@ class FederationConfig:
             if run_config.get("evaluation-set")
             else None,
         )
+
+    def within_policy(self, m: int, t: int) -> FederationConfig:
+        """This configuration raised to the trust policy's ``m`` contributors and ``t``."""
+        return replace(self, quorum=max(self.quorum, m), t=max(self.t, t))
 
     def to_run_config(self) -> dict[str, Any]:
         return {

@@ -26,7 +26,7 @@ import numpy as np
 from flwr.app import Array, ArrayRecord, ConfigRecord, Message, RecordDict
 from flwr.serverapp import Grid
 
-from coordinator.aggregation import AggregationPipeline
+from coordinator.aggregation import AggregationPipeline, NotEnoughContributorsError
 from coordinator.federation.aggregate import CkksSummer, digest
 from coordinator.federation.config import FederationConfig
 from coordinator.federation.replies import (
@@ -254,12 +254,18 @@ class FederatedTraining:
     # --- aggregate: sum, decrypt and attest, accept ------------------------------------
 
     def _aggregate(self, outcome: RoundOutcome, stored_round: int) -> RoundOutcome:
-        request = self.pipeline.request_decryption(
-            round_id=outcome.round,
-            kind=trust_wire.TRAINING_ROUND,
-            subject_id=f"model-update:{self.run_name}:{outcome.round}",
-            submissions=self.pipeline.store.submissions(stored_round, trust_wire.TRAINING_ROUND),
-        )
+        try:
+            request = self.pipeline.request_decryption(
+                round_id=outcome.round,
+                kind=trust_wire.TRAINING_ROUND,
+                subject_id=f"model-update:{self.run_name}:{outcome.round}",
+                submissions=self.pipeline.store.submissions(
+                    stored_round, trust_wire.TRAINING_ROUND
+                ),
+                min_contributors=self.config.quorum,
+            )
+        except NotEnoughContributorsError:  # never sent for decryption
+            return self._skip(outcome, len(outcome.contributors))
         outcome.aggregate_digest = request.digest.removeprefix("sha256:")
         try:
             attested = self.pipeline.await_attestations(

@@ -59,6 +59,9 @@ def run_training(grid: Grid, config: FederationConfig, run_name: str) -> Trainin
         else None
     )
     context = CoordinatorContext.open(home)
+    # the trust policy's thresholds bind every publication: never fewer contributors or t
+    thresholds = context.trust_policy.publication
+    config = config.within_policy(thresholds.m, thresholds.t)
     store = context.store
     keys = load_trust_keys(store)
     pipeline = AggregationPipeline(store, context.translog, keys.public_key)

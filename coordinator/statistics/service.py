@@ -12,7 +12,9 @@ nodes are in it. Key holders mask suppressed cells before they sign
 Every step goes into the transparency log: the round terms (``round``), each accepted
 submission's digest (``submission_digest``), each refusal (``refusal``, with its reason
 and never the content), each attestation and rejected attestation (``attestation`` /
-``attestation_rejected``, via ``governance.attestation.collect_matching``) and the
+``attestation_rejected``, via ``governance.attestation.collect_matching``; two disagreeing
+groups that both reach ``t`` refuse publication and are logged as ``attestation_conflict``)
+and the
 benchmark (``publication``), whose payload carries the full attestation envelopes so an
 auditor can check them offline (``gcdt-audit verify-benchmark``).
 """
@@ -321,6 +323,7 @@ class StatisticsService:
             subject_id=status.terms.subject_id,
             submissions=submissions,
             parameters={wire.TERMS: json.dumps(status.terms.to_dict(), sort_keys=True)},
+            min_contributors=need,
         )
         self._set(round_id, status="decrypting", request_id=request.request_id)
         self.store.close_round(round_id)

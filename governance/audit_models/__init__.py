@@ -11,13 +11,17 @@ or the portal's URL, from which the export is downloaded. Everything else is off
    (``open_models.published``: any changed weight byte or card field changes it);
 3. exactly that content hash is in a ``publication`` entry for this model id and version,
    included under the latest signed tree head (RFC 9162 inclusion proof recomputed);
-4. every round the log accepted for the model's run has ``t`` ``attestation`` entries by
+4. the publication states ``t >= 2`` and no less than the ``t`` of the trust policy in force
+   (the last ``policy_change`` logged before it), and every round the log accepted for the
+   model's run summed at least ``max(2, m)`` distinct contributors (``m`` of that policy);
+   every such round has ``t`` ``attestation`` entries by
    distinct key holders enrolled in the log before the publication (``enrolment`` with
    ``key_holder``, minus ``revocation``), matching the round's ``attested_by``; where the
    publication carries the signed envelopes (payload ``attestations``: round -> envelopes),
    each signature is verified against the enrolled key, the signed values agree, and each
    envelope's SHA-256 is the one logged. Without envelopes the signatures cannot be
-   re-checked: that is reported as *unchecked* (a failure with ``--strict``);
+   re-checked: that is reported as *unchecked*, a failure by default (``--strict``); only
+   ``--allow-unattested`` inspects such a publication, and its output says so;
 5. the model card's claims match the log: its rounds (round, status, contributors,
    aggregate digest, log index), its round count, its nodes (exactly the contributors,
    each with the jurisdiction it enrolled with), its privacy spend (within budget, present

@@ -64,6 +64,8 @@ def _run(
         )
         return
     data = report.to_json(strict)
+    if not reproduced:
+        data["unattested_allowed"] = not strict
     if strict:
         data["problems"] = data["problems"] + [
             {"code": "unchecked", "where": "", "message": m} for m in report.unchecked
@@ -81,7 +83,12 @@ def _run(
             f"{report.signers} (t = {report.t})"
         )
         if report.unchecked:
-            data["summary"] += "; UNCHECKED: " + "; ".join(report.unchecked)
+            data["summary"] = (
+                "INSPECTED WITHOUT SIGNED ATTESTATIONS (--allow-unattested): "
+                + data["summary"]
+                + "; UNCHECKED: "
+                + "; ".join(report.unchecked)
+            )
     else:
         first = data["problems"][0]
         data["summary"] = (
@@ -98,8 +105,12 @@ def verify_model_cmd(
     version: VersionOpt = None,
     strict: Annotated[
         bool,
-        typer.Option("--strict", help="Fail when attestation signatures cannot be re-checked."),
-    ] = False,
+        typer.Option(
+            "--strict/--allow-unattested",
+            help="--strict (the default) fails a publication whose signed attestations cannot "
+            "be re-checked; --allow-unattested inspects it anyway and says so in the output.",
+        ),
+    ] = True,
     as_json: JsonOpt = False,
 ) -> None:
     """Verify a published model: weights hash in the log, t attestations, card claims."""

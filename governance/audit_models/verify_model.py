@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from governance.attestation import AttestationError, read_attestation
+from governance.attestation import MIN_T, AttestationError, read_attestation
 from governance.audit_models.card_claims import check_card
 from governance.audit_models.report import ModelReport
 from governance.audit_models.sources import bundle_entries, entry_payload, load_model
@@ -21,6 +21,9 @@ from governance.envelope import Envelope
 from governance.errors import EnvelopeError
 from governance.translog import LogEntry, merkle, verify_bundle
 from governance.translog.records import canonical
+
+#: The fewest distinct contributors an accepted round's sum may have, whatever the policy.
+MIN_CONTRIBUTORS = 2
 
 
 def _key_holders(
@@ -42,6 +45,17 @@ def _key_holders(
         elif raw.get("kind") == "revocation":
             holders.pop(node, None)
     return holders, jurisdictions
+
+
+def _thresholds_in_force(entries: list[dict[str, Any]], before: int) -> dict[str, Any]:
+    """The publication thresholds of the last trust ``policy_change`` logged before ``before``."""
+    found: dict[str, Any] = {}
+    for raw in entries[:before]:
+        payload = entry_payload(raw)
+        if raw.get("kind") == "policy_change" and payload.get("policy") == "trust":
+            thresholds = payload.get("thresholds")
+            found = dict(thresholds) if isinstance(thresholds, dict) else {}
+    return found
 
 
 def _included(entries: list[dict[str, Any]], bundle: Mapping[str, Any], index: int) -> str | None:
@@ -159,8 +173,24 @@ def _check_rounds_and_attestations(
     run = payload.get("run") or card.get("run")
     holders, jurisdictions = _key_holders(entries, pub_index)
     t = payload.get("t", card.get("t", (card.get("federation") or {}).get("t")))
+    policy = _thresholds_in_force(entries, pub_index)
     if isinstance(t, int) and not isinstance(t, bool) and t >= 1:
         report.t = t
+        if t < MIN_T:
+            report.fail(
+                "t-below-minimum",
+                f"entry {pub_index}",
+                f"the publication claims t = {t}: no publication rests on fewer than {MIN_T} "
+                "attestations",
+            )
+        policy_t = policy.get("t")
+        if isinstance(policy_t, int) and t < policy_t:
+            report.fail(
+                "t-below-policy",
+                f"entry {pub_index}",
+                f"the publication claims t = {t}, the trust policy in force requires t = "
+                f"{policy_t}",
+            )
     else:
         report.fail(
             "t-unpublished",
@@ -179,6 +209,18 @@ def _check_rounds_and_attestations(
         if entry_payload(e).get("event") == "round_accepted"
     }
     report.rounds = sorted(accepted)
+    policy_m = policy.get("m")
+    need = max(policy_m if isinstance(policy_m, int) else 0, MIN_CONTRIBUTORS)
+    for round_no, entry in sorted(accepted.items()):
+        contributors = entry_payload(entry).get("contributors")
+        count = len(set(map(str, contributors))) if isinstance(contributors, list) else 0
+        if count < need:
+            report.fail(
+                "contributors-below-minimum",
+                f"round {round_no} (entry {entry['index']})",
+                f"the round's sum has {count} distinct contributor(s), at least {need} required "
+                "(the trust policy's m)",
+            )
     if not accepted:
         report.fail("no-accepted-round", "log", f"the log has no accepted round for run {run!r}")
     raw_envelopes = payload.get("attestations")

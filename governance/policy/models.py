@@ -154,20 +154,21 @@ class Consent(_Strict):
 
 
 class PublicationThresholds(_Strict):
-    """When an aggregate may be published: ``k`` facilities, ``m`` nodes, ``t`` attestations."""
+    """When an aggregate may be published: ``k`` facilities, ``m`` nodes, ``t`` attestations.
+
+    They bind every kind of publication (models and statistics benchmarks): a sum goes to
+    the key holders only with at least ``m`` distinct contributors, and is published only
+    with ``t >= 2`` matching attestations, so no single key holder publishes alone.
+    """
 
     k: int = Field(default=DEFAULT_K_FACILITIES, ge=1)
-    m: int = Field(default=DEFAULT_M_NODES, ge=1)
-    t: int = Field(default=DEFAULT_T_ATTESTATIONS, ge=1)
+    m: int = Field(default=DEFAULT_M_NODES, ge=2)
+    t: int = Field(default=DEFAULT_T_ATTESTATIONS, ge=2)
     #: Fewest distinct members in any sum a key holder decrypts (with ``m``: the larger).
     quorum: int = Field(default=DEFAULT_QUORUM, ge=2)
-    #: ``t = 1`` lets one key-holder publish alone; allowed only when said explicitly.
-    allow_single_attestation: bool = False
 
     @model_validator(mode="after")
     def _consistent(self) -> PublicationThresholds:
-        if self.t < 2 and not self.allow_single_attestation:
-            raise ValueError("t must be >= 2 (set allow_single_attestation = true to accept t = 1)")
         if self.t > self.m:
             raise ValueError(f"t ({self.t}) must be <= m ({self.m})")
         return self

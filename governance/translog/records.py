@@ -40,6 +40,7 @@ class EntryKind(StrEnum):
     SUBMISSION_DIGEST = "submission_digest"
     ATTESTATION = "attestation"
     ATTESTATION_REJECTED = "attestation_rejected"
+    ATTESTATION_CONFLICT = "attestation_conflict"
     PUBLICATION = "publication"
     CONSENT_CHANGE = "consent_change"
     REFUSAL = "refusal"

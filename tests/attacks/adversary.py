@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from coordinator.aggregation import AggregationPipeline
 from coordinator.store import CoordinatorStore, DecryptionRequest, StoredSubmission
-from governance.ckks import CkksKey, EncryptedVector, encrypt
+from governance.ckks import CkksKey, EncryptedVector, add_all, encrypt
 from kernel.wire import flower as flower_wire
 from kernel.wire import trust as wire
 from open_models.benchmark_values import RoundTerms
@@ -117,18 +117,15 @@ class Adversary:
         terms: RoundTerms | None = None,
         vector: EncryptedVector | None = None,
     ) -> DecryptionRequest:
-        """Queue a decryption request; ``vector`` replaces the honest sum (a forgery)."""
+        """Queue a decryption request; ``vector`` replaces the honest sum (a forgery).
+
+        The coordinator turned adversary writes its store directly: its own pipeline's
+        checks (``request_decryption`` refuses too few contributors) are exactly what it
+        skips, so only the key holders' checks stand between it and the plaintext.
+        """
         parameters = {wire.TERMS: _terms_json(terms)} if terms is not None else None
-        request = self.pipeline.request_decryption(
-            round_id=round_id,
-            kind=kind,
-            subject_id=subject_id,
-            submissions=submissions,
-            parameters=parameters,
-        )
         if vector is None:
-            return request
-        self.pipeline.close(request)
+            vector = add_all(self.pipeline.key, [s.vectors[0] for s in submissions])
         return self.store.add_decryption_request(
             round_id=round_id,
             subject_id=subject_id,

@@ -165,11 +165,12 @@ def test_a_key_holder_refuses_a_ciphertext_that_is_not_the_one_named(world: Worl
 
 def test_a_subject_is_published_once(world: World) -> None:
     w = world
-    published = w.pipeline.publish(subject_id="bm-1", kind=BENCHMARK, payload={"cells": []})
+    payload = {"cells": [], "t": 2}
+    published = w.pipeline.publish(subject_id="bm-1", kind=BENCHMARK, payload=payload)
     entry = w.pipeline.log.entry(published.log_index)
-    assert entry.kind == "publication" and entry.payload == {"cells": []}
+    assert entry.kind == "publication" and entry.payload == payload
     assert [p.subject_id for p in w.pipeline.store.publications(BENCHMARK)] == ["bm-1"]
     size = w.pipeline.log.size()
     with pytest.raises(AlreadyPublishedError):
-        w.pipeline.publish(subject_id="bm-1", kind=BENCHMARK, payload={"cells": [1]})
+        w.pipeline.publish(subject_id="bm-1", kind=BENCHMARK, payload={"cells": [1], "t": 2})
     assert w.pipeline.log.size() == size  # refused before anything was logged

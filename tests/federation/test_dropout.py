@@ -1,11 +1,12 @@
 """Nodes that stop answering mid-round: the round completes at quorum, below it is skipped.
 
-Over the simulation engine, three nodes, quorum 2, t 2. A test mod makes chosen nodes
-stop answering ``train`` (they stall past the round timeout without training, as a node
-whose process died or whose link dropped). Round 1 has everyone (and warms the actors
-up); round 2 loses node-2 and is still accepted with node-0 and node-1; round 3 loses
-node-1 and node-2 and is skipped and logged, and the run goes on to publish the round-2
-model instead of stalling.
+Over the simulation engine, three nodes, quorum 2, t 2 (the trust policy is set to m = 2,
+t = 2, its smallest valid thresholds, so two contributors may make a round). A test mod
+makes chosen nodes stop answering ``train`` (they stall past the round timeout without
+training, as a node whose process died or whose link dropped). Round 1 has everyone (and
+warms the actors up); round 2 loses node-2 and is still accepted with node-0 and node-1;
+round 3 loses node-1 and node-2 and is skipped and logged, and the run goes on to publish
+the round-2 model instead of stalling.
 """
 
 from __future__ import annotations
@@ -19,10 +20,13 @@ from flwr.clientapp.typing import ClientAppCallable
 
 from coordinator.federation.config import FederationConfig
 from coordinator.federation.server_app import build_server_app
+from coordinator.policy_log import log_policy
 from coordinator.registry import ModelRegistry
 from coordinator.store import open_engine
 from governance.identity import Identity
 from governance.pki import HomeLayout
+from governance.policy import load_policy, write_policy
+from governance.policy.models import PublicationThresholds
 from governance.translog import TransparencyLog
 from kernel.settings import load_settings
 from tests.federation.homes import attesting, running_federation
@@ -43,9 +47,27 @@ def stall_mod(message: Message, context: Context, call_next: ClientAppCallable) 
     return call_next(message, context)
 
 
+def _allow_two_contributors(home: Path) -> None:
+    """Put in force (signed and logged, as ``gcdt-coordinator policy apply``) m = 2, t = 2."""
+    layout = HomeLayout(home)
+    identity = Identity.load(layout.identity_dir)
+    current = load_policy(layout.trust_policy, "trust", identity.public_key)
+    policy = current.model_copy(
+        update={
+            "version": current.version + 1,
+            "publication": PublicationThresholds(k=current.publication.k, m=2, t=2),
+        }
+    )
+    write_policy(policy, layout.trust_policy, identity)
+    engine = open_engine(load_settings(home=home))
+    log_policy(engine, identity, policy, layout.trust_policy)
+    engine.dispose()
+
+
 @pytest.mark.slow
 def test_dropout_keeps_quorum_and_skips_below_it(tmp_path: Path) -> None:
     with running_federation(tmp_path, nodes=3, key_holders=2, records=40) as fed, attesting(fed):
+        _allow_two_contributors(fed.coordinator_home)
         config = FederationConfig(
             coordinator_home=fed.coordinator_home,
             rounds=3,

@@ -154,16 +154,18 @@ def test_publication_with_a_dropped_attestation_fails(world: PortalWorld, tmp_pa
     assert report["problems"][0]["where"].startswith("round 1")
 
 
-def test_publication_without_envelopes_is_unchecked_and_fails_when_strict(
+def test_publication_without_envelopes_is_unchecked_and_fails_unless_allowed(
     world: PortalWorld, tmp_path: Path
 ) -> None:
     republish(world, "no-envelopes", dict(world.model.card), {"t": 2})
     root = export(world, tmp_path / "export")
     args = ("verify-model", MODEL_ID, "--export", str(root), "--version", "no-envelopes")
-    code, report = audit(*args)
-    assert code == 0 and len(report["unchecked"]) == 2
-    code, report = audit(*args, "--strict")
-    assert code == 1 and codes(report) == {"unchecked"}
+    for strict in ((), ("--strict",)):  # --strict is the default
+        code, report = audit(*args, *strict)
+        assert code == 1 and codes(report) == {"unchecked"}
+        assert len(report["unchecked"]) == 2
+    code, report = audit(*args, "--allow-unattested")
+    assert code == 0 and len(report["unchecked"]) == 2 and report["unattested_allowed"] is True
 
 
 def test_evaluation_tampering_fails(world: PortalWorld, tmp_path: Path) -> None:

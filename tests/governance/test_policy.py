@@ -153,7 +153,8 @@ def test_bad_node_policy_names_field(
     ("publication", "problem"),
     [
         ({"k": 0}, "publication.k: must be >= 1"),
-        ({"t": 1}, "publication: t must be >= 2"),
+        ({"t": 1}, "publication.t: must be >= 2"),
+        ({"m": 1, "t": 1}, "publication.m: must be >= 2"),
         ({"t": 4, "m": 3}, "publication: t (4) must be <= m (3)"),
         ({"k": "three"}, "publication.k: Input should be a valid integer"),
     ],
@@ -166,10 +167,13 @@ def test_bad_publication_thresholds(publication: dict[str, Any], problem: str) -
     assert any(p.startswith(problem) for p in info.value.problems), info.value.problems
 
 
-def test_single_attestation_only_when_said_explicitly() -> None:
+def test_single_attestation_is_never_allowed() -> None:
     data = default_trust_policy(accounting_period="2026").model_dump(mode="json")
     data["publication"].update(t=1, allow_single_attestation=True)
-    assert isinstance(parse_policy(data, "trust"), TrustPolicy)
+    with pytest.raises(PolicyError) as info:
+        parse_policy(data, "trust")
+    assert any(p.startswith("publication.t: must be >= 2") for p in info.value.problems)
+    assert any(p.startswith("publication.allow_single_attestation") for p in info.value.problems)
 
 
 def test_unsigned_policy_is_refused(tmp_path: Path, operator: Identity) -> None:

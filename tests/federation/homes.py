@@ -10,7 +10,10 @@ rounds' sums over it (:func:`attesting` runs their ``gcdt-node attest --watch`` 
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -107,3 +110,36 @@ def assert_cannot_decrypt(public: object) -> None:
     except MissingSecretKeyError:
         return
     raise AssertionError("the coordinator's CKKS context decrypted a ciphertext")
+
+
+RAY_START_ATTEMPTS = 3
+
+
+def start_ray(num_cpus: int, attempts: int = RAY_START_ATTEMPTS) -> None:
+    """Start Ray for a simulation before Flower does, retrying only Ray's own start-up.
+
+    Why: a second Ray head in one test process sometimes times out waiting for its GCS
+    server's port file on a loaded two-core machine (seen in CI right after another
+    simulation module had shut its Ray down). Nothing of the trust has run at that point,
+    so a retry hides no failure of ours. Flower's backend reuses an initialised Ray
+    (``RayBackend.init_ray``); this passes the settings it would have passed.
+    """
+    import ray
+
+    pythonpath = os.pathsep.join(sys.path)
+    if os.environ.get("PYTHONPATH"):
+        pythonpath = f"{pythonpath}{os.pathsep}{os.environ['PYTHONPATH']}"
+    os.environ["PYTHONPATH"] = pythonpath
+    for attempt in range(1, attempts + 1):
+        try:
+            ray.init(
+                runtime_env={"env_vars": {"PYTHONPATH": pythonpath}},
+                include_dashboard=False,
+                num_cpus=num_cpus,
+            )
+            return
+        except RuntimeError:
+            ray.shutdown()
+            if attempt == attempts:
+                raise
+            time.sleep(5)

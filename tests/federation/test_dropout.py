@@ -29,7 +29,7 @@ from governance.policy import load_policy, write_policy
 from governance.policy.models import PublicationThresholds
 from governance.translog import TransparencyLog
 from kernel.settings import load_settings
-from tests.federation.homes import attesting, running_federation
+from tests.federation.homes import attesting, running_federation, start_ray
 from trust_node.federation.client_app import build_client_app
 
 flwr_sim = pytest.importorskip("flwr.simulation")
@@ -79,6 +79,7 @@ def test_dropout_keeps_quorum_and_skips_below_it(tmp_path: Path) -> None:
         )
         # outermost: a stalled node sends nothing at all
         client = build_client_app([str(h) for h in fed.node_homes], outer_mods=[stall_mod])
+        start_ray(num_cpus=3)
         flwr_sim.run_simulation(
             server_app=build_server_app(config),
             client_app=client,

@@ -38,6 +38,7 @@ from tests.federation.homes import (
     assert_cannot_decrypt,
     attesting,
     running_federation,
+    start_ray,
 )
 from trust_node.context import NodeContext
 from trust_node.federation.client_app import build_client_app
@@ -67,6 +68,7 @@ def simulated(tmp_path_factory: pytest.TempPathFactory) -> Simulated:
             attest_timeout_s=120,
             evaluation_set=evaluation,
         )
+        start_ray(num_cpus=2)
         flwr_sim.run_simulation(
             server_app=build_server_app(config),
             client_app=build_client_app([str(h) for h in fed.node_homes]),

@@ -118,9 +118,9 @@ RAY_START_ATTEMPTS = 3
 def start_ray(num_cpus: int, attempts: int = RAY_START_ATTEMPTS) -> None:
     """Start Ray for a simulation before Flower does, retrying only Ray's own start-up.
 
-    Why: a second Ray head in one test process sometimes times out waiting for its GCS
-    server's port file on a loaded two-core machine (seen in CI right after another
-    simulation module had shut its Ray down). Nothing of the trust has run at that point,
+    Why: a Ray head sometimes times out starting on a loaded two-core machine (seen in CI:
+    waiting for its GCS server's port file, or "the current node timed out during
+    startup"). Nothing of the trust has run at that point,
     so a retry hides no failure of ours. Flower's backend reuses an initialised Ray
     (``RayBackend.init_ray``); this passes the settings it would have passed.
     """
@@ -138,7 +138,7 @@ def start_ray(num_cpus: int, attempts: int = RAY_START_ATTEMPTS) -> None:
                 num_cpus=num_cpus,
             )
             return
-        except RuntimeError:
+        except Exception:
             ray.shutdown()
             if attempt == attempts:
                 raise

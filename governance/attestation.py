@@ -45,6 +45,10 @@ PAYLOAD_FIELDS = frozenset(
 #: Optional: ``governance.sums.submissions_digest`` of the submissions the key holder
 #: recomputed the sum from (every attestation a node's duty signs carries it).
 SUBMISSIONS_DIGEST = "submissions_digest"
+#: Optional: the key group whose key the decrypted sum is under (key-group custody,
+#: ``governance.keygroups``); its values are then residues modulo the group's prime.
+KEY_GROUP = "key_group"
+OPTIONAL_FIELDS = frozenset({SUBMISSIONS_DIGEST, KEY_GROUP})
 _SUBJECT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,255}$")
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 _VALUE = re.compile(r"^-?\d+(\.\d+)?$")
@@ -132,6 +136,7 @@ class Attestation:
     values: tuple[str, ...]
     envelope: Envelope = field(repr=False)
     submissions_digest: str | None = None
+    key_group: str | None = None
 
     def floats(self) -> list[float]:
         return [float(v) for v in self.values]
@@ -139,7 +144,7 @@ class Attestation:
 
 def check_payload(payload: Any) -> dict[str, Any]:
     """Refuse an attestation payload that is not exactly the documented shape."""
-    if not isinstance(payload, dict) or set(payload) - {SUBMISSIONS_DIGEST} != PAYLOAD_FIELDS:
+    if not isinstance(payload, dict) or set(payload) - OPTIONAL_FIELDS != PAYLOAD_FIELDS:
         found = sorted(payload) if isinstance(payload, dict) else type(payload).__name__
         raise AttestationError(
             f"attestation payload must have exactly {sorted(PAYLOAD_FIELDS)}, got {found}"
@@ -163,6 +168,10 @@ def check_payload(payload: Any) -> dict[str, Any]:
         isinstance(payload[SUBMISSIONS_DIGEST], str) and _DIGEST.match(payload[SUBMISSIONS_DIGEST])
     ):
         problems.append("submissions_digest: not sha256:<hex>")
+    if KEY_GROUP in payload and not (
+        isinstance(payload[KEY_GROUP], str) and _SUBJECT.match(payload[KEY_GROUP])
+    ):
+        problems.append("key_group: not a group name")
     values = payload["values"]
     if not isinstance(values, list) or not values:
         problems.append("values: not a non-empty list")
@@ -186,6 +195,7 @@ def read_attestation(
     digest: str | None = None,
     max_age: dt.timedelta | None = DEFAULT_MAX_AGE,
     now: dt.datetime | None = None,
+    key_group: str | None = None,
 ) -> Attestation:
     """Verify one attestation against the key holders' identity keys and what it must name."""
     payload = check_payload(
@@ -215,6 +225,11 @@ def read_attestation(
                 f"attestation by {envelope.signer_id!r} is for {name} {payload[name]!r}, "
                 f"expected {expected!r}"
             )
+    if key_group is not None and payload.get(KEY_GROUP) != key_group:
+        raise AttestationError(
+            f"attestation by {envelope.signer_id!r} is for key group "
+            f"{payload.get(KEY_GROUP)!r}, expected {key_group!r}"
+        )
     return Attestation(
         signer_id=envelope.signer_id,
         subject_id=payload["subject_id"],
@@ -225,6 +240,7 @@ def read_attestation(
         values=tuple(payload["values"]),
         envelope=envelope,
         submissions_digest=payload.get(SUBMISSIONS_DIGEST),
+        key_group=payload.get(KEY_GROUP),
     )
 
 
@@ -273,6 +289,7 @@ def collect_matching(
     log: Any | None = None,
     max_age: dt.timedelta | None = DEFAULT_MAX_AGE,
     now: dt.datetime | None = None,
+    key_group: str | None = None,
 ) -> AttestationOutcome:
     """Accept the aggregate iff ``t`` distinct key holders signed identical values, and no
     other values were signed by ``t`` of them too.
@@ -301,6 +318,7 @@ def collect_matching(
         digest=digest,
         max_age=max_age,
         now=now,
+        key_group=key_group,
     )
     agreeing, conflicting, disagreeing = _decide(valid, t)
     outcome = AttestationOutcome(

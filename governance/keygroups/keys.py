@@ -28,13 +28,21 @@ from governance.keygroups.params import DEFAULT_BFV, BfvParameters
 
 
 def new_secret_context(params: BfvParameters = DEFAULT_BFV) -> ts.Context:
-    """A fresh BFV context holding a new secret key (only a group's ceremony calls this)."""
-    return ts.context(
+    """A fresh BFV context holding a new secret key (only a group's ceremony calls this).
+
+    A fresh TenSEAL BFV context serializes differently before and after its first use
+    (measured with TenSEAL 0.3.18: the public bytes change once, on the first encryption,
+    then stay fixed, and a context loaded from them serializes to the same bytes). Key ids
+    are hashes of those bytes, so the context is used once here, before any id is taken.
+    """
+    ctx = ts.context(
         ts.SCHEME_TYPE.BFV,
         poly_modulus_degree=params.poly_modulus_degree,
         plain_modulus=params.plain_modulus,
         coeff_mod_bit_sizes=list(params.coeff_mod_bit_sizes),
     )
+    ts.bfv_vector(ctx, [0])  # first use: the serialized form is stable from here on
+    return ctx
 
 
 def check_context_params(ctx: ts.Context, params: BfvParameters) -> None:

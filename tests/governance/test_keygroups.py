@@ -157,3 +157,9 @@ def test_group_ceremony_seals_to_exactly_the_groups_holders() -> None:
         )
     with pytest.raises(KeyPackageSignatureError):
         open_group_public_key(out.public_key, ceremony_public_key=Identity.generate("x").public_key)
+
+
+def test_key_id_is_stable_after_the_key_is_used(key_a: BfvKey) -> None:
+    pub = key_a.public()
+    decrypt_share(key_a, encrypt_share(pub, [1]))
+    assert key_a.public().key_id == pub.key_id == key_a.key_id

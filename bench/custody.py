@@ -115,7 +115,7 @@ def _one_seed(seed: int, sizes: Sequence[int], groups: int, length: int) -> list
         ckks_node_s.append(took)
         shares, took = _timed(
             lambda row=row: share_contribution(row, group_public, encoding=encoding)
-        )  # type: ignore[misc]
+        )
         bfv_shares.append(shares)
         bfv_node_s.append(took)
     ckks_signed = [_sign(n, v) for n, v in zip(nodes, ckks_vectors, strict=True)]
@@ -132,11 +132,11 @@ def _one_seed(seed: int, sizes: Sequence[int], groups: int, length: int) -> list
             listed = bfv_signed[key.group][:n]
             summed, took = _timed(
                 lambda listed=listed, pub=pub: add_shares(pub, [s.vector for s in listed])
-            )  # type: ignore[misc]
+            )
             bfv_sum_s += took
             _, took = _timed(
                 lambda key=key, listed=listed, summed=summed: _holder_bfv(key, listed, summed)
-            )  # type: ignore[misc]
+            )
             bfv_holder_s.append(took)
         rows_out.append(
             {

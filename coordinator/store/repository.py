@@ -98,6 +98,12 @@ class StoredSubmission:
     vectors: tuple[EncryptedVector, ...] = field(repr=False)
     metadata: dict[str, Any]
 
+    def vector_under(self, key_id: str) -> EncryptedVector:
+        """The vector under ``key_id`` (under key-group custody a submission carries one
+        share per group); the first vector when none is (single-key custody's one vector).
+        """
+        return next((v for v in self.vectors if v.key_id == key_id), self.vectors[0])
+
 
 @dataclass(frozen=True)
 class DecryptionRequest:

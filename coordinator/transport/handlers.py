@@ -239,7 +239,9 @@ class TrustHandlers:
         if pending.submissions:
             listed = submissions_digest(
                 SubmissionRef(
-                    s.node_id, ciphertext_digest(s.vectors[0]), envelope_digest(s.envelope)
+                    s.node_id,
+                    ciphertext_digest(s.vector_under(pending.key_id)),
+                    envelope_digest(s.envelope),
                 )
                 for s in self.store.submissions_by_id(pending.submissions)
             )

@@ -235,11 +235,12 @@ def receipt_to_proto(submission_id: int, log_index: int, digest: str) -> pb.Subm
     return pb.SubmissionReceipt(submission_id=submission_id, log_index=log_index, digest=digest)
 
 
-def signed_submission_to_proto(submission: StoredSubmission) -> pb.SignedSubmissionMsg:
+def signed_submission_to_proto(submission: StoredSubmission, key_id: str) -> pb.SignedSubmissionMsg:
     """``SignedSubmissionMsg``: one submission of a sum, with its signed envelope and the
-    ciphertext that went into the sum (its first vector).
+    ciphertext that went into the sum (its vector under the sum's key ``key_id``: one key
+    group's share under key-group custody, the one vector under a single key).
     """
-    vector = submission.vectors[0]
+    vector = submission.vector_under(key_id)
     return pb.SignedSubmissionMsg(
         node_id=submission.node_id,
         ciphertext_digest=ciphertext_digest(vector),
@@ -265,7 +266,7 @@ def decryption_requests_to_proto(
                 vector=vector_to_proto(r.vector),
                 kind=r.kind,
                 parameters=dict(r.parameters),
-                submissions=[signed_submission_to_proto(s) for s in submissions],
+                submissions=[signed_submission_to_proto(s, r.key_id) for s in submissions],
             )
             for r, submissions in requests
         ]

@@ -14,6 +14,14 @@ sum of the signed submissions the request lists, and of enough of them:
   listed submission inside another aggregate (:class:`DecryptionLedger`), so two
   contributor sets of one round can never be differenced.
 
+Under key-group custody (``governance.keygroups``) the same checks run on one group's
+sum: the key is the group's BFV key, the request must name that group (``key_group``
+parameter) and be under its key, each listed submission's envelope must sign the listed
+share under that group's key id (a submission signs one share per group), and the sum is
+recomputed with ``add_shares``. A holder of group A thus decrypts group A's sum of enough
+members only, never one node's share alone (which is uniform noise, but with one holder of
+every group decrypting the same single share the node's value would be read).
+
 A request that fails any check is refused: the reason goes to the node's refusal log,
 nothing is decrypted and nothing leaves.
 """
@@ -27,9 +35,10 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, insert, select
 
 from governance.attestation import ciphertext_digest
-from governance.ckks import CkksError, CkksKey, add_all
+from governance.ckks import CkksError, CkksKey, EncryptedVector, add_all
 from governance.envelope import Envelope, open_envelope
 from governance.errors import GovernanceError
+from governance.keygroups import BfvKey, add_shares
 from governance.signed_requests import request_kind
 from governance.sums import SubmissionRef, envelope_digest, submissions_digest
 from kernel.wire.trust import submission_method, submission_outbound_kind
@@ -51,20 +60,51 @@ class VerifiedSum:
     refs: tuple[SubmissionRef, ...]
 
 
+#: The decryption-request parameter naming the key group of a group sum.
+KEY_GROUP_PARAMETER = "key_group"
+
+
+def _check_group(request: PendingDecryption, key: CkksKey | BfvKey) -> None:
+    """A group sum must name this holder's group and be under its key; a CKKS one no group."""
+    rid, named = request.request_id, request.parameters.get(KEY_GROUP_PARAMETER)
+    group = key.group if isinstance(key, BfvKey) else None
+    if named != group or request.vector.key_id != key.key_id:
+        raise RefusedSumError(
+            f"request {rid} names key group {named!r} under key {request.vector.key_id}; "
+            f"this node holds group {group!r}'s key {key.key_id}"
+        )
+
+
+def _signs_this(signed: object, digest: str, key: CkksKey | BfvKey) -> bool:
+    """The envelope's signed ciphertext list holds this ciphertext (under key groups: the
+    share under this group's key id; under one key: its one ciphertext)."""
+    if not isinstance(signed, list) or not signed or not all(isinstance(e, dict) for e in signed):
+        return False
+    if isinstance(key, BfvKey):
+        return any(e.get("digest") == digest and e.get("key_id") == key.key_id for e in signed)
+    return bool(signed[0].get("digest") == digest)
+
+
+def _recompute(key: CkksKey | BfvKey, vectors: list[EncryptedVector]) -> EncryptedVector:
+    return add_shares(key, vectors) if isinstance(key, BfvKey) else add_all(key, vectors)
+
+
 def verify_sum(
     request: PendingDecryption,
-    key: CkksKey,
+    key: CkksKey | BfvKey,
     members: Mapping[str, bytes],
     min_contributors: int,
 ) -> VerifiedSum:
     """Check that ``request`` asks for the sum of enough signed member submissions.
 
-    ``members``: node id -> Ed25519 identity key of every current member. Raises
+    ``members``: node id -> Ed25519 identity key of every current member. ``key``: the
+    single CKKS key, or this holder's key group's BFV key. Raises
     :class:`RefusedSumError` naming the first check that failed.
     """
     rid = request.request_id
     if ciphertext_digest(request.vector) != request.digest:
         raise RefusedSumError(f"request {rid}: the ciphertext is not {request.digest}")
+    _check_group(request, key)
     if not request.submissions:
         raise RefusedSumError(f"request {rid} names no submissions: not a verifiable sum")
     seen_nodes: set[str] = set()
@@ -86,14 +126,10 @@ def verify_sum(
         envelope = _open_submission(rid, s.envelope, who, members[who], method)
         payload = envelope.payload
         assert isinstance(payload, dict)  # checked by _open_submission
-        signed = payload.get("ciphertexts")
         if (
             payload.get("outbound_kind") != outbound_kind
             or envelope.round_id != request.round_id
-            or not isinstance(signed, list)
-            or not signed
-            or not isinstance(signed[0], dict)
-            or signed[0].get("digest") != digest
+            or not _signs_this(payload.get("ciphertexts"), digest, key)
         ):
             raise RefusedSumError(
                 f"request {rid}: the envelope of {who!r} does not sign this ciphertext as "
@@ -108,7 +144,7 @@ def verify_sum(
             f"{min_contributors} distinct members (max(quorum, m) of the trust policy)"
         )
     try:
-        summed = add_all(key, [s.vector for s in request.submissions])
+        summed = _recompute(key, [s.vector for s in request.submissions])
     except CkksError as exc:
         raise RefusedSumError(f"request {rid}: the listed ciphertexts do not add: {exc}") from exc
     if ciphertext_digest(summed) != request.digest:

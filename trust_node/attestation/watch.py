@@ -22,10 +22,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from governance.ckks import CkksKey
+from governance.envelope import Envelope
 from governance.identity import Identity
-from kernel.wire.trust import ATTESTATION
+from governance.keygroups import BfvKey, KeyGroupError, attest_group_sum
+from kernel.wire.trust import ATTESTATION, TRAINING_ROUND
 from trust_node.attestation.duties import Duty
-from trust_node.attestation.verify import DecryptionLedger, RefusedSumError, verify_sum
+from trust_node.attestation.verify import (
+    KEY_GROUP_PARAMETER,
+    DecryptionLedger,
+    RefusedSumError,
+    VerifiedSum,
+    verify_sum,
+)
 from trust_node.context import NodeContext
 from trust_node.egress import SqlRefusalLog
 from trust_node.errors import NodeSetupError
@@ -67,6 +75,57 @@ class KeyHolder:
     refusals: SqlRefusalLog
     #: requests refused by this process (logged once, not re-verified every poll)
     refused: set[str] = field(default_factory=set)
+    #: key id -> this holder's key-group BFV key (key-group custody); None: holds none
+    group_key_for: Callable[[str], BfvKey] | None = None
+
+
+#: Round kinds whose group sums a holder attests as plain residues. Statistics sums are
+#: not: their duty masks small cells, which a share (uniform noise) cannot show, so under
+#: key groups the masking would have to move to recombination (not built yet).
+GROUP_KINDS = frozenset({TRAINING_ROUND})
+
+
+def key_for_request(
+    request: PendingDecryption,
+    key_for: Callable[[str], CkksKey],
+    group_key_for: Callable[[str], BfvKey] | None,
+) -> CkksKey | BfvKey:
+    """The key to check and open ``request`` with: a group's BFV key for a group sum.
+
+    Raises :class:`RefusedSumError` for a group sum of a kind not attested per group
+    (:data:`GROUP_KINDS`) or when this node holds no key of the named group's key id.
+    """
+    if KEY_GROUP_PARAMETER not in request.parameters:
+        return key_for(request.vector.key_id)
+    if request.kind not in GROUP_KINDS:
+        raise RefusedSumError(
+            f"request {request.request_id}: {request.kind!r} sums are not attested per key group"
+        )
+    if group_key_for is None:
+        raise RefusedSumError(f"request {request.request_id}: this node holds no key-group key")
+    try:
+        return group_key_for(request.vector.key_id)
+    except KeyGroupError as exc:
+        raise RefusedSumError(f"request {request.request_id}: {exc}") from exc
+
+
+def _sign(
+    holder: KeyHolder,
+    duty: Duty,
+    key: CkksKey | BfvKey,
+    request: PendingDecryption,
+    verified: VerifiedSum,
+) -> Envelope:
+    if isinstance(key, BfvKey):
+        return attest_group_sum(
+            holder.identity,
+            key,
+            request.vector,
+            subject_id=request.subject_id,
+            round_id=request.round_id,
+            submissions_digest=verified.submissions_digest,
+        )
+    return duty(holder.identity, key, request, verified.submissions_digest)
 
 
 def attest_pending(
@@ -106,8 +165,8 @@ def _answer(
     duty: Duty,
     request: PendingDecryption,
 ) -> Attested | None:
-    key = holder.key_for(request.vector.key_id)
     try:
+        key = key_for_request(request, holder.key_for, holder.group_key_for)
         verified = verify_sum(request, key, members, holder.min_contributors)
         holder.ledger.claim(request, verified)
     except RefusedSumError as exc:
@@ -115,7 +174,7 @@ def _answer(
         holder.refusals.record(ATTESTATION, REFUSED_METHOD, str(exc))
         logger.warning("refused to decrypt: %s", exc)
         return None
-    envelope = duty(holder.identity, key, request, verified.submissions_digest)
+    envelope = _sign(holder, duty, key, request, verified)
     try:
         log_index, _ = client.submit_attestation(request.request_id, request.round_id, envelope)
     except TrustTransportError as exc:

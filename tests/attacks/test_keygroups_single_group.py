@@ -7,7 +7,8 @@ their way: they are the adversary). Under single-key custody that was the node's
 Now it is one additive share modulo p: uniform over Z_p whatever the node's values, so
 the decrypted residues pass a chi-square and a Kolmogorov-Smirnov test of uniformity over
 the modulus and carry nothing of the node's values. The same coalition with group B
-instead learns as little. Only a holder of *every* group reads it (the positive control:
+instead learns as little. With three groups, any two colluding learn as little
+(any K-1 shares are jointly uniform). Only a holder of *every* group reads it (the positive control:
 recombining both shares gives the node's values back, so the test can tell reading from
 not reading).
 """
@@ -21,7 +22,14 @@ from pathlib import Path
 import pytest
 from scipy import stats
 
-from governance.keygroups import DEFAULT_BFV, decode, decrypt_share, recombine
+from governance.keygroups import (
+    DEFAULT_BFV,
+    BfvKey,
+    decode,
+    decrypt_share,
+    recombine,
+    share_contribution,
+)
 from kernel.wire import trust as wire
 from tests.attacks.keygroups_support import (
     CONTRIBUTORS,
@@ -108,3 +116,14 @@ def test_a_holder_of_every_group_is_needed_to_read_one_contribution(world: World
     # the plain contribution itself is far from uniform: the statistical test can tell
     with pytest.raises(AssertionError):
         _looks_uniform_mod_p([round(x * 2**20) % P for x in rows[victim.node_id]])
+
+
+def test_with_three_groups_any_two_colluding_still_read_only_noise() -> None:
+    keys = [BfvKey.create(f"group-{g}") for g in "abc"]
+    private = _private_rows()[CONTRIBUTORS[0]]
+    shares = share_contribution(private, [k.public() for k in keys])
+    for left_out in range(3):
+        coalition = [k for i, k in enumerate(keys) if i != left_out]
+        together = recombine([decrypt_share(k, shares[k.group]) for k in coalition])
+        _looks_uniform_mod_p(together)
+        _carries_nothing_of(decode(together), private)

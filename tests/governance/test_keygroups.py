@@ -32,6 +32,7 @@ from governance.keygroups import (
     open_group_public_key,
     recombine,
     run_group_ceremony,
+    share_contribution,
     split,
 )
 
@@ -163,3 +164,13 @@ def test_key_id_is_stable_after_the_key_is_used(key_a: BfvKey) -> None:
     pub = key_a.public()
     decrypt_share(key_a, encrypt_share(pub, [1]))
     assert key_a.public().key_id == pub.key_id == key_a.key_id
+
+
+def test_noise_is_added_before_splitting_and_survives_recombination(key_a: BfvKey) -> None:
+    key_b = BfvKey.create("group-b")
+    values = [0.25 * (i % 7) for i in range(2000)]
+    shares = share_contribution(values, [key_a.public(), key_b.public()], sigma=0.01)
+    read = decode(recombine([decrypt_share(k, shares[k.group]) for k in (key_a, key_b)]))
+    noise = [r - v for r, v in zip(read, values, strict=True)]
+    assert statistics.pstdev(noise) == pytest.approx(0.01, rel=0.15)
+    assert all(abs(n) < 0.1 for n in noise)  # 10 sigma: the values themselves are intact

@@ -15,7 +15,9 @@ Who may run a group's ceremony and how its signer is pinned are the policy slice
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -29,12 +31,13 @@ from governance.ckks.errors import (
     KeyPackageDecryptionError,
     KeyPackageError,
     KeyPackageSignatureError,
+    MalformedKeyPackageError,
     NotAddressedToNodeError,
     UnsignedKeyPackageError,
 )
 from governance.ckks.transport import TransportKey, load_transport_public_key
 from governance.identity import Identity, verify_signature
-from governance.keygroups.errors import GroupMismatchError
+from governance.keygroups.errors import BfvParameterError, GroupMismatchError
 from governance.keygroups.groups import KeyGroup
 from governance.keygroups.keys import BfvKey, load_group_key
 from governance.keygroups.params import DEFAULT_BFV, BfvParameters
@@ -79,6 +82,46 @@ class GroupKeyPackage:
         body["sealed_sha256"] = hashlib.sha256(self.sealed).hexdigest()
         return bytes(rfc8785.dumps(body))
 
+    def to_bytes(self) -> bytes:
+        """JSON: the binding, the sealed bytes and the signature in base64 (for custody and
+        the wire; the signature is checked on opening, never on parsing)."""
+        body = self.binding()
+        body["sealed"] = base64.b64encode(self.sealed).decode("ascii")
+        body["signature"] = (
+            None if self.signature is None else base64.b64encode(self.signature).decode("ascii")
+        )
+        return json.dumps(body, sort_keys=True).encode("utf-8")
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> GroupKeyPackage:
+        body = _json_of(data, PACKAGE_TYPE)
+        try:
+            signature = body["signature"]
+            return cls(
+                ceremony_id=str(body["ceremony_id"]),
+                group=str(body["group"]),
+                key_id=str(body["key_id"]),
+                period=str(body["period"]),
+                recipient_id=str(body["recipient_id"]),
+                recipient_transport_key=bytes.fromhex(body["recipient_transport_key"]),
+                params=BfvParameters.from_dict(body["params"]),
+                issued_at=str(body["issued_at"]),
+                sealed=base64.b64decode(body["sealed"], validate=True),
+                signature=None if signature is None else base64.b64decode(signature, validate=True),
+            )
+        except (KeyError, TypeError, ValueError, BfvParameterError) as exc:
+            raise MalformedKeyPackageError(f"group key package field malformed: {exc}") from exc
+
+
+def _json_of(data: bytes, kind: str) -> dict[str, Any]:
+    try:
+        body = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise MalformedKeyPackageError(f"not JSON: {exc}") from exc
+    if not isinstance(body, dict) or body.get("type") != kind:
+        raise MalformedKeyPackageError(f"not a {kind}")
+    return body
+
 
 @dataclass(frozen=True)
 class GroupPublicKey:
@@ -106,6 +149,37 @@ class GroupPublicKey:
                 }
             )
         )
+
+    def to_bytes(self) -> bytes:
+        return json.dumps(
+            {
+                "type": RELEASE_TYPE,
+                "ceremony_id": self.ceremony_id,
+                "group": self.group,
+                "key_id": self.key_id,
+                "period": self.period,
+                "params": self.params.to_dict(),
+                "public_context": base64.b64encode(self.public_context).decode("ascii"),
+                "signature": base64.b64encode(self.signature).decode("ascii"),
+            },
+            sort_keys=True,
+        ).encode("utf-8")
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> GroupPublicKey:
+        body = _json_of(data, RELEASE_TYPE)
+        try:
+            return cls(
+                ceremony_id=str(body["ceremony_id"]),
+                group=str(body["group"]),
+                key_id=str(body["key_id"]),
+                period=str(body["period"]),
+                params=BfvParameters.from_dict(body["params"]),
+                public_context=base64.b64decode(body["public_context"], validate=True),
+                signature=base64.b64decode(body["signature"], validate=True),
+            )
+        except (KeyError, TypeError, ValueError, BfvParameterError) as exc:
+            raise MalformedKeyPackageError(f"group public key field malformed: {exc}") from exc
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,11 @@ import statistics
 import pytest
 
 from governance.ckks import KeyIdMismatchError, MissingSecretKeyError, TransportKey
-from governance.ckks.errors import KeyPackageError, KeyPackageSignatureError
+from governance.ckks.errors import (
+    KeyPackageError,
+    KeyPackageSignatureError,
+    MalformedKeyPackageError,
+)
 from governance.identity import Identity
 from governance.keygroups import (
     DEFAULT_BFV,
@@ -16,7 +20,9 @@ from governance.keygroups import (
     BfvParameterError,
     BfvParameters,
     FixedPointRangeError,
+    GroupKeyPackage,
     GroupMismatchError,
+    GroupPublicKey,
     KeyGroup,
     KeyGroupPolicyError,
     add_discrete_gaussian,
@@ -174,3 +180,36 @@ def test_noise_is_added_before_splitting_and_survives_recombination(key_a: BfvKe
     noise = [r - v for r, v in zip(read, values, strict=True)]
     assert statistics.pstdev(noise) == pytest.approx(0.01, rel=0.15)
     assert all(abs(n) < 0.1 for n in noise)  # 10 sigma: the values themselves are intact
+
+
+def test_group_packages_and_public_keys_survive_their_byte_framing() -> None:
+    ceremony = Identity.generate("ceremony")
+    transport = TransportKey.generate()
+    group = KeyGroup("group-a", ("n1",))
+    out = run_group_ceremony(ceremony, group, {"n1": transport.public_bytes}, "2026")
+    package = GroupKeyPackage.from_bytes(out.packages["n1"].to_bytes())
+    key = open_group_package(
+        package,
+        node_id="n1",
+        group=group,
+        transport_key=transport,
+        ceremony_public_key=ceremony.public_key,
+    )
+    public = open_group_public_key(
+        GroupPublicKey.from_bytes(out.public_key.to_bytes()),
+        ceremony_public_key=ceremony.public_key,
+    )
+    assert key.key_id == public.key_id == out.key_id
+    renamed = out.packages["n1"].to_bytes().replace(b'"group-a"', b'"group-b"')
+    with pytest.raises(KeyPackageSignatureError):
+        open_group_package(
+            GroupKeyPackage.from_bytes(renamed),
+            node_id="n1",
+            group=KeyGroup("group-b", ("n1",)),
+            transport_key=transport,
+            ceremony_public_key=ceremony.public_key,
+        )
+    with pytest.raises(MalformedKeyPackageError):
+        GroupKeyPackage.from_bytes(b'{"type": "gcdt.keygroup.key-package.v1"}')
+    with pytest.raises(MalformedKeyPackageError):
+        GroupPublicKey.from_bytes(b"not json")

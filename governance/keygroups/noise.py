@@ -22,18 +22,26 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-
-import opendp.prelude as dp
+from functools import cache
+from typing import Any
 
 from governance.keygroups.errors import FixedPointRangeError
 from governance.keygroups.params import DEFAULT_FRACTIONAL_BITS
-
-dp.enable_features("contrib")  # OpenDP's discrete Gaussian is contrib-gated (see module doc)
 
 #: OpenDP's integer type for the grid: encoded values stay below 2^41 (the prime), so i64
 #: holds value plus noise with 22 bits to spare.
 _INT = "i64"
 _I64_MAX = 2**63 - 1
+
+
+@cache
+def _opendp() -> Any:
+    """OpenDP, loaded on first use (its native library costs ~1 s to load, and most
+    processes that import this package, e.g. key holders, never draw noise)."""
+    import opendp.prelude as dp
+
+    dp.enable_features("contrib")  # the discrete Gaussian is contrib-gated (module doc)
+    return dp
 
 
 def add_discrete_gaussian(
@@ -50,6 +58,7 @@ def add_discrete_gaussian(
         return values
     if any(abs(v) > _I64_MAX // 2 for v in values):
         raise FixedPointRangeError("encoded values exceed the 64-bit noise domain")
+    dp = _opendp()
     measurement = dp.m.make_gaussian(
         dp.vector_domain(dp.atom_domain(T=_INT)),
         dp.l2_distance(T=_INT),

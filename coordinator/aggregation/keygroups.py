@@ -15,6 +15,7 @@ per-group split and the recombination are new.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 
 from coordinator.aggregation.pipeline import (
@@ -38,6 +39,7 @@ from governance.keygroups import (
 
 #: Where a decryption request names its group (its parameters travel to the key holders).
 KEY_GROUP_PARAMETER = "key_group"
+DEFAULT_POLL_S = 0.5
 
 
 class GroupShareError(InvalidRequestError):
@@ -139,3 +141,39 @@ class GroupAggregation:
             modulus=moduli.pop(),
             log=self.pipeline.log,
         )
+
+    def await_recombined(
+        self,
+        requests: Mapping[str, DecryptionRequest],
+        groups: Sequence[KeyGroup],
+        *,
+        t: int,
+        fractional_bits: int,
+        timeout_s: float,
+        poll_s: float = DEFAULT_POLL_S,
+    ) -> RecombinedAggregate:
+        """Wait until every holder of every group has answered, or ``timeout_s``; then
+        recombine once (logged).
+
+        Unlike the single-key wait, this does not stop as soon as ``t`` agree: a group whose
+        other holders disagree later, within the wait, is then a conflict that refuses the
+        aggregate instead of going unseen. The price is that publication waits for the
+        slowest holder (at most ``timeout_s``).
+        """
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline and not self._all_answered(requests, groups):
+            time.sleep(poll_s)
+        return self.recombine(requests, groups, t=t, fractional_bits=fractional_bits)
+
+    def _all_answered(
+        self, requests: Mapping[str, DecryptionRequest], groups: Sequence[KeyGroup]
+    ) -> bool:
+        store = self.pipeline.store
+        for group in groups:
+            request = requests.get(group.group)
+            if request is None:
+                return False
+            signers = {e.signer_id for e in store.attestations(request.request_id)}
+            if not set(group.holders) <= signers:
+                return False
+        return True

@@ -7,11 +7,15 @@
   attestations name group A's key, ciphertext and group.
 * Both groups reach ``t``, then two more holders of group B sign other values for B's sum
   (a group that disagrees late): the collection, redone in full at publication, sees two
-  disagreeing sets of ``t`` in group B and refuses, logging the conflict.
+  disagreeing sets of ``t`` in group B and refuses, logging the conflict; and waiting for
+  attestations does not stop once ``t`` agree, so holders that disagree while the
+  coordinator waits are seen too.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +23,7 @@ import pytest
 
 from governance.attestation import ATTESTATION_KIND, KEY_GROUP
 from governance.envelope import seal
-from governance.keygroups import GroupPublicationError
+from governance.keygroups import GroupPublicationError, group_of_holder
 from tests.attacks.keygroups_support import (
     CONTRIBUTORS,
     Custody,
@@ -43,6 +47,12 @@ def world(tmp_path: Path, custody: Custody) -> Iterator[World]:
 
 def _round(w: World):  # type: ignore[no-untyped-def]
     return submit_round(w, {n: [float(i), 0.5] for i, n in enumerate(CONTRIBUTORS[:3])})
+
+
+def _group(w: World, holder: str) -> str:
+    group = group_of_holder(w.custody.groups, holder)
+    assert group is not None
+    return group
 
 
 def _refusals(w: World) -> list[dict[str, object]]:
@@ -113,3 +123,47 @@ def test_a_group_that_disagrees_late_refuses_publication(world: World) -> None:
     refused = _refusals(world)[-1]["groups"]
     assert isinstance(refused, dict) and set(refused) == {"group-b"}
     assert str(refused["group-b"]).startswith("conflict")
+
+
+def test_waiting_sees_a_group_that_disagrees_after_t_agreed(world: World) -> None:
+    """The wait does not stop at t: holders kb-3 and kb-4 answer after kb-1 and kb-2 agreed
+    (a thread, while the coordinator waits), with other values: refused, not published."""
+    _, requests = _round(world)
+    for holder in ("ka-1", "ka-2", "kb-1", "kb-2"):
+        attest(world, requests[_group(world, holder)], holder)
+    b = requests["group-b"]
+    honest = world.pipeline.store.attestations(b.request_id)[0].payload
+    assert isinstance(honest, dict)
+    modulus = world.custody.public_keys[1].params.plain_modulus
+    shifted = [str((int(v) + 2**20) % modulus) for v in honest["values"]]
+
+    def late() -> None:
+        time.sleep(0.3)
+        for holder in ("kb-3", "kb-4"):
+            envelope = seal(
+                world.custody.identities[holder],
+                ATTESTATION_KIND,
+                b.round_id,
+                {**honest, "values": shifted},
+            )
+            world.pipeline.store.add_attestation(b.request_id, holder, envelope)
+
+    thread = threading.Thread(target=late)
+    thread.start()
+    try:
+        with pytest.raises(GroupPublicationError, match="group group-b: conflict"):
+            world.aggregation.await_recombined(
+                requests, world.custody.groups, t=2, fractional_bits=20, timeout_s=60, poll_s=0.1
+            )
+    finally:
+        thread.join()
+
+
+def test_waiting_ends_at_the_timeout_with_t_per_group(world: World) -> None:
+    _, requests = _round(world)
+    for holder in ("ka-1", "ka-2", "kb-1", "kb-2"):  # kb-3, kb-4 never answer
+        attest(world, requests[_group(world, holder)], holder)
+    agreed = world.aggregation.await_recombined(
+        requests, world.custody.groups, t=2, fractional_bits=20, timeout_s=0.5, poll_s=0.1
+    )
+    assert agreed.values[0] == pytest.approx(3.0, abs=1e-5)

@@ -19,6 +19,7 @@ A context is cheap: a command makes one per invocation; the ClientApp keeps one 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,11 +31,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from governance.accountability import AccountabilityRegister
 from governance.ckks import CkksKey
 from governance.identity import Identity
+from governance.keygroups import BfvKey
 from governance.policy import NodePolicy
 from governance.tables import migrate as migrate_governance
 from kernel.db import MigratedEngines
 from kernel.db import upgrade as run_upgrade
 from kernel.settings import Settings, load_settings
+from trust_node import keygroup_keys
 from trust_node.egress import EgressGuard, SqlRefusalLog
 from trust_node.errors import NodeSetupError, StoreError
 from trust_node.node_setup import NodeLayout, NodeState, holder_key, load_node
@@ -164,7 +167,21 @@ class NodeContext:
 
     # -- the way out --------------------------------------------------------------------
 
-    def guard(self, public_key: CkksKey | None = None, *, installed: bool = True) -> EgressGuard:
+    def group_public_keys(self, key_ids: Sequence[str]) -> list[BfvKey]:
+        """The installed key groups' public keys a round names (key-group custody)."""
+        return keygroup_keys.public_keys(self.state, key_ids)
+
+    def group_secret_key(self, key_id: str) -> BfvKey:
+        """This holder's key-group key ``key_id`` (its sealed package, opened again)."""
+        return keygroup_keys.secret_key(self.state, key_id)
+
+    def guard(
+        self,
+        public_key: CkksKey | None = None,
+        *,
+        installed: bool = True,
+        group_keys: Sequence[BfvKey] = (),
+    ) -> EgressGuard:
         """The egress guard; it checks ciphertexts against ``public_key``.
 
         Without one it uses the installed public context, unless ``installed`` is false
@@ -173,7 +190,11 @@ class NodeContext:
         if public_key is None and installed:
             public_key = self.public_key()
         return EgressGuard(
-            self.node_policy, self.identity, refusals=self.refusals, public_key=public_key
+            self.node_policy,
+            self.identity,
+            refusals=self.refusals,
+            public_key=public_key,
+            group_keys=group_keys,
         )
 
     def client(self, address: str | None = None, guard: EgressGuard | None = None) -> TrustClient:

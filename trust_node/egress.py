@@ -40,7 +40,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib.metadata
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,6 +59,7 @@ from governance.ckks import (
 from governance.envelope import Envelope, open_envelope
 from governance.errors import EnvelopeError
 from governance.identity import Identity, verify_signature
+from governance.keygroups import BfvKey, check_share
 from governance.policy.models import NodePolicy, OutboundKind
 from governance.signed_requests import METHOD_PATTERN, Scalar, seal_request, summarize
 from kernel.wire import flower as flower_wire
@@ -77,6 +78,10 @@ PROTOCOL_FIELDS: Mapping[str, re.Pattern[str] | type] = {
     "round_id": int,
     "period": re.compile(r"^(19|20|21)\d\d(-Q[1-4]|-(0[1-9]|1[0-2]))?\Z"),
     "key_id": re.compile(r"^[0-9a-f]{32}\Z"),
+    # key-group custody: the groups' names, in the order of the shares (one per group)
+    "key_groups": re.compile(
+        r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}(,[A-Za-z0-9][A-Za-z0-9_.-]{0,63})+\Z"
+    ),
     "request_id": re.compile(r"^[0-9a-f]{32}\Z"),
     "layout_digest": re.compile(r"^sha256:[0-9a-f]{64}\Z"),
     "subject_id": re.compile(r"^[a-z0-9][a-z0-9_.:/-]{0,127}\Z"),
@@ -96,7 +101,7 @@ METHOD_PROTOCOL_FIELDS: Mapping[str, frozenset[str]] = {
     _M["FetchDecryptionRequests"][0]: frozenset(),
     _M["SubmitAttestation"][0]: frozenset({"request_id"}),
     _M["GetPublication"][0]: frozenset({"subject_id"}),
-    flower_wire.UPDATE_METHOD: frozenset({"round_id", "key_id"}),
+    flower_wire.UPDATE_METHOD: frozenset({"round_id", "key_id", "key_groups"}),
     flower_wire.REFUSAL_METHOD: frozenset({"round_id"}),
     flower_wire.INSTALLED_METHOD: frozenset({"round_id"}),
 }
@@ -229,7 +234,8 @@ class EgressGuard:
     """Checks every outbound message against the node policy and seals what passes.
 
     ``public_key`` is the trust's public CKKS context: without it no ciphertext can be
-    checked, so none is released.
+    checked, so none is released. ``group_keys`` are key groups' public BFV keys (key-group
+    custody): a ciphertext under one of them is checked as that group's share.
     """
 
     def __init__(
@@ -239,6 +245,7 @@ class EgressGuard:
         *,
         refusals: SqlRefusalLog,
         public_key: CkksKey | None = None,
+        group_keys: Sequence[BfvKey] = (),
     ) -> None:
         if identity.party_id != policy.node_id:
             raise NodeError(
@@ -248,6 +255,7 @@ class EgressGuard:
         self.identity = identity
         self.refusals = refusals
         self.public_key = public_key
+        self.group_keys = {k.key_id: k for k in group_keys}
 
     def check(self, outbound: Outbound) -> Released:
         """Validate ``outbound``; seal it, or log the reason and raise."""
@@ -388,11 +396,16 @@ class EgressGuard:
     def _check_ciphertext(self, index: int, vector: Any) -> None:
         if not isinstance(vector, EncryptedVector):
             raise _Refuse(f"ciphertext {index} is not an EncryptedVector")
-        if self.public_key is None:
+        group_key = self.group_keys.get(vector.key_id)
+        if self.public_key is None and group_key is None:
             raise _Refuse("no trust public context installed: ciphertexts cannot be checked")
         try:
             EncryptedVector.from_bytes(vector.to_bytes())
-            check_ciphertext(self.public_key, vector)
+            if group_key is not None:
+                check_share(group_key, vector)
+            else:
+                assert self.public_key is not None
+                check_ciphertext(self.public_key, vector)
         except CkksError as exc:
             raise _Refuse(f"ciphertext {index} is not a valid trust ciphertext: {exc}") from exc
 

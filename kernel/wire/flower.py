@@ -53,6 +53,10 @@ ACK: Final = "ack"
 RUN: Final = "run"
 ROUND: Final = "round"
 KEY_ID: Final = "key_id"
+#: Key-group custody: the groups' key ids a round's update is shared under, comma-separated
+#: in group order, and the fixed-point fractional bits of the shares.
+KEY_GROUP_IDS: Final = "key_group_ids"
+FIXED_POINT_BITS: Final = "fixed_point_bits"
 MODEL_ID: Final = "model_id"
 VERSION: Final = "version"
 CLIP_NORM: Final = "clip_norm"

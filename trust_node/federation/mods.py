@@ -27,6 +27,7 @@ from flwr.app import ConfigRecord, Context, Error, Message, RecordDict
 from flwr.clientapp.typing import ClientAppCallable
 
 from governance.ckks import encrypt
+from governance.keygroups import DEFAULT_FRACTIONAL_BITS, Encoding, share_contribution
 from kernel.paths import UnsafePathError
 from kernel.wire import flower as wire
 from kernel.wire import trust as trust_wire
@@ -57,6 +58,49 @@ def _round_of(message: Message) -> tuple[int, str | None]:
             key_id = cfg.get(wire.KEY_ID)
             return get_int(cfg, wire.ROUND, 0), key_id if isinstance(key_id, str) else None
     return 0, None
+
+
+def _key_groups_of(message: Message) -> tuple[list[str], int] | None:
+    """The groups' key ids and fixed-point bits a ``train`` round names, or None (one key)."""
+    records = message.content.config_records
+    if wire.ROUND_CONFIG not in records:
+        return None
+    cfg = records[wire.ROUND_CONFIG]
+    ids = cfg.get(wire.KEY_GROUP_IDS)
+    if ids is None:
+        return None
+    if not isinstance(ids, str) or not ids:
+        raise RoundMessageError(f"{wire.KEY_GROUP_IDS} is not a comma-separated list")
+    bits = get_int(cfg, wire.FIXED_POINT_BITS, DEFAULT_FRACTIONAL_BITS)
+    return ids.split(","), bits
+
+
+def _shared_update(
+    node: NodeContext,
+    content: RecordDict,
+    values: list[float],
+    groups: tuple[list[str], int],
+    base: dict[str, str | int | bool],
+) -> tuple[EgressGuard, Outbound]:
+    """Key-group custody: the update split into one share per group, share k encrypted
+    under group k's public key (``governance.keygroups``); the groups ride, in share
+    order, in the signed metadata. DP noise is DP-SGD's (already in ``values``)."""
+    key_ids, bits = groups
+    keys = node.group_public_keys(key_ids)
+    shares = share_contribution(values, keys, encoding=Encoding(fractional_bits=bits))
+    guard = node.guard(None, installed=False, group_keys=keys)
+    outbound = Outbound(
+        kind=trust_wire.CIPHERTEXT_UPDATE,
+        method=wire.UPDATE_METHOD,
+        round_id=int(base["round_id"]),
+        ciphertexts=tuple(shares[k.group] for k in keys),
+        metadata={
+            **base,
+            "key_groups": ",".join(k.group for k in keys),
+            **_report(node, content),
+        },
+    )
+    return guard, outbound
 
 
 def make_egress_mod(resolve: Callable[[Context], NodeContext]) -> Callable[..., Message]:
@@ -98,19 +142,23 @@ def _release(node: NodeContext, message: Message, reply: Message) -> Message:
     content = reply.content
     base: dict[str, str | int | bool] = {"node_id": node.node_id, "round_id": round_no}
     if PLAIN_UPDATE in content.array_records:
-        values = content.array_records[PLAIN_UPDATE]["vector"].numpy()
-        if key_id is None:
+        values = np.asarray(content.array_records[PLAIN_UPDATE]["vector"].numpy(), np.float64)
+        groups = _key_groups_of(message)
+        if groups is not None:
+            guard, outbound = _shared_update(node, content, values.tolist(), groups, base)
+        elif key_id is None:
             return _error(message, wire.ReasonCode.BAD_REQUEST, "train names no CKKS key id")
-        guard = guard_for(node, key_id)
-        assert guard.public_key is not None
-        vector = encrypt(guard.public_key, np.asarray(values, dtype=np.float64).tolist())
-        outbound = Outbound(
-            kind=trust_wire.CIPHERTEXT_UPDATE,
-            method=wire.UPDATE_METHOD,
-            round_id=round_no,
-            ciphertexts=(vector,),
-            metadata={**base, "key_id": key_id, **_report(node, content)},
-        )
+        else:
+            guard = guard_for(node, key_id)
+            assert guard.public_key is not None
+            vector = encrypt(guard.public_key, values.tolist())
+            outbound = Outbound(
+                kind=trust_wire.CIPHERTEXT_UPDATE,
+                method=wire.UPDATE_METHOD,
+                round_id=round_no,
+                ciphertexts=(vector,),
+                metadata={**base, "key_id": key_id, **_report(node, content)},
+            )
     elif PLAIN_REFUSAL in content.config_records:
         guard = guard_for(node, None)
         outbound = Outbound(

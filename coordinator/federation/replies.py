@@ -16,9 +16,11 @@ from typing import Any
 
 from flwr.app import ConfigRecord, Message
 
+from coordinator.aggregation.keygroups import GroupAggregation
 from coordinator.federation.aggregate import CkksSummer, Submission
 from coordinator.federation.errors import SubmissionRejectedError
-from governance.ckks import EncryptedVector
+from coordinator.store import InvalidRequestError
+from governance.ckks import CkksError, EncryptedVector
 from governance.envelope import Envelope
 from governance.errors import EnvelopeError, GovernanceError
 from governance.nonces import NonceStore
@@ -35,6 +37,8 @@ class Update:
     submission: Submission
     envelope: Envelope
     metadata: dict[str, Any]
+    #: key-group custody: every group's share, in the round's group order (else empty)
+    shares: tuple[EncryptedVector, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -62,11 +66,13 @@ class ReplyReader:
         signers: Mapping[str, bytes],
         nonces: NonceStore | None,
         round_no: int,
+        groups: GroupAggregation | None = None,
     ) -> None:
         self.summer = summer
         self.signers = signers
         self.nonces = nonces
         self.round_no = round_no
+        self.groups = groups
 
     def read(self, reply: Message) -> Update | Refusal:
         """The reply's update or refusal; raises :class:`RejectedReply` naming why not."""
@@ -95,6 +101,8 @@ class ReplyReader:
         except SubmissionRejectedError as exc:
             raise RejectedReply(f"flower:{src}", str(exc)) from exc
         claimed = str(frame.envelope.get("signer_id", f"flower:{src}"))
+        if self.groups is not None:
+            return self._group_update(frame, claimed, src)
         if len(frame.ciphertexts) != 1:
             raise RejectedReply(claimed, "update must carry exactly one ciphertext")
         try:
@@ -106,12 +114,40 @@ class ReplyReader:
             raise RejectedReply(claimed, str(exc)) from exc
         return Update(envelope.signer_id, submission, envelope, metadata)
 
+    def _group_update(self, frame: wire.ReleasedFrame, claimed: str, src: int) -> Update:
+        """Key-group custody: one valid share per group, in the round's group order, each
+        of the run's length, signed with the groups named in that order."""
+        assert self.groups is not None
+        order = sorted(self.groups.group_keys)
+        try:
+            vectors = tuple(EncryptedVector.from_bytes(c) for c in frame.ciphertexts)
+            shares = self.groups.check_submission(vectors)
+            if [shares[g] for g in order] != list(vectors):
+                raise SubmissionRejectedError(f"shares are not in the group order {order}")
+            if vectors[0].length != self.summer.length:
+                raise SubmissionRejectedError(
+                    f"shares have length {vectors[0].length}, expected {self.summer.length}"
+                )
+            envelope, metadata = self._open(
+                frame,
+                wire.UPDATE_METHOD,
+                trust_wire.CIPHERTEXT_UPDATE,
+                vectors,
+                key_groups=",".join(order),
+            )
+        except (CkksError, InvalidRequestError, SubmissionRejectedError) as exc:
+            raise RejectedReply(claimed, f"key-group update refused: {exc}") from exc
+        first = Submission(claimed, src, vectors[0], frame.ciphertexts[0])
+        return Update(envelope.signer_id, first, envelope, metadata, shares=vectors)
+
     def _open(
         self,
         frame: wire.ReleasedFrame,
         method: str,
         kind: str,
         vectors: Sequence[EncryptedVector],
+        *,
+        key_groups: str | None = None,
     ) -> tuple[Envelope, dict[str, Any]]:
         """Verify a reply's request envelope against the enrolled identity keys.
 
@@ -127,7 +163,10 @@ class ReplyReader:
         if who not in self.signers:
             raise SubmissionRejectedError(f"signer {who!r} is not an active enrolled node")
         metadata = _metadata(envelope)
-        if vectors and metadata.get("key_id") != self.summer.key.key_id:
+        if key_groups is not None:
+            if metadata.get("key_groups") != key_groups:
+                raise SubmissionRejectedError(f"envelope of {who!r} names other key groups")
+        elif vectors and metadata.get("key_id") != self.summer.key.key_id:
             raise SubmissionRejectedError(f"envelope of {who!r} names another key")
         summary = summarize(
             method=method,

@@ -29,6 +29,7 @@ from flwr.serverapp import Grid
 from coordinator.aggregation import AggregationPipeline, NotEnoughContributorsError
 from coordinator.federation.aggregate import CkksSummer, digest
 from coordinator.federation.config import FederationConfig
+from coordinator.federation.keygroups import TrainingGroups
 from coordinator.federation.replies import (
     Refusal,
     RejectedReply,
@@ -37,7 +38,12 @@ from coordinator.federation.replies import (
     training_report,
 )
 from coordinator.store import DuplicateSubmissionError
-from governance.attestation import AttestationOutcome, InsufficientAttestationsError
+from governance.attestation import (
+    Attestation,
+    AttestationOutcome,
+    InsufficientAttestationsError,
+)
+from governance.keygroups import GroupPublicationError
 from governance.nonces import NonceStore
 from governance.translog import TransparencyLog
 from kernel.wire import flower as wire
@@ -91,8 +97,11 @@ class FederatedTraining:
         initial_weights: np.ndarray,
         model_version: str,
         nonces: NonceStore | None = None,
+        groups: TrainingGroups | None = None,
     ) -> None:
         self.grid = grid
+        self.groups = groups
+        self.group_aggregation = groups.aggregation(pipeline) if groups is not None else None
         self.config = config
         self.summer = summer
         self.pipeline = pipeline
@@ -122,7 +131,7 @@ class FederatedTraining:
             time.sleep(0.5)
 
     def _round_config(self, round_no: int) -> ConfigRecord:
-        return ConfigRecord(
+        config = ConfigRecord(
             {
                 wire.RUN: self.run_name,
                 wire.ROUND: round_no,
@@ -133,6 +142,10 @@ class FederatedTraining:
                 wire.ROUNDS_REMAINING: self.config.rounds - round_no + 1,
             }
         )
+        if self.groups is not None:  # key-group custody: nodes share under these keys
+            config[wire.KEY_GROUP_IDS] = ",".join(k.key_id for k in self.groups.public_keys)
+            config[wire.FIXED_POINT_BITS] = self.groups.fractional_bits
+        return config
 
     # --- one round ---------------------------------------------------------------------
 
@@ -182,7 +195,9 @@ class FederatedTraining:
         self, replies: Iterable[Message], round_no: int, stored_round: int, outcome: RoundOutcome
     ) -> None:
         """Read every reply; keep each node's first valid update in the pipeline's store."""
-        reader = ReplyReader(self.summer, self.node_keys(), self.nonces, round_no)
+        reader = ReplyReader(
+            self.summer, self.node_keys(), self.nonces, round_no, self.group_aggregation
+        )
         for reply in replies:
             try:
                 read = reader.read(reply)
@@ -208,7 +223,7 @@ class FederatedTraining:
                 node_id=update.node,
                 kind=trust_wire.TRAINING_ROUND,
                 envelope=update.envelope,
-                vectors=(vector,),
+                vectors=update.shares or (vector,),
                 metadata=update.metadata,
                 log_fields={
                     "run": self.run_name,
@@ -254,6 +269,8 @@ class FederatedTraining:
     # --- aggregate: sum, decrypt and attest, accept ------------------------------------
 
     def _aggregate(self, outcome: RoundOutcome, stored_round: int) -> RoundOutcome:
+        if self.group_aggregation is not None:
+            return self._aggregate_groups(outcome, stored_round)
         try:
             request = self.pipeline.request_decryption(
                 round_id=outcome.round,
@@ -277,21 +294,61 @@ class FederatedTraining:
             self.pipeline.close(request)
         return self._accept(outcome, attested)
 
+    def _aggregate_groups(self, outcome: RoundOutcome, stored_round: int) -> RoundOutcome:
+        """Key-group custody: sum per group, wait for every group's holders, recombine."""
+        assert self.groups is not None and self.group_aggregation is not None
+        try:
+            requests = self.group_aggregation.request_group_decryptions(
+                round_id=outcome.round,
+                kind=trust_wire.TRAINING_ROUND,
+                subject_id=f"model-update:{self.run_name}:{outcome.round}",
+                submissions=self.pipeline.store.submissions(
+                    stored_round, trust_wire.TRAINING_ROUND
+                ),
+                min_contributors=self.config.quorum,
+            )
+        except NotEnoughContributorsError:
+            return self._skip(outcome, len(outcome.contributors))
+        # one digest naming the aggregate: of the groups' sum digests, in group order
+        outcome.aggregate_digest = digest(
+            ",".join(requests[g.group].digest for g in self.groups.groups).encode()
+        )
+        try:
+            recombined = self.group_aggregation.await_recombined(
+                requests,
+                self.groups.groups,
+                t=self.config.t,
+                fractional_bits=self.groups.fractional_bits,
+                timeout_s=self.config.attest_timeout_s,
+            )
+        except GroupPublicationError as exc:
+            return self._not_attested(outcome, str(exc))
+        finally:
+            for request in requests.values():
+                self.pipeline.close(request)
+        agreeing = tuple(a for o in recombined.outcomes.values() for a in o.agreeing)
+        return self._accept_values(outcome, list(recombined.values), agreeing)
+
     def _accept(self, outcome: RoundOutcome, attested: AttestationOutcome) -> RoundOutcome:
-        values = np.asarray(attested.floats(), dtype=np.float64)
+        return self._accept_values(outcome, attested.floats(), attested.agreeing)
+
+    def _accept_values(
+        self, outcome: RoundOutcome, floats: list[float], agreeing: tuple[Attestation, ...]
+    ) -> RoundOutcome:
+        values = np.asarray(floats, dtype=np.float64)
         weight = float(values[-1])
         if not weight > 0:
             return self._not_attested(outcome, f"attested total weight {weight} is not positive")
         self.weights = self.weights + values[:-1] / weight
         outcome.total_weight = weight
         outcome.status = TrainingRoundStatus.ACCEPTED
-        outcome.attestations = [a.envelope.to_json() for a in attested.agreeing]
+        outcome.attestations = [a.envelope.to_json() for a in agreeing]
         outcome.log_index = self._event(
             outcome.round,
             "round_accepted",
             contributors=sorted(outcome.contributors),
             aggregate_sha256=outcome.aggregate_digest,
-            attested_by=sorted(attested.signer_ids()),
+            attested_by=sorted(a.signer_id for a in agreeing),
             total_weight=weight,
             global_model_sha256=digest(self.weights.tobytes()),
         )

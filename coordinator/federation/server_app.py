@@ -26,6 +26,7 @@ from coordinator.aggregation import MODEL, AggregationPipeline, model_subject
 from coordinator.context import CoordinatorContext
 from coordinator.federation.aggregate import CkksSummer
 from coordinator.federation.config import FederationConfig
+from coordinator.federation.keygroups import load_training_groups
 from coordinator.federation.keys import load_trust_keys
 from coordinator.federation.publication import (
     build_model_card,
@@ -79,6 +80,7 @@ def run_training(grid: Grid, config: FederationConfig, run_name: str) -> Trainin
         run_name=run_name,
         initial_weights=start,
         model_version=version,
+        groups=load_training_groups(home),
     )
     result = training.run()
     accepted = [r for r in result.rounds if r.status == TrainingRoundStatus.ACCEPTED]

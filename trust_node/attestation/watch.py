@@ -36,7 +36,7 @@ from trust_node.attestation.verify import (
 )
 from trust_node.context import NodeContext
 from trust_node.egress import SqlRefusalLog
-from trust_node.errors import NodeSetupError
+from trust_node.errors import NodeError, NodeSetupError
 from trust_node.transport.client import TrustClient, TrustTransportError
 from trust_node.transport.serde import PendingDecryption
 
@@ -105,7 +105,7 @@ def key_for_request(
         raise RefusedSumError(f"request {request.request_id}: this node holds no key-group key")
     try:
         return group_key_for(request.vector.key_id)
-    except KeyGroupError as exc:
+    except (KeyGroupError, NodeError) as exc:
         raise RefusedSumError(f"request {request.request_id}: {exc}") from exc
 
 
@@ -250,4 +250,5 @@ def key_holder(context: NodeContext) -> KeyHolder:
         min_contributors=policy.publication.min_contributors,
         ledger=DecryptionLedger(context.engine),
         refusals=context.refusals,
+        group_key_for=context.group_secret_key,
     )

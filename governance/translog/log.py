@@ -22,7 +22,9 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from governance.identity import Identity
 from governance.translog import merkle
 from governance.translog import tables as t
-from governance.translog.errors import AppendConflictError, LogStateError, TranslogError
+from governance.translog.checkpoint import TlogProof
+from governance.translog.errors import AppendConflictError, EntryError, LogStateError, TranslogError
+from governance.translog.note import VerifierKey
 from governance.translog.records import (
     ConsistencyProof,
     EntryKind,
@@ -32,10 +34,13 @@ from governance.translog.records import (
     canonical,
     check_kind,
     leaf_input,
-    sth_signed_bytes,
+    log_origin,
+    log_verifier,
 )
+from governance.translog.tiles import MAX_ENTRY_SIZE, Tile, check_within, encode_bundle, hash_tile
 
-BUNDLE_FORMAT = "gcdt-translog-bundle/1"
+#: Version 2: tree heads are C2SP checkpoints (signed notes); version 1 signed custom JSON.
+BUNDLE_FORMAT = "gcdt-translog-bundle/2"
 APPEND_ATTEMPTS = 8
 
 
@@ -97,6 +102,16 @@ class TransparencyLog:
     def log_id(self) -> str:
         return self.signer.party_id
 
+    @property
+    def origin(self) -> str:
+        """The checkpoint origin line and the log key's note name."""
+        return log_origin(self.log_id)
+
+    @property
+    def verifier(self) -> VerifierKey:
+        """The log's signed-note verifier key (vkey): what auditors must pin out of band."""
+        return log_verifier(self.log_id, self.signer.public_key)
+
     # --- writing ---------------------------------------------------------------------
 
     def append(self, kind: EntryKind | str, payload: Mapping[str, Any]) -> LogEntry:
@@ -139,7 +154,14 @@ class TransparencyLog:
             )
         index = new_size - 1
         timestamp_ms = self._clock()
-        leaf = merkle.leaf_hash(leaf_input(index, kind, timestamp_ms, payload_obj))
+        data = leaf_input(index, kind, timestamp_ms, payload_obj)
+        if len(data) > MAX_ENTRY_SIZE:
+            # Raised inside the transaction, so the head counter bump is rolled back too.
+            raise EntryError(
+                f"a {kind} entry would be {len(data)} bytes, above the {MAX_ENTRY_SIZE}-byte "
+                "limit of a tlog-tiles entry bundle: log a digest of the document instead"
+            )
+        leaf = merkle.leaf_hash(data)
         conn.execute(
             t.entries.insert().values(
                 entry_index=index,
@@ -173,7 +195,11 @@ class TransparencyLog:
             size = self._size_in(conn)
             root = merkle.subtree_hash(_SqlNodes(conn), 0, size)
             timestamp_ms = self._clock()
-            signature = self.signer.sign(sth_signed_bytes(self.log_id, size, root, timestamp_ms))
+            unsigned = SignedTreeHead(
+                self.log_id, size, root, timestamp_ms, self.signer.public_key, b""
+            )
+            # The signature covers the C2SP checkpoint text (origin, size, root) only.
+            signature = self.signer.sign(unsigned.signed_bytes())
             sth = SignedTreeHead(
                 self.log_id, size, root, timestamp_ms, self.signer.public_key, signature
             )
@@ -258,6 +284,27 @@ class TransparencyLog:
             path = merkle.consistency_proof(_SqlNodes(conn), old_size, size)
             return ConsistencyProof(old_size, size, path)
 
+    def tlog_proof(self, index: int, head: SignedTreeHead | None = None) -> TlogProof:
+        """A ``c2sp.org/tlog-proof@v1`` of entry ``index`` under ``head`` (default: latest);
+        the entry's leaf bytes ride in ``extra`` so the file alone is enough offline."""
+        head = head or self.latest_tree_head()
+        if head is None or not 0 <= index < head.tree_size:
+            raise TranslogError(f"entry {index} is not under a signed checkpoint yet")
+        proof = self.inclusion_proof(index, head.tree_size)
+        return TlogProof(index, proof.path, str(head.note()), self.entry(index).leaf_input())
+
+    def tile(self, tile: Tile) -> bytes:
+        """A tlog-tiles hash tile or entry bundle, only within the latest signed checkpoint
+        (an unsigned suffix is not published, and a full tile never changes once served)."""
+        head = self.latest_tree_head()
+        check_within(tile, 0 if head is None else head.tree_size)
+        if tile.level is None:
+            start = tile.index * 256
+            entries = self.iter_entries(start, start + tile.width)
+            return encode_bundle(e.leaf_input() for e in entries)
+        with self.engine.connect() as conn:
+            return hash_tile(_SqlNodes(conn), tile)
+
     def entry_count(self) -> int:
         """Rows actually stored (equals :meth:`size` unless the tables were tampered with)."""
         with self.engine.connect() as conn:
@@ -278,7 +325,9 @@ class TransparencyLog:
         bundle = {
             "format": BUNDLE_FORMAT,
             "log_id": self.log_id,
-            "public_key": self.signer.public_key.hex(),
+            "origin": self.origin,
+            # What the operator *claims*; auditors verify against a key they pinned.
+            "log_vkey": str(self.verifier),
             "hash_algorithm": "sha256",
             "entries": [e.to_json() for e in self.iter_entries(0, covered)],
             "tree_heads": [h.to_json() for h in heads],

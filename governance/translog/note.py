@@ -53,6 +53,10 @@ class NoteError(TranslogError, ValueError):
     """A note, key or signature is malformed, or a note does not verify (message says which)."""
 
 
+class UntrustedNoteError(NoteError):
+    """The note is well formed but no trusted key signed it (e.g. a fresh, unpinned key)."""
+
+
 def _b64decode(text: str, what: str) -> bytes:
     try:
         return base64.b64decode(text.encode("ascii"), validate=True)
@@ -291,7 +295,7 @@ def open_note(data: str | bytes | Note, keys: Sequence[VerifierKey]) -> tuple[No
             verified.append(Verified(key, timestamp))
     if not verified:
         names = ", ".join(k.fingerprint for k in keys) or "no key"
-        raise NoteError(f"the note carries no signature by a trusted key ({names})")
+        raise UntrustedNoteError(f"the note carries no signature by a trusted key ({names})")
     return note, verified
 
 
@@ -302,6 +306,7 @@ __all__ = [
     "NoteError",
     "NoteSigner",
     "Signature",
+    "UntrustedNoteError",
     "Verified",
     "VerifierKey",
     "check_key_name",

@@ -32,7 +32,13 @@ from governance.translog import merkle
 from governance.translog.bundle import ParsedBundle, RawHead, parse_bundle
 from governance.translog.checkpoint import Checkpoint
 from governance.translog.errors import TranslogError
-from governance.translog.note import SIG_COSIGNATURE_V1, NoteError, VerifierKey, open_note
+from governance.translog.note import (
+    SIG_COSIGNATURE_V1,
+    NoteError,
+    UntrustedNoteError,
+    VerifierKey,
+    open_note,
+)
 from governance.translog.records import LogEntry
 
 
@@ -206,12 +212,15 @@ def _signed_checkpoint(
     try:
         note, good = open_note(raw.note, [key, *witnesses])
         checkpoint = Checkpoint.parse(note.text)
+    except UntrustedNoteError:
+        good = []
     except NoteError as exc:
         return LogProblem("checkpoint-invalid", f"{label}: {exc}", tree_head=number)
     if all(v.key != key for v in good):
         return LogProblem(
             "checkpoint-unsigned",
-            f"{label} is not signed by the pinned log key {key.fingerprint}",
+            f"{label} is not signed by the pinned log key {key.fingerprint}: forged, or "
+            "signed by a key the auditor did not pin",
             tree_head=number,
         )
     if checkpoint.origin != key.name:

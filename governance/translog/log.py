@@ -24,7 +24,7 @@ from governance.translog import merkle
 from governance.translog import tables as t
 from governance.translog.checkpoint import TlogProof
 from governance.translog.errors import AppendConflictError, EntryError, LogStateError, TranslogError
-from governance.translog.note import VerifierKey
+from governance.translog.note import Signature, VerifierKey
 from governance.translog.records import (
     ConsistencyProof,
     EntryKind,
@@ -38,6 +38,7 @@ from governance.translog.records import (
     log_verifier,
 )
 from governance.translog.tiles import MAX_ENTRY_SIZE, Tile, check_within, encode_bundle, hash_tile
+from governance.translog.witness import request_body
 
 #: Version 2: tree heads are C2SP checkpoints (signed notes); version 1 signed custom JSON.
 BUNDLE_FORMAT = "gcdt-translog-bundle/2"
@@ -291,7 +292,56 @@ class TransparencyLog:
         if head is None or not 0 <= index < head.tree_size:
             raise TranslogError(f"entry {index} is not under a signed checkpoint yet")
         proof = self.inclusion_proof(index, head.tree_size)
-        return TlogProof(index, proof.path, str(head.note()), self.entry(index).leaf_input())
+        note = self.cosigned_note(head)
+        return TlogProof(index, proof.path, note, self.entry(index).leaf_input())
+
+    # --- witnesses ------------------------------------------------------------------
+
+    def witness_request(self, head: SignedTreeHead, old_size: int) -> str:
+        """A tlog-witness add-checkpoint body for ``head``, from the witness's ``old_size``."""
+        proof = self.consistency_proof(old_size, head.tree_size).path if old_size else []
+        return request_body(old_size, proof, str(head.note()))
+
+    def add_cosignatures(self, head: SignedTreeHead, response: str) -> int:
+        """Keep the cosignature lines a witness returned for ``head``; returns how many are
+        new. They are stored as given: auditors check them against witness keys they pinned.
+        """
+        lines = [line + "\n" for line in response.splitlines() if line]
+        for line in lines:
+            Signature.parse(line[:-1])  # NoteError on anything that is not a signature line
+        with self.engine.begin() as conn:
+            have = {
+                r.line
+                for r in conn.execute(
+                    select(t.cosignatures.c.line).where(
+                        t.cosignatures.c.tree_size == head.tree_size
+                    )
+                )
+            }
+            new = [ln for ln in lines if ln not in have]
+            if new:
+                conn.execute(
+                    t.cosignatures.insert(),
+                    [
+                        {"tree_size": head.tree_size, "root_hash": head.root_hash, "line": ln}
+                        for ln in new
+                    ],
+                )
+        return len(new)
+
+    def cosigned_note(self, head: SignedTreeHead) -> str:
+        """``head``'s checkpoint with the log's signature and every stored cosignature."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(t.cosignatures.c.line)
+                .where(
+                    t.cosignatures.c.tree_size == head.tree_size,
+                    t.cosignatures.c.root_hash == head.root_hash,
+                )
+                .order_by(t.cosignatures.c.line)
+            )
+            extra = [Signature.parse(r.line[:-1]) for r in rows]
+        return str(head.note().with_signatures(extra))
 
     def tile(self, tile: Tile) -> bytes:
         """A tlog-tiles hash tile or entry bundle, only within the latest signed checkpoint
@@ -330,7 +380,7 @@ class TransparencyLog:
             "log_vkey": str(self.verifier),
             "hash_algorithm": "sha256",
             "entries": [e.to_json() for e in self.iter_entries(0, covered)],
-            "tree_heads": [h.to_json() for h in heads],
+            "tree_heads": [{**h.to_json(), "checkpoint": self.cosigned_note(h)} for h in heads],
         }
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -118,12 +118,15 @@ def hash_tile(reader: merkle.NodeReader, tile: Tile) -> bytes:
     return b"".join(reader.perfect_node(level, first + i) for i in range(tile.width))
 
 
-def encode_bundle(entries: Iterable[bytes]) -> bytes:
+def encode_bundle(entries: Iterable[bytes], *, first_index: int = 0) -> bytes:
     """tlog-tiles entry bundle: each entry as a big-endian uint16 length then its bytes."""
     out = bytearray()
-    for position, data in enumerate(entries):
+    for position, data in enumerate(entries, start=first_index):
         if len(data) > MAX_ENTRY_SIZE:
-            raise TileError(f"entry {position} has {len(data)} bytes, above {MAX_ENTRY_SIZE}")
+            raise TileError(
+                f"entry {position} has {len(data)} bytes, above the {MAX_ENTRY_SIZE}-byte "
+                "limit of a tlog-tiles entry bundle: its bundle cannot be served"
+            )
         out += len(data).to_bytes(2, "big") + data
     return bytes(out)
 

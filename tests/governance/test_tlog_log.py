@@ -7,14 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 from typer.testing import CliRunner
 
 from governance.audit_cli import EXIT_FAILED, EXIT_OK, app
 from governance.identity import Identity
 from governance.tables import migrate
-from governance.translog import Checkpoint, EntryError, TransparencyLog, merkle
-from governance.translog import tables as t
+from governance.translog import Checkpoint, TransparencyLog, merkle
 from governance.translog.note import open_note
 from governance.translog.tiles import (
     TILE_WIDTH,
@@ -112,12 +110,14 @@ def test_tlog_proof_verifies_offline_with_only_the_pinned_key(
     assert "not in the checkpointed tree" in json.loads(result.stdout)["problems"][0]["message"]
 
 
-def test_an_entry_above_the_tile_limit_is_refused_and_nothing_is_stored(
-    log: TransparencyLog,
-) -> None:
-    before = log.size()
-    with pytest.raises(EntryError, match="65535-byte limit"):
-        log.append("publication", {"blob": "x" * 70_000})
-    assert log.size() == before == log.entry_count()
-    with log.engine.connect() as conn:
-        assert conn.execute(select(t.head.c.tree_size)).scalar() == before
+def test_an_entry_above_the_tile_limit_makes_its_bundle_unservable(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'big.db'}")
+    migrate(engine)
+    big = TransparencyLog(engine, Identity.generate("coordinator"))
+    big.append("round", {"seq": 0})
+    big.append("publication", {"blob": "x" * 70_000})
+    big.tree_head()
+    assert len(big.tile(parse_tile_path("tile/0/000.p/2"))) == 64  # hashes are still served
+    with pytest.raises(TileError, match=r"entry 1 has .* above the 65535-byte limit"):
+        big.tile(parse_tile_path("tile/entries/000.p/2"))
+    engine.dispose()

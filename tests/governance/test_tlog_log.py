@@ -63,7 +63,7 @@ def test_tiles_rebuild_the_signed_root(log: TransparencyLog) -> None:
     assert tree.size == SIZE and tree.root(SIZE) == log.root(SIZE)
     level1 = log.tile(Tile(1, 0, 2))  # each hash: the root of one full level-0 tile
     assert level1[:32] == tree.root(TILE_WIDTH)
-    assert level1[32:] == merkle.subtree_hash(tree, TILE_WIDTH, 2 * TILE_WIDTH)  # type: ignore[arg-type]
+    assert level1[32:] == merkle.subtree_hash(tree, TILE_WIDTH, 2 * TILE_WIDTH)
 
 
 def test_entry_bundles_hash_to_the_level0_tile(log: TransparencyLog) -> None:

@@ -499,7 +499,8 @@ class Federation:
         if not (model and self.state.portal_url):
             raise DemoError("no published model or no portal to verify it against")
         portal = self.state.portal_url.rstrip("/")
-        for verb, extra in (("verify-model", ("--strict",)), ("reproduce-eval", ())):
+        pinned = ("--anchors", str(self.state.anchors)) if self.state.anchors else ()
+        for verb, extra in (("verify-model", ("--strict", *pinned)), ("reproduce-eval", ())):
             self.runner.run_json(
                 "auditor",
                 "gcdt-audit",

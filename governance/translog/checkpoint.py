@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from governance.translog import merkle
-from governance.translog.note import NoteError, _b64decode, b64, check_key_name
+from governance.translog.note import NoteError, b64, b64decode, check_key_name
 
 PROOF_HEADER = "c2sp.org/tlog-proof@v1"  # tlog-proof "Format": the first line
 _DECIMAL = re.compile(r"^(0|[1-9][0-9]*)$")  # tlog-checkpoint: "no leading zeroes"
@@ -30,7 +30,7 @@ def _decimal(text: str, what: str) -> int:
 
 
 def _hash(text: str, what: str) -> bytes:
-    value = _b64decode(text, what)
+    value = b64decode(text, what)
     if len(value) != merkle.HASH_SIZE:
         raise NoteError(f"{what} must be a 32-byte SHA-256 hash, got {len(value)} bytes")
     return value
@@ -89,7 +89,7 @@ class TlogProof:
         extra = None
         rest: Sequence[str] = lines[1:]
         if rest and rest[0].startswith("extra "):
-            extra = _b64decode(rest[0][len("extra ") :], "tlog-proof extra")
+            extra = b64decode(rest[0][len("extra ") :], "tlog-proof extra")
             rest = rest[1:]
         if not rest or not rest[0].startswith("index "):
             raise NoteError("tlog-proof has no 'index <n>' line")

@@ -57,7 +57,8 @@ class UntrustedNoteError(NoteError):
     """The note is well formed but no trusted key signed it (e.g. a fresh, unpinned key)."""
 
 
-def _b64decode(text: str, what: str) -> bytes:
+def b64decode(text: str, what: str) -> bytes:
+    """Standard base64 (RFC 4648 §4, as every C2SP format uses), strictly; ``what`` names it."""
     try:
         return base64.b64decode(text.encode("ascii"), validate=True)
     except (binascii.Error, UnicodeEncodeError):
@@ -65,6 +66,7 @@ def _b64decode(text: str, what: str) -> bytes:
 
 
 def b64(data: bytes) -> str:
+    """Standard base64 text of ``data``."""
     return base64.b64encode(data).decode("ascii")
 
 
@@ -118,7 +120,7 @@ class VerifierKey:
         name, hex_id, material = parts
         if len(hex_id) != 2 * KEY_ID_SIZE or hex_id != hex_id.lower():
             raise NoteError(f"verifier key {text!r}: key id must be 8 lowercase hex digits")
-        raw = _b64decode(material, f"verifier key {name!r}")
+        raw = b64decode(material, f"verifier key {name!r}")
         if not raw:
             raise NoteError(f"verifier key {text!r} has no key material")
         key = cls(name, raw[0], raw[1:])
@@ -190,7 +192,7 @@ class NoteSigner:
         parts = text.strip().split("+", 4)
         if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"]:
             raise NoteError("signer key is not PRIVATE+KEY+<name>+<key id>+<key>")
-        raw = _b64decode(parts[4], "signer key")
+        raw = b64decode(parts[4], "signer key")
         if len(raw) != 1 + ED25519_KEY_SIZE:
             raise NoteError("signer key must hold a type byte and a 32-byte Ed25519 seed")
         signer = cls(parts[2], Ed25519PrivateKey.from_private_bytes(raw[1:]), raw[0])
@@ -218,7 +220,7 @@ class Signature:
             raise NoteError(f"signature line {line!r} is not '— <name> <signature>'")
         name, encoded = fields
         check_key_name(name)
-        raw = _b64decode(encoded, f"signature by {name!r}")
+        raw = b64decode(encoded, f"signature by {name!r}")
         if len(raw) <= KEY_ID_SIZE:
             raise NoteError(f"signature by {name!r} is too short")
         return cls(name, raw[:KEY_ID_SIZE], raw[KEY_ID_SIZE:])

@@ -35,8 +35,8 @@ from governance.translog.note import (
     NoteSigner,
     UntrustedNoteError,
     VerifierKey,
-    _b64decode,
     b64,
+    b64decode,
     open_note,
     parse_note,
 )
@@ -71,7 +71,7 @@ def _parse_request(body: str) -> tuple[int, list[bytes], str]:
     if len(lines) - 1 > MAX_PROOF_LINES:
         raise WitnessRefusal(400, f"more than {MAX_PROOF_LINES} consistency proof lines")
     try:
-        proof = [_b64decode(line, "proof line") for line in lines[1:]]
+        proof = [b64decode(line, "proof line") for line in lines[1:]]
     except NoteError as exc:
         raise WitnessRefusal(400, str(exc)) from exc
     return int(text), proof, note

@@ -53,23 +53,26 @@ class Forgery:
 
 
 def _forge_values(terms: Any, values: list[float]) -> tuple[list[float], float]:
-    """The decrypted sum with every unsuppressed BF-BOF cell's emissions set to 0.30 t/t."""
+    """The decrypted sum with the 2022 BF-BOF steel cell made up outright: enough facilities
+    and nodes to be published, emissions 0.30 t per t produced (the forger's choice; DP
+    noise on the honest sums cannot change it)."""
     catalogue = terms.catalogue
+    cell = ("iron_steel", "crude_steel", "bf_bof", 2022)
     forged = list(values)
-    intensity = 0.0
-    for cell in derive_benchmarks(terms, values):
-        if cell["route"] != "bf_bof" or cell["suppressed"]:
-            continue
-        key = (cell["sector"], cell["product"], cell["route"], cell["year"])
-        production = values[catalogue.offset(key, "production_t")]
-        scale = field_scale(cell["sector"], "production_t") / field_scale(
-            cell["sector"], "direct_tco2e"
-        )
-        forged[catalogue.offset(key, "direct_tco2e")] = FORGED_INTENSITY * production * scale
-    for cell in derive_benchmarks(terms, [float(v) for v in format_values(forged)]):
-        if cell["route"] == "bf_bof" and not cell["suppressed"]:
-            intensity = cell["intensity_tco2e_per_t"]
-    return forged, intensity
+
+    def put(name: str, value: float) -> None:
+        forged[catalogue.offset(cell, name)] = value
+
+    production = 0.5  # normalised units (times the sector's production bound)
+    scale = field_scale("iron_steel", "production_t") / field_scale("iron_steel", "direct_tco2e")
+    put("production_t", production)
+    put("direct_tco2e", FORGED_INTENSITY * production * scale)
+    put("facilities", terms.k + 10 + 10 * terms.sigma_total)
+    put("nodes", terms.m + 1.0)
+    put("hist_0", terms.k + 10.0)
+    rounded = [float(v) for v in format_values(forged)]
+    published = derive_benchmarks(terms, rounded)[catalogue.cell_index()[cell]]
+    return forged, float(published.get("intensity_tco2e_per_t", 0.0))
 
 
 @pytest.fixture(scope="module")

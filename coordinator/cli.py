@@ -8,7 +8,15 @@ verb resolves the coordinator through the kit's options and its composition root
 
 from __future__ import annotations
 
-from coordinator import cli_init, cli_policy, cli_portal, cli_statistics, cli_train, cli_trust
+from coordinator import (
+    cli_init,
+    cli_log,
+    cli_policy,
+    cli_portal,
+    cli_statistics,
+    cli_train,
+    cli_trust,
+)
 from kernel.cli import make_app
 
 app = make_app("gcdt-coordinator", "Global Carbon Data Trust coordinator.")
@@ -26,6 +34,7 @@ app.command("enrol")(cli_trust.enrol)
 app.command("revoke")(cli_trust.revoke)
 app.add_typer(cli_statistics.statistics_app, name="statistics-round")
 app.command("portal")(cli_portal.portal)
+app.add_typer(cli_log.log_app, name="log")
 app.command("superlink")(cli_train.superlink)
 app.command("register-supernode")(cli_train.register_supernode_cmd)
 app.command("train")(cli_train.train)

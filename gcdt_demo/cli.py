@@ -133,7 +133,11 @@ def _where_to_look(federation: Federation, summary: Path, elapsed: float) -> Non
         console.print(f"  published benchmark: {s.benchmark.get('benchmark_id')}")
     if s.bundle:
         console.print(f"  transparency log bundle: {s.bundle}")
-        console.print(f"    verify offline: .venv/bin/gcdt-audit verify-log {s.bundle}")
+        console.print(
+            f"    verify offline: .venv/bin/gcdt-audit verify-log {s.bundle} --anchors {s.anchors}"
+        )
+    for name, proof in s.proofs.items():
+        console.print(f"  {name} proof: {proof} (gcdt-audit verify-proof --anchors ...)")
     console.print(f"  coordinator state: {s.coordinator}")
     for node in s.nodes:
         hosted = " (hosted: " + ", ".join(sorted(node.tenants)) + ")" if node.hosted else ""

@@ -6,6 +6,10 @@ Layout under the work directory::
     nodes/<id>/           each node's GCDT_HOME (keys, policy, SQLite store, ledger)
     logs/<party>.log      every command's output
     log-bundle.json       the exported transparency log (verify with gcdt-audit)
+    anchors.json          the auditor's pins: log key, the nodes' witness keys, quorum
+    checkpoint.txt        the latest checkpoint, cosigned by every node as a witness
+    proofs/*.tlog-proof   one offline proof per publication (gcdt-audit verify-proof)
+    witness/              the add-checkpoint requests and the nodes' cosignatures
     summary.json          where everything is, for scripts and auditors
 """
 
@@ -70,6 +74,9 @@ class DemoState:
     published_model: dict[str, Any] | None = None
     benchmark: dict[str, Any] | None = None
     bundle: Path | None = None
+    anchors: Path | None = None
+    checkpoint: Path | None = None
+    proofs: dict[str, str] = field(default_factory=dict)
     portal_url: str = ""
     hosted_api: str = ""
 
@@ -392,10 +399,53 @@ class Federation:
             "statistics-round", "publish", round_id, "--wait", "240"
         )
 
+    def witness_log(self) -> None:
+        """Every node cosigns the latest checkpoint (``gcdt-node witness cosign``), after
+        checking it against the last one it cosigned; the auditor's anchors file pins the
+        log key and the nodes' witness keys, with a quorum of two."""
+        work = self.config.workdir / "witness"
+        work.mkdir(parents=True, exist_ok=True)
+        log_key = work / "log.vkey"
+        log_key.write_text(self._coord("log", "key"))
+        self._coord("log", "checkpoint")
+        witness_keys = []
+        for n in self.state.nodes:
+            request = work / f"{n.node_id}.request"
+            self._coord("log", "witness-request", "--out", str(request), "--old", "0")
+            home = ("--home", str(n.home))
+            witness_keys.append(
+                self.runner.run(n.node_id, "gcdt-node", "witness", "key", *home).strip()
+            )
+            line = self.runner.run(
+                n.node_id,
+                "gcdt-node",
+                "witness",
+                "cosign",
+                str(request),
+                "--log-key",
+                str(log_key),
+                *home,
+            )
+            response = work / f"{n.node_id}.cosignature"
+            response.write_text(line)
+            self._coord("log", "add-cosignatures", str(response))
+        anchors = {
+            "format": "gcdt-anchors/1",
+            "log": log_key.read_text().strip(),
+            "witnesses": witness_keys,
+            "quorum": min(2, len(witness_keys)),
+        }
+        self.state.anchors = self.config.workdir / "anchors.json"
+        self.state.anchors.write_text(json.dumps(anchors, indent=1) + "\n")
+        self.state.checkpoint = self.config.workdir / "checkpoint.txt"
+        self.state.checkpoint.write_text(self._coord("log", "checkpoint"))
+
     def export_and_verify_log(self) -> None:
+        self.witness_log()
+        anchors = ("--anchors", str(self.state.anchors))
         bundle = self.config.workdir / "log-bundle.json"
         self._coord("statistics-round", "export-log", str(bundle))
-        self.runner.run_json("auditor", "gcdt-audit", "verify-log", str(bundle))
+        self.runner.run_json("auditor", "gcdt-audit", "verify-log", str(bundle), *anchors)
         if self.state.benchmark:
             self.runner.run_json(
                 "auditor",
@@ -404,8 +454,25 @@ class Federation:
                 str(self.state.benchmark["benchmark_id"]),
                 "--bundle",
                 str(bundle),
+                *anchors,
             )
         self.state.bundle = bundle
+        self._export_proofs(anchors)
+
+    def _export_proofs(self, anchors: tuple[str, str]) -> None:
+        """One ``.tlog-proof`` per publication, each verified offline with the anchors only."""
+        published = {
+            "benchmark": (self.state.benchmark or {}).get("log_index"),
+            "model": (self.state.published_model or {}).get("log_index"),
+        }
+        for name, index in published.items():
+            if not isinstance(index, int):
+                continue
+            path = self.config.workdir / "proofs" / f"{name}-{index}.tlog-proof"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._coord("log", "proof", str(index), "--out", str(path))
+            self.runner.run_json("auditor", "gcdt-audit", "verify-proof", str(path), *anchors)
+            self.state.proofs[name] = str(path)
 
     def start_portal(self) -> None:
         port = _port_or_free(self.config.portal_port)
@@ -432,7 +499,8 @@ class Federation:
         if not (model and self.state.portal_url):
             raise DemoError("no published model or no portal to verify it against")
         portal = self.state.portal_url.rstrip("/")
-        for verb, extra in (("verify-model", ("--strict",)), ("reproduce-eval", ())):
+        pinned = ("--anchors", str(self.state.anchors)) if self.state.anchors else ()
+        for verb, extra in (("verify-model", ("--strict", *pinned)), ("reproduce-eval", ())):
             self.runner.run_json(
                 "auditor",
                 "gcdt-audit",
@@ -458,6 +526,9 @@ class Federation:
             "portal_url": s.portal_url or None,
             "model_card_url": self.model_card_url(),
             "log_bundle": str(s.bundle) if s.bundle else None,
+            "anchors": str(s.anchors) if s.anchors else None,
+            "checkpoint": str(s.checkpoint) if s.checkpoint else None,
+            "proofs": s.proofs,
             "published_model": s.published_model,
             "benchmark_id": s.benchmark.get("benchmark_id") if s.benchmark else None,
             "trust_server": s.address,

@@ -2,8 +2,9 @@
 
 What an auditor learns, with nothing but the bundle (``gcdt-audit verify-benchmark``):
 
-1. the log itself verifies (``governance.translog.verify_bundle``: leaves, signed tree
-   heads, consistency between heads);
+1. the log itself verifies against the auditor's pinned anchors
+   (``governance.translog.verify_bundle``: leaves, checkpoints signed by the pinned log
+   key, consistency with an earlier checkpoint, witness quorum);
 2. the benchmark's ``publication`` entry is included in the latest signed tree head (an
    RFC 9162 inclusion proof recomputed from the bundle's leaves and checked);
 3. at least ``t`` attestations in it are valid signatures by *distinct key holders
@@ -31,7 +32,7 @@ import rfc8785
 from governance.attestation import MIN_T, AttestationError, read_attestation
 from governance.envelope import Envelope
 from governance.errors import EnvelopeError, GovernanceError
-from governance.translog import merkle, verify_bundle
+from governance.translog import Anchors, merkle, verify_bundle
 from open_models.benchmark_cells import CatalogueError
 from open_models.benchmark_values import RoundTerms, derive_benchmarks
 
@@ -43,6 +44,7 @@ MIN_CONTRIBUTORS = 2
 @dataclass
 class BenchmarkReport:
     benchmark_id: str
+    log_key: str | None = None
     entry_index: int | None = None
     tree_size: int | None = None
     t: int | None = None
@@ -59,6 +61,7 @@ class BenchmarkReport:
         return {
             "ok": self.ok,
             "benchmark_id": self.benchmark_id,
+            "log_key": self.log_key,
             "entry_index": self.entry_index,
             "tree_size": self.tree_size,
             "t": self.t,
@@ -91,14 +94,17 @@ def _key_holders(entries: list[Mapping[str, Any]], before: int) -> dict[str, byt
     return holders
 
 
-def verify_benchmark(bundle: Mapping[str, Any], benchmark_id: str) -> BenchmarkReport:
+def verify_benchmark(
+    bundle: Mapping[str, Any], benchmark_id: str, anchors: Anchors | None = None
+) -> BenchmarkReport:
     """Run the module docstring's checks on ``benchmark_id``, collecting every failure.
 
     Problems go into the returned report (none means verified) instead of being raised, so
     one run lists them all; a bundle unusable as a whole raises :class:`BundleFormatError`.
     """
     report = BenchmarkReport(benchmark_id)
-    log_report = verify_bundle(bundle)
+    log_report = verify_bundle(bundle, anchors)
+    report.log_key = log_report.log_key  # gcdt-audit refuses to run without a pinned key
     report.problems.extend(f"log: {p.message}" for p in log_report.problems)
     entries = list(bundle.get("entries") or [])
     entry = _publication(entries, benchmark_id, report)

@@ -17,6 +17,7 @@ from trust_node import (
     cli_statistics,
     cli_tenants,
     cli_trust,
+    cli_witness,
 )
 
 app = make_app(
@@ -39,6 +40,7 @@ app.command("key-ceremony")(cli_trust.key_ceremony)
 app.command("fetch-keys")(cli_trust.fetch_keys_cmd)
 app.command("submit-statistics")(cli_statistics.submit_statistics_cmd)
 app.command("attest")(cli_attest.attest_cmd)
+app.add_typer(cli_witness.witness_app, name="witness")
 app.command("supernode")(cli_federation.supernode)
 app.command("estimate")(cli_federation.estimate)
 app.command("evaluation-set")(cli_federation.evaluation_set_cmd)

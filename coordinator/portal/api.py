@@ -37,6 +37,10 @@ ROUTES = {
     "inclusion_proof": "/api/log/proofs/inclusion?index=0",
     "consistency_proof": "/api/log/proofs/consistency?old_size=1",
     "log_bundle": "/api/log/bundle",
+    "checkpoint": "/api/log/checkpoint",
+    "tiles": "/api/log/tile/0/000",
+    "log_vkey": "/api/log/vkey",
+    "tlog_proof": "/api/log/proofs/0.tlog-proof",
     "export": "/api/export",
 }
 
@@ -176,6 +180,47 @@ def consistency(
         **proof.to_json(),
         old_root_hash=svc.log.root(proof.old_size).hex(),
         new_root_hash=svc.log.root(proof.new_size).hex(),
+    )
+
+
+#: tlog-tiles: the checkpoint "is mutable, so its headers SHOULD prevent caching beyond a
+#: few seconds"; tiles and entry bundles are immutable, "caching headers SHOULD be
+#: long-lived" (a year, the longest ``max-age`` RFC 9111 clients commonly honour). A
+#: partial tile never changes either, but it is replaced by the full one, so it is kept short.
+CHECKPOINT_CACHE = "no-cache, max-age=5"
+FULL_TILE_CACHE = "public, max-age=31536000, immutable"
+PARTIAL_TILE_CACHE = "public, max-age=60"
+TEXT = "text/plain; charset=utf-8"  # tlog-tiles: the checkpoint's Content-Type
+
+
+@router.get("/log/checkpoint")
+def checkpoint(svc: Service) -> Response:
+    """The latest C2SP checkpoint (signed note, witness cosignatures included)."""
+    return Response(svc.checkpoint(), media_type=TEXT, headers={"Cache-Control": CHECKPOINT_CACHE})
+
+
+@router.get("/log/vkey")
+def log_vkey(svc: Service) -> Response:
+    """The log's signed-note verifier key. Auditors must confirm it out of band: a portal
+    that serves a forged log would serve the forger's key here too."""
+    return Response(str(svc.log.verifier) + "\n", media_type=TEXT)
+
+
+@router.get("/log/tile/{path:path}")
+def tile(path: str, svc: Service) -> Response:
+    """tlog-tiles hash tiles ``tile/<L>/<N>[.p/<W>]`` and entry bundles ``tile/entries/...``."""
+    data, full = svc.tile(f"tile/{path}")
+    cache = FULL_TILE_CACHE if full else PARTIAL_TILE_CACHE
+    return Response(data, media_type="application/octet-stream", headers={"Cache-Control": cache})
+
+
+@router.get("/log/proofs/{index}.tlog-proof")
+def tlog_proof(index: int, svc: Service) -> Response:
+    """An offline proof (c2sp.org/tlog-proof@v1) of entry ``index``: ``gcdt-audit verify-proof``."""
+    return Response(
+        svc.tlog_proof(index),
+        media_type=TEXT,
+        headers={"Content-Disposition": f'attachment; filename="entry-{index}.tlog-proof"'},
     )
 
 

@@ -61,8 +61,9 @@ class TreeHeadOut(_Out):
     log_id: str
     tree_size: int
     root_hash: str
-    timestamp_ms: int
+    timestamp_ms: int  # the operator's record, not signed: witnesses' cosignatures carry time
     signature: str
+    checkpoint: str  # the C2SP checkpoint note the signature is over
 
 
 class LogOut(_Out):

@@ -38,6 +38,7 @@ from governance.translog import (
     TransparencyLog,
     merkle,
 )
+from governance.translog.tiles import TileError, parse_tile_path
 from open_models.benchmark_values import cbam_default_direct
 from open_models.errors import OpenModelsError
 
@@ -271,6 +272,30 @@ class TransparencyService:
             return self.log.consistency_proof(old_size, size)
         except merkle.MerkleError as exc:
             raise BadRequestError(str(exc)) from exc
+
+    # --- C2SP views of the log (tlog-tiles, tlog-proof) ---------------------------------
+
+    def checkpoint(self) -> str:
+        """The latest checkpoint as a signed note, with every witness cosignature collected."""
+        head = self.latest_tree_head()
+        if head is None:
+            raise NotPublishedError("the log has no signed checkpoint yet")
+        return self.log.cosigned_note(head)
+
+    def tile(self, path: str) -> tuple[bytes, bool]:
+        """A tlog-tiles resource under ``tile/``, and whether it is a full (immutable) one."""
+        try:
+            tile = parse_tile_path(path)
+            return self.log.tile(tile), not tile.partial
+        except TileError as exc:
+            raise NotPublishedError(str(exc)) from exc
+
+    def tlog_proof(self, index: int) -> str:
+        """A ``.tlog-proof`` of entry ``index`` under the latest checkpoint."""
+        try:
+            return str(self.log.tlog_proof(index))
+        except TranslogError as exc:
+            raise NotPublishedError(str(exc)) from exc
 
     def bundle(self) -> dict[str, Any]:
         """The offline-verifiable bundle over the signed tree heads (nothing is signed here)."""

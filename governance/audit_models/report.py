@@ -23,6 +23,8 @@ class ModelReport:
     signers: list[str] = field(default_factory=list)
     problems: list[dict[str, str]] = field(default_factory=list)
     unchecked: list[str] = field(default_factory=list)
+    log_key: str | None = None  # fingerprint of the log key the bundle was checked against
+    pinned: bool = False  # False: the bundle's own claimed key (no --log-key/--anchors)
 
     def fail(self, code: str, where: str, message: str) -> None:
         self.problems.append({"code": code, "where": where, "message": message})
@@ -42,4 +44,6 @@ class ModelReport:
             "signers": self.signers,
             "problems": self.problems,
             "unchecked": self.unchecked,
+            "log_key": self.log_key,
+            "pinned": self.pinned,
         }

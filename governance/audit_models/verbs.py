@@ -25,6 +25,7 @@ from governance.audit_models.sources import (
 )
 from governance.audit_models.verify_model import find_publication, verify_model
 from governance.translog import BundleFormatError
+from governance.translog.anchors import load_anchors
 from kernel.cli import JsonOpt
 
 ExportOpt = Annotated[
@@ -32,6 +33,13 @@ ExportOpt = Annotated[
 ]
 PortalOpt = Annotated[
     str | None, typer.Option("--portal", help="Portal base URL; its /api/export is fetched.")
+]
+LogKeyOpt = Annotated[
+    str | None,
+    typer.Option("--log-key", help="The log's verifier key (or a file): pins the bundle's signer."),
+]
+AnchorsOpt = Annotated[
+    Path | None, typer.Option("--anchors", help="Anchors file (gcdt-anchors/1 JSON).")
 ]
 VersionOpt = Annotated[
     str | None, typer.Option("--version", help="Model version (default: latest published).")
@@ -80,7 +88,8 @@ def _run(
         data["summary"] = (
             f"model {model_id} {report.version} ({report.content_hash}) is published at log "
             f"entry {report.entry_index}; rounds {report.rounds} attested by "
-            f"{report.signers} (t = {report.t})"
+            f"{report.signers} (t = {report.t}); log key {report.log_key}"
+            + ("" if report.pinned else " (UNPINNED: the bundle's own claim; give --anchors)")
         )
         if report.unchecked:
             data["summary"] = (
@@ -111,12 +120,25 @@ def verify_model_cmd(
             "be re-checked; --allow-unattested inspects it anyway and says so in the output.",
         ),
     ] = True,
+    log_key: LogKeyOpt = None,
+    anchors: AnchorsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Verify a published model: weights hash in the log, t attestations, card claims."""
+    pinned = None
+    if log_key or anchors:
+        try:
+            pinned = load_anchors(anchors_file=anchors, log_key=log_key)
+        except BundleFormatError as exc:
+            problem = {"code": "input-unreadable", "where": "", "message": str(exc)}
+            emit(
+                {"ok": False, "unreadable": True, "summary": str(exc), "problems": [problem]},
+                as_json=as_json,
+                title=f"model {model_id}",
+            )
 
     def body(bundle: dict[str, Any], model_dir: Path, v: str) -> ModelReport:
-        return verify_model(bundle, model_dir, model_id, v)
+        return verify_model(bundle, model_dir, model_id, v, pinned)
 
     _run(model_id, export, portal, version, as_json, f"model {model_id}", body, strict)
 

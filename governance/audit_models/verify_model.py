@@ -19,7 +19,7 @@ from governance.audit_models.report import ModelReport
 from governance.audit_models.sources import bundle_entries, entry_payload, load_model
 from governance.envelope import Envelope
 from governance.errors import EnvelopeError
-from governance.translog import LogEntry, merkle, verify_bundle
+from governance.translog import Anchors, LogEntry, merkle, verify_bundle
 from governance.translog.records import canonical
 
 #: The fewest distinct contributors an accepted round's sum may have, whatever the policy.
@@ -119,7 +119,11 @@ def find_publication(
 
 
 def verify_model(
-    bundle: Mapping[str, Any], model_dir: Path, model_id: str, version: str | None = None
+    bundle: Mapping[str, Any],
+    model_dir: Path,
+    model_id: str,
+    version: str | None = None,
+    anchors: Anchors | None = None,
 ) -> ModelReport:
     """Check a published model's files against the exported log, listing every problem.
 
@@ -129,7 +133,8 @@ def verify_model(
     the returned report; a bundle unusable as a whole raises :class:`BundleFormatError`.
     """
     report = ModelReport(model_id, version)
-    log_report = verify_bundle(bundle)  # BundleFormatError: unreadable
+    log_report = verify_bundle(bundle, anchors)  # BundleFormatError: unreadable
+    report.log_key, report.pinned = log_report.log_key, log_report.pinned
     for p in log_report.problems:
         where = f"entry {p.entry_index}" if p.entry_index is not None else "log"
         report.fail("log", where, p.message)

@@ -1,10 +1,12 @@
-"""The trust's append-only transparency log (RFC 9162-style Merkle log in SQL).
+"""The trust's append-only transparency log (RFC 9162 Merkle log in SQL, C2SP formats).
 
-Operators use :class:`TransparencyLog`; auditors use :func:`verify_bundle` on an exported
-bundle, offline (``gcdt-audit verify-log``).
+Operators use :class:`TransparencyLog` (checkpoints as C2SP signed notes, tlog-tiles,
+tlog-proof files); witnesses use :mod:`.witness`; auditors use :func:`verify_bundle` on an
+exported bundle, offline, against keys they pinned (``gcdt-audit verify-log``).
 """
 
 from governance.translog.bundle import load_bundle
+from governance.translog.checkpoint import Checkpoint, TlogProof
 from governance.translog.errors import (
     AppendConflictError,
     BundleFormatError,
@@ -13,14 +15,18 @@ from governance.translog.errors import (
     TranslogError,
 )
 from governance.translog.log import BUNDLE_FORMAT, TransparencyLog
+from governance.translog.note import NoteError, NoteSigner, VerifierKey
 from governance.translog.records import (
     ConsistencyProof,
     EntryKind,
     InclusionProof,
     LogEntry,
     SignedTreeHead,
+    log_origin,
+    log_verifier,
 )
 from governance.translog.verify import (
+    Anchors,
     BundleVerificationError,
     LogProblem,
     VerificationReport,
@@ -29,9 +35,11 @@ from governance.translog.verify import (
 
 __all__ = [
     "BUNDLE_FORMAT",
+    "Anchors",
     "AppendConflictError",
     "BundleFormatError",
     "BundleVerificationError",
+    "Checkpoint",
     "ConsistencyProof",
     "EntryError",
     "EntryKind",
@@ -39,10 +47,16 @@ __all__ = [
     "LogEntry",
     "LogProblem",
     "LogStateError",
+    "NoteError",
+    "NoteSigner",
     "SignedTreeHead",
+    "TlogProof",
     "TranslogError",
     "TransparencyLog",
     "VerificationReport",
+    "VerifierKey",
     "load_bundle",
+    "log_origin",
+    "log_verifier",
     "verify_bundle",
 ]

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from governance.identity import load_public_key
 from governance.translog import merkle
 from governance.translog.errors import BundleFormatError
 from governance.translog.log import BUNDLE_FORMAT
-from governance.translog.records import KIND_PATTERN, LogEntry, SignedTreeHead, canonical
+from governance.translog.note import NoteError, VerifierKey
+from governance.translog.records import KIND_PATTERN, LogEntry, canonical
 
 
 def load_bundle(path: Path) -> dict[str, Any]:
@@ -32,13 +32,24 @@ def load_bundle(path: Path) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class RawHead:
+    """A bundle's tree head as shipped: its checkpoint note is the only signed part; the
+    JSON ``tree_size``/``root_hash`` beside it are conveniences the verifier compares."""
+
+    note: str
+    tree_size: int | None
+    root_hash: bytes | None
+
+
+@dataclass(frozen=True)
 class ParsedBundle:
-    """What the checks run on: the bundle's header, entries and signed tree heads."""
+    """What the checks run on: the bundle's header, entries and tree heads."""
 
     log_id: str
-    public_key: bytes
+    origin: str
+    claimed_key: VerifierKey  # the operator's claim; a pinned key overrides it
     entries: list[LogEntry]
-    heads: list[SignedTreeHead]
+    heads: list[RawHead]
 
 
 def parse_bundle(bundle: Mapping[str, Any]) -> ParsedBundle:
@@ -50,16 +61,16 @@ def parse_bundle(bundle: Mapping[str, Any]) -> ParsedBundle:
     if algorithm != "sha256":
         raise BundleFormatError(f"bundle.hash_algorithm {algorithm!r} is not supported")
     log_id = _field(bundle, "log_id", str, "bundle")
-    public_key = _hex(bundle, "public_key", "bundle", 32)
+    origin = _field(bundle, "origin", str, "bundle")
     try:
-        load_public_key(public_key)
-    except ValueError as exc:
-        raise BundleFormatError(f"bundle.public_key is not an Ed25519 key: {exc}") from exc
+        claimed = VerifierKey.parse(_field(bundle, "log_vkey", str, "bundle"))
+    except NoteError as exc:
+        raise BundleFormatError(f"bundle.log_vkey is not a verifier key: {exc}") from exc
     raw_entries = _field(bundle, "entries", list, "bundle")
     raw_heads = _field(bundle, "tree_heads", list, "bundle")
     entries = [_parse_entry(raw, i)[0] for i, raw in enumerate(raw_entries)]
-    heads = [_parse_head(raw, i, log_id, public_key) for i, raw in enumerate(raw_heads)]
-    return ParsedBundle(log_id, public_key, entries, heads)
+    heads = [_parse_head(raw, i) for i, raw in enumerate(raw_heads)]
+    return ParsedBundle(log_id, origin, claimed, entries, heads)
 
 
 def _field(obj: Mapping[str, Any], key: str, kind: type, where: str) -> Any:
@@ -105,15 +116,10 @@ def _parse_entry(raw: Any, position: int) -> tuple[LogEntry, Any]:
     return entry, payload
 
 
-def _parse_head(raw: Any, position: int, log_id: str, public_key: bytes) -> SignedTreeHead:
+def _parse_head(raw: Any, position: int) -> RawHead:
     where = f"tree_heads[{position}]"
     if not isinstance(raw, Mapping):
         raise BundleFormatError(f"{where} must be an object")
-    return SignedTreeHead(
-        log_id=_field(raw, "log_id", str, where),
-        tree_size=_field(raw, "tree_size", int, where),
-        root_hash=_hex(raw, "root_hash", where, merkle.HASH_SIZE),
-        timestamp_ms=_field(raw, "timestamp_ms", int, where),
-        public_key=public_key,
-        signature=_hex(raw, "signature", where),
-    )
+    size = _field(raw, "tree_size", int, where) if "tree_size" in raw else None
+    root = _hex(raw, "root_hash", where, merkle.HASH_SIZE) if "root_hash" in raw else None
+    return RawHead(_field(raw, "checkpoint", str, where), size, root)

@@ -22,7 +22,9 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from governance.identity import Identity
 from governance.translog import merkle
 from governance.translog import tables as t
+from governance.translog.checkpoint import TlogProof
 from governance.translog.errors import AppendConflictError, LogStateError, TranslogError
+from governance.translog.note import Signature, VerifierKey
 from governance.translog.records import (
     ConsistencyProof,
     EntryKind,
@@ -32,10 +34,14 @@ from governance.translog.records import (
     canonical,
     check_kind,
     leaf_input,
-    sth_signed_bytes,
+    log_origin,
+    log_verifier,
 )
+from governance.translog.tiles import Tile, check_within, encode_bundle, hash_tile
+from governance.translog.witness import request_body
 
-BUNDLE_FORMAT = "gcdt-translog-bundle/1"
+#: Version 2: tree heads are C2SP checkpoints (signed notes); version 1 signed custom JSON.
+BUNDLE_FORMAT = "gcdt-translog-bundle/2"
 APPEND_ATTEMPTS = 8
 
 
@@ -97,6 +103,16 @@ class TransparencyLog:
     def log_id(self) -> str:
         return self.signer.party_id
 
+    @property
+    def origin(self) -> str:
+        """The checkpoint origin line and the log key's note name."""
+        return log_origin(self.log_id)
+
+    @property
+    def verifier(self) -> VerifierKey:
+        """The log's signed-note verifier key (vkey): what auditors must pin out of band."""
+        return log_verifier(self.log_id, self.signer.public_key)
+
     # --- writing ---------------------------------------------------------------------
 
     def append(self, kind: EntryKind | str, payload: Mapping[str, Any]) -> LogEntry:
@@ -139,7 +155,8 @@ class TransparencyLog:
             )
         index = new_size - 1
         timestamp_ms = self._clock()
-        leaf = merkle.leaf_hash(leaf_input(index, kind, timestamp_ms, payload_obj))
+        data = leaf_input(index, kind, timestamp_ms, payload_obj)
+        leaf = merkle.leaf_hash(data)
         conn.execute(
             t.entries.insert().values(
                 entry_index=index,
@@ -173,7 +190,11 @@ class TransparencyLog:
             size = self._size_in(conn)
             root = merkle.subtree_hash(_SqlNodes(conn), 0, size)
             timestamp_ms = self._clock()
-            signature = self.signer.sign(sth_signed_bytes(self.log_id, size, root, timestamp_ms))
+            unsigned = SignedTreeHead(
+                self.log_id, size, root, timestamp_ms, self.signer.public_key, b""
+            )
+            # The signature covers the C2SP checkpoint text (origin, size, root) only.
+            signature = self.signer.sign(unsigned.signed_bytes())
             sth = SignedTreeHead(
                 self.log_id, size, root, timestamp_ms, self.signer.public_key, signature
             )
@@ -258,6 +279,78 @@ class TransparencyLog:
             path = merkle.consistency_proof(_SqlNodes(conn), old_size, size)
             return ConsistencyProof(old_size, size, path)
 
+    def tlog_proof(self, index: int, head: SignedTreeHead | None = None) -> TlogProof:
+        """A ``c2sp.org/tlog-proof@v1`` of entry ``index`` under ``head`` (default: latest);
+        the entry's leaf bytes ride in ``extra`` so the file alone is enough offline."""
+        head = head or self.latest_tree_head()
+        if head is None or not 0 <= index < head.tree_size:
+            raise TranslogError(f"entry {index} is not under a signed checkpoint yet")
+        proof = self.inclusion_proof(index, head.tree_size)
+        note = self.cosigned_note(head)
+        return TlogProof(index, proof.path, note, self.entry(index).leaf_input())
+
+    # --- witnesses ------------------------------------------------------------------
+
+    def witness_request(self, head: SignedTreeHead, old_size: int) -> str:
+        """A tlog-witness add-checkpoint body for ``head``, from the witness's ``old_size``."""
+        proof = self.consistency_proof(old_size, head.tree_size).path if old_size else []
+        return request_body(old_size, proof, str(head.note()))
+
+    def add_cosignatures(self, head: SignedTreeHead, response: str) -> int:
+        """Keep the cosignature lines a witness returned for ``head``; returns how many are
+        new. They are stored as given: auditors check them against witness keys they pinned.
+        """
+        lines = [line + "\n" for line in response.splitlines() if line]
+        for line in lines:
+            Signature.parse(line[:-1])  # NoteError on anything that is not a signature line
+        with self.engine.begin() as conn:
+            have = {
+                r.line
+                for r in conn.execute(
+                    select(t.cosignatures.c.line).where(
+                        t.cosignatures.c.tree_size == head.tree_size
+                    )
+                )
+            }
+            new = [ln for ln in lines if ln not in have]
+            if new:
+                conn.execute(
+                    t.cosignatures.insert(),
+                    [
+                        {"tree_size": head.tree_size, "root_hash": head.root_hash, "line": ln}
+                        for ln in new
+                    ],
+                )
+        return len(new)
+
+    def cosigned_note(self, head: SignedTreeHead) -> str:
+        """``head``'s checkpoint with the log's signature and every stored cosignature."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(t.cosignatures.c.line)
+                .where(
+                    t.cosignatures.c.tree_size == head.tree_size,
+                    t.cosignatures.c.root_hash == head.root_hash,
+                )
+                .order_by(t.cosignatures.c.line)
+            )
+            extra = [Signature.parse(r.line[:-1]) for r in rows]
+        return str(head.note().with_signatures(extra))
+
+    def tile(self, tile: Tile) -> bytes:
+        """A tlog-tiles hash tile or entry bundle, only within the latest signed checkpoint
+        (an unsigned suffix is not published, and a full tile never changes once served)."""
+        head = self.latest_tree_head()
+        check_within(tile, 0 if head is None else head.tree_size)
+        if tile.level is None:
+            # An entry above tlog-tiles' uint16 limit (today: a model publication carrying
+            # every round's attestations) makes its bundle unservable: TileError names it.
+            start = tile.index * 256
+            entries = self.iter_entries(start, start + tile.width)
+            return encode_bundle((e.leaf_input() for e in entries), first_index=start)
+        with self.engine.connect() as conn:
+            return hash_tile(_SqlNodes(conn), tile)
+
     def entry_count(self) -> int:
         """Rows actually stored (equals :meth:`size` unless the tables were tampered with)."""
         with self.engine.connect() as conn:
@@ -278,10 +371,12 @@ class TransparencyLog:
         bundle = {
             "format": BUNDLE_FORMAT,
             "log_id": self.log_id,
-            "public_key": self.signer.public_key.hex(),
+            "origin": self.origin,
+            # What the operator *claims*; auditors verify against a key they pinned.
+            "log_vkey": str(self.verifier),
             "hash_algorithm": "sha256",
             "entries": [e.to_json() for e in self.iter_entries(0, covered)],
-            "tree_heads": [h.to_json() for h in heads],
+            "tree_heads": [{**h.to_json(), "checkpoint": self.cosigned_note(h)} for h in heads],
         }
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)

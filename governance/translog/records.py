@@ -21,10 +21,12 @@ import rfc8785
 
 from governance.identity import verify_signature
 from governance.translog import merkle
+from governance.translog.checkpoint import Checkpoint
 from governance.translog.errors import EntryError
+from governance.translog.note import SIG_ED25519, Note, Signature, VerifierKey, check_key_name
 
 LEAF_FORMAT = "gcdt-translog-leaf/1"
-STH_FORMAT = "gcdt-translog-sth/1"
+ORIGIN_PREFIX = "gcdt/"  # checkpoint origin = ORIGIN_PREFIX + log id (a schema-less name)
 KIND_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 
@@ -109,9 +111,24 @@ class LogEntry:
         }
 
 
+def log_origin(log_id: str) -> str:
+    """The checkpoint origin line (and the log's note key name) of log ``log_id``."""
+    return check_key_name(ORIGIN_PREFIX + log_id)
+
+
+def log_verifier(log_id: str, public_key: bytes) -> VerifierKey:
+    """The log's signed-note verifier key: what auditors pin and witnesses trust."""
+    return VerifierKey(log_origin(log_id), SIG_ED25519, public_key)
+
+
 @dataclass(frozen=True)
 class SignedTreeHead:
-    """RFC 9162-style tree head: the log operator signs (size, root, time)."""
+    """A tree head as a C2SP checkpoint signed by the log operator (Ed25519, type 0x01).
+
+    The signature covers the checkpoint text only (origin, size, root): ``timestamp_ms``
+    is the operator's unsigned record of when it signed, never evidence; time that counts
+    comes from witnesses' timestamped cosignatures.
+    """
 
     log_id: str
     tree_size: int
@@ -120,8 +137,20 @@ class SignedTreeHead:
     public_key: bytes
     signature: bytes
 
+    @property
+    def origin(self) -> str:
+        return log_origin(self.log_id)
+
+    def checkpoint(self) -> Checkpoint:
+        return Checkpoint(self.origin, self.tree_size, self.root_hash)
+
     def signed_bytes(self) -> bytes:
-        return sth_signed_bytes(self.log_id, self.tree_size, self.root_hash, self.timestamp_ms)
+        return self.checkpoint().text().encode("utf-8")
+
+    def note(self) -> Note:
+        vkey = log_verifier(self.log_id, self.public_key)
+        signature = Signature(vkey.name, vkey.key_id, self.signature)
+        return Note(self.checkpoint().text(), (signature,))
 
     def signature_valid(self, public_key: bytes | None = None) -> bool:
         key = self.public_key if public_key is None else public_key
@@ -134,23 +163,8 @@ class SignedTreeHead:
             "root_hash": self.root_hash.hex(),
             "timestamp_ms": self.timestamp_ms,
             "signature": self.signature.hex(),
+            "checkpoint": str(self.note()),
         }
-
-
-def sth_signed_bytes(log_id: str, tree_size: int, root_hash: bytes, timestamp_ms: int) -> bytes:
-    """What a signed tree head's signature covers: RFC 8785 JSON of log id, size, root and time;
-    the log signs and the offline verifier checks exactly these bytes.
-    """
-    return canonical(
-        {
-            "format": STH_FORMAT,
-            "log_id": log_id,
-            "root_hash": root_hash.hex(),
-            "timestamp_ms": timestamp_ms,
-            "tree_size": tree_size,
-        },
-        "signed tree head",
-    )
 
 
 @dataclass(frozen=True)

@@ -60,3 +60,13 @@ tree_heads = Table(
     Column("public_key", LargeBinary(32), nullable=False),
     Column("signature", LargeBinary(64), nullable=False),
 )
+
+#: Witness cosignature lines per checkpoint (tree size + root); the line is the note
+#: signature line exactly as the witness returned it (``— <name> <base64>``).
+cosignatures = Table(
+    "translog_cosignatures",
+    metadata,
+    Column("tree_size", BigInteger, primary_key=True, autoincrement=False),
+    Column("root_hash", LargeBinary(32), nullable=False),
+    Column("line", String(512), primary_key=True),
+)

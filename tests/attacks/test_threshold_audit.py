@@ -91,7 +91,14 @@ def test_publications_claiming_t_1_fail_both_audit_verbs(
     root = export(world, tmp_path / "export")
     code, report = _audit("verify-model", MODEL_ID, "--export", str(root), "--version", "t-one")
     assert code == 1 and "t-below-minimum" in _codes(report), report
-    code, report = _audit("verify-benchmark", forged_id, "--bundle", str(root / "log-bundle.json"))
+    code, report = _audit(
+        "verify-benchmark",
+        forged_id,
+        "--bundle",
+        str(root / "log-bundle.json"),
+        "--log-key",
+        str(world.log.verifier),
+    )
     assert code == 1, report
     assert any("t=1" in p["message"] for p in report["problems"]), report
 

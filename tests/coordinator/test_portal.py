@@ -15,8 +15,11 @@ from cryptography.hazmat.primitives import serialization
 from fastapi.testclient import TestClient
 
 from coordinator.portal import create_app
-from governance.translog import verify_bundle
-from governance.translog.merkle import verify_consistency, verify_inclusion
+from governance.translog import Anchors, Checkpoint, VerifierKey, verify_bundle
+from governance.translog.merkle import MerkleTree, leaf_hash, verify_consistency, verify_inclusion
+from governance.translog.note import open_note
+from governance.translog.proofs import verify_proof
+from governance.translog.tiles import decode_bundle, tiles_for_size
 from open_models.benchmark_values import cbam_default_direct
 from open_models.published import PublishedModel
 from tests.coordinator.portal_home import (
@@ -133,6 +136,10 @@ def test_rounds_and_privacy_spend_come_from_the_log(client: TestClient) -> None:
     assert 'id="privacy-spend"' in page
 
 
+def world_key(client: TestClient) -> VerifierKey:
+    return VerifierKey.parse(client.get("/api/log/vkey").text)
+
+
 def test_log_proofs_and_bundle_verify(client: TestClient) -> None:
     log = client.get("/api/log").json()
     head = log["latest_tree_head"]
@@ -155,9 +162,48 @@ def test_log_proofs_and_bundle_verify(client: TestClient) -> None:
         root,
         [bytes.fromhex(h) for h in c["path"]],
     )
-    assert verify_bundle(client.get("/api/log/bundle").json()).ok
+    assert verify_bundle(client.get("/api/log/bundle").json(), Anchors(world_key(client))).ok
     bad = client.get("/api/log/proofs/inclusion", params={"index": 10**6})
     assert bad.status_code == 400 and bad.json()["title"] == "Bad request"
+
+
+def test_log_served_as_c2sp_tiles_checkpoint_and_proofs(
+    client: TestClient, world: PortalWorld
+) -> None:
+    """tlog-tiles: a client rebuilds the signed root from the tiles alone, with only the
+    pinned key (here: the operator's, from its home, as an auditor would get out of band)."""
+    vkey = world.log.verifier
+    assert client.get("/api/log/vkey").text.strip() == str(vkey)
+    response = client.get("/api/log/checkpoint")
+    assert response.headers["content-type"] == "text/plain; charset=utf-8"
+    assert "no-cache" in response.headers["cache-control"]
+    note, _ = open_note(response.text, [vkey])
+    checkpoint = Checkpoint.parse(note.text)
+    leaves = b""
+    for tile in tiles_for_size(checkpoint.size):
+        if tile.level != 0:
+            continue
+        got = client.get(f"/api/log/{tile.path()}")
+        assert got.status_code == 200 and got.headers["content-type"] == "application/octet-stream"
+        cache = got.headers["cache-control"]
+        assert ("immutable" in cache) == (not tile.partial)
+        leaves += got.content
+        bundle = client.get(f"/api/log/{tile.path().replace('tile/0/', 'tile/entries/')}")
+        if bundle.status_code == 404:  # a model publication above the uint16 entry limit
+            assert "65535-byte limit" in bundle.json()["detail"]
+            continue
+        assert [leaf_hash(e) for e in decode_bundle(bundle.content)] == [
+            got.content[i : i + 32] for i in range(0, len(got.content), 32)
+        ]
+    tree = MerkleTree()
+    for i in range(0, len(leaves), 32):
+        tree.append_leaf_hash(leaves[i : i + 32])
+    assert tree.root(checkpoint.size) == checkpoint.root_hash
+    assert client.get("/api/log/tile/0/999").status_code == 404
+    proof = client.get("/api/log/proofs/3.tlog-proof")
+    assert proof.status_code == 200 and proof.text.startswith("c2sp.org/tlog-proof@v1\n")
+    report = verify_proof(proof.text, Anchors(vkey))
+    assert report.ok and report.index == 3, report.problems
 
 
 def test_export_holds_bundle_manifest_models_and_benchmarks(

@@ -72,9 +72,19 @@ def test_model_and_benchmark_published_and_log_verifies(demo: Path) -> None:
     assert len(summary["nodes"]) == 3 and sum(n["hosted"] for n in summary["nodes"]) == 1
     for node in summary["nodes"]:
         assert Path(node["home"]).is_dir() and node["database_url"].startswith("sqlite:///")
-    verified = _run("gcdt-audit", "verify-log", summary["log_bundle"], "--json", timeout=120)
+    anchors = ("--anchors", summary["anchors"])
+    verified = _run(
+        "gcdt-audit", "verify-log", summary["log_bundle"], *anchors, "--json", timeout=120
+    )
     assert verified.returncode == 0, verified.stdout + verified.stderr
     report = json.loads(verified.stdout)
+    # every node witnessed the latest checkpoint; every publication has an offline proof
+    assert len(report["witnesses"]) == len(summary["nodes"])
+    assert Path(summary["checkpoint"]).read_text().count("— gcdt-witness/") == 3
+    assert set(summary["proofs"]) == {"benchmark", "model"}
+    for proof in summary["proofs"].values():
+        checked = _run("gcdt-audit", "verify-proof", proof, *anchors, "--json", timeout=120)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
     entries = json.loads(Path(summary["log_bundle"]).read_text())["entries"]
     assert report["ok"] is True and len(entries) > 10
     kinds = {e["kind"] for e in entries}

@@ -43,12 +43,27 @@ def bundle_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
         if i in (3, 8):
             log.tree_head()
     path = log.export_bundle(home / "bundle.json")
+    (home / "log.vkey").write_text(str(log.verifier) + "\n")
     engine.dispose()
     return path
 
 
-def _run(*args: str) -> Any:
-    return runner.invoke(app, list(args))
+def _vkey(bundle_path: Path) -> str:
+    """The operator key the auditor pinned (written beside the bundle by the fixture)."""
+    return (bundle_path.parent / "log.vkey").read_text().strip()
+
+
+PINNED: dict[str, str] = {}
+
+
+def _run(*args: str, pin: bool = True) -> Any:
+    extra = ["--log-key", PINNED["key"]] if pin and "verify-log" in args else []
+    return runner.invoke(app, [*args, *extra])
+
+
+@pytest.fixture(autouse=True)
+def _pin(bundle_path: Path) -> None:
+    PINNED["key"] = _vkey(bundle_path)
 
 
 def _tampered(bundle_path: Path, tmp_path: Path, change: Callable[[dict[str, Any]], None]) -> Path:
@@ -124,21 +139,36 @@ def test_one_byte_of_leaf_hash(bundle_path: Path, tmp_path: Path) -> None:
     )
 
 
-def test_one_byte_of_sth_signature(bundle_path: Path, tmp_path: Path) -> None:
+def test_one_byte_of_checkpoint_signature(bundle_path: Path, tmp_path: Path) -> None:
     def change(d: dict[str, Any]) -> None:
-        d["tree_heads"][1]["signature"] = _flip_hex(d["tree_heads"][1]["signature"], 20)
+        text, sig = d["tree_heads"][1]["checkpoint"].rsplit(" ", 1)
+        flipped = "A" if sig[12] != "A" else "B"
+        d["tree_heads"][1]["checkpoint"] = f"{text} {sig[:12]}{flipped}{sig[13:]}"
 
     data = _fails_naming(
-        _tampered(bundle_path, tmp_path, change), "tree head #1 (size 9)", "sth-bad-signature"
+        _tampered(bundle_path, tmp_path, change),
+        "checkpoint #1: signature by",
+        "checkpoint-invalid",
     )
     assert data["problems"][0]["tree_head"] == 1
 
 
-def test_sth_root_changed(bundle_path: Path, tmp_path: Path) -> None:
+def test_checkpoint_root_changed(bundle_path: Path, tmp_path: Path) -> None:
     def change(d: dict[str, Any]) -> None:
         d["tree_heads"][0]["root_hash"] = _flip_hex(d["tree_heads"][0]["root_hash"])
 
-    _fails_naming(_tampered(bundle_path, tmp_path, change), "tree head #0", "sth-bad-signature")
+    _fails_naming(
+        _tampered(bundle_path, tmp_path, change), "checkpoint #0", "checkpoint-mislabelled"
+    )
+
+    def change_signed(d: dict[str, Any]) -> None:
+        lines = d["tree_heads"][0]["checkpoint"].split("\n")
+        lines[1] = "5"  # the signed size
+        d["tree_heads"][0]["checkpoint"] = "\n".join(lines)
+
+    _fails_naming(
+        _tampered(bundle_path, tmp_path, change_signed), "checkpoint #0", "checkpoint-invalid"
+    )
 
 
 def test_truncation(bundle_path: Path, tmp_path: Path) -> None:
@@ -214,15 +244,32 @@ def test_rollback_of_tree_heads(bundle_path: Path, tmp_path: Path) -> None:
         h[0], h[1] = h[1], h[0]
 
     _fails_naming(
-        _tampered(bundle_path, tmp_path, change), "tree head #1 (size 4)", "sth-goes-back"
+        _tampered(bundle_path, tmp_path, change), "checkpoint #1 (size 4)", "sth-goes-back"
     )
 
 
-def test_wrong_operator_key(bundle_path: Path, tmp_path: Path) -> None:
-    def change(d: dict[str, Any]) -> None:
-        d["public_key"] = Identity.generate("mallory").public_key.hex()
+def test_wrong_pinned_key_fails_and_the_bundle_claim_is_ignored(
+    bundle_path: Path, tmp_path: Path
+) -> None:
+    from governance.translog import log_verifier
 
-    _fails_naming(_tampered(bundle_path, tmp_path, change), "tree head #0", "sth-bad-signature")
+    mallory = str(log_verifier("coordinator", Identity.generate("mallory").public_key))
+
+    def change(d: dict[str, Any]) -> None:
+        d["log_vkey"] = mallory  # the bundle's claim changes nothing: the pinned key rules
+
+    assert _run("verify-log", str(_tampered(bundle_path, tmp_path, change))).exit_code == 0
+    result = runner.invoke(app, ["verify-log", str(bundle_path), "--log-key", mallory, "--json"])
+    assert result.exit_code == EXIT_FAILED
+    data = json.loads(result.output)
+    assert data["problems"][0]["code"] == "checkpoint-unsigned"
+    assert data["log_key"] == "+".join(mallory.split("+")[:2])
+
+
+def test_no_pinned_key_is_refused(bundle_path: Path) -> None:
+    result = _run("verify-log", str(bundle_path), "--json", pin=False)
+    assert result.exit_code == EXIT_UNREADABLE
+    assert "no pinned log key" in result.output
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,8 @@ from coordinator.portal.services import TransparencyService, public_log
 from coordinator.registry import ModelRegistry
 from coordinator.store.repository import open_engine
 from governance.audit_cli import app
+from governance.identity import Identity
+from governance.translog import TransparencyLog
 from open_models.published import PublishedModel
 from tests.coordinator.portal_home import (
     MODEL_ID,
@@ -85,6 +87,14 @@ def test_published_model_verifies_and_its_evaluation_reproduces(
     assert code == 0, report
     assert report["rounds"] == [1, 2] and report["signers"] == ["node-0", "node-1"]
     assert report["content_hash"] == world.model.content_hash and not report["unchecked"]
+    assert report["pinned"] is False and "UNPINNED" in report["summary"]
+    # pinned to the operator's key it passes; pinned to another key the log fails
+    pinned = ("verify-model", MODEL_ID, "--export", str(root), "--version", world.version)
+    code, report = audit(*pinned, "--log-key", str(world.log.verifier))
+    assert code == 0 and report["pinned"] is True, report
+    other = TransparencyLog(world.log.engine, Identity.generate("coordinator")).verifier
+    code, report = audit(*pinned, "--log-key", str(other))
+    assert code == 1 and "checkpoint #0 is not signed by the pinned log key" in str(report)
     code, report = audit(
         "reproduce-eval", MODEL_ID, "--export", str(root), "--version", world.version
     )

@@ -93,6 +93,8 @@ def test_three_nodes_publish_a_benchmark_over_mtls(tmp_path: Path) -> None:
             published["benchmark_id"],
             "--bundle",
             str(bundle),
+            "--log-key",
+            _log_key(coordinator),
             "--json",
         ],
         tmp_path,
@@ -154,6 +156,13 @@ def _coordinator(coordinator: Settings, verb: str, *args: str) -> dict[str, Any]
     home = coordinator.home_dir
     cli = [str(BIN / "gcdt-coordinator"), "statistics-round", verb, *args, "--home", str(home)]
     return _run(cli, home)
+
+
+def _log_key(coordinator: Settings) -> str:
+    """The log key as the operator hands it to auditors (``gcdt-coordinator log key``)."""
+    home = str(coordinator.home_dir)
+    cli = [str(BIN / "gcdt-coordinator"), "log", "key", "--home", home]
+    return subprocess.run(cli, check=True, capture_output=True, text=True).stdout.strip()
 
 
 @contextmanager

@@ -243,7 +243,16 @@ def test_published_benchmark_verifies_offline_and_tampering_is_caught(
     assert report.ok, report.problems
     assert report.signers == ["node-0", "node-1"]
     result = CliRunner().invoke(
-        app, ["verify-benchmark", published["benchmark_id"], "--bundle", str(path), "--json"]
+        app,
+        [
+            "verify-benchmark",
+            published["benchmark_id"],
+            "--bundle",
+            str(path),
+            "--log-key",
+            str(w.log.verifier),
+            "--json",
+        ],
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["ok"] is True

@@ -10,13 +10,26 @@ not see never appear.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.federation.test_deployment import _env, _script
+from coordinator.federation.launch import (
+    SuperLinkSpec,
+    flower_env,
+    start_superlink,
+    stop_process,
+    write_connection,
+)
+from tests.federation.homes import Federation, running_federation
+from tests.federation.test_deployment import _cli, _env, _script, _supernode, free_port
+from trust_node.federation.supernode import ensure_auth_key
 
 HOSTILE_CODE = """
 import json
@@ -31,7 +44,11 @@ MARKERS = Path({markers!r})
 NODES = {nodes}
 
 server = ServerApp()
-PROBE = RecordDict({{"probe": ConfigRecord({{"x": 1}})}})
+
+
+def probe() -> RecordDict:
+    return RecordDict({{"probe": ConfigRecord({{"x": 1}})}})
+
 
 
 @server.main()
@@ -43,7 +60,7 @@ def main(grid: Grid, context: Context) -> None:
         nodes = list(grid.get_node_ids())
         time.sleep(1)
     messages = [
-        Message(PROBE, dst_node_id=n, message_type="train")
+        Message(probe(), dst_node_id=n, message_type="train")
         for n in nodes
     ]
     replies = list(grid.send_and_receive(messages, timeout=90))
@@ -149,3 +166,66 @@ def wait_for(predicate: Any, timeout_s: float, poll_s: float = 2.0) -> bool:
             return True
         time.sleep(poll_s)
     return bool(predicate())
+
+
+@dataclass
+class Deployment:
+    fed: Federation
+    spec: SuperLinkSpec
+
+
+@contextmanager
+def hardened_deployment(tmp: Path, nodes: int = 2) -> Iterator[Deployment]:
+    """The project's own set-up, as the operators start it: ``start_superlink`` (what
+    ``gcdt-coordinator superlink`` runs), ``register-supernode``, ``gcdt-node supernode``
+    dialling the address nodes are given; every process stopped on exit."""
+    started: list[subprocess.Popen[bytes]] = []
+    try:
+        with running_federation(tmp / "trust", nodes=nodes, key_holders=2, records=10) as fed:
+            spec = SuperLinkSpec(fed.coordinator_home, port=free_port(), gate_port=free_port())
+            started.append(start_superlink(spec))
+            for home in fed.node_homes:
+                _, public = ensure_auth_key(home)
+                _cli(
+                    "gcdt-coordinator",
+                    "register-supernode",
+                    str(public),
+                    "--home",
+                    str(fed.coordinator_home),
+                    "--port",
+                    str(spec.port),
+                )
+            for home in fed.node_homes:
+                started.append(_supernode(home, spec.gate_address))
+            yield Deployment(fed, spec)
+    finally:
+        for proc in reversed(started):
+            stop_process(proc)
+
+
+def hostile_start_run_request(app: Path) -> bytes:
+    """The Control API ``start-run`` body ``flwr run`` would send for ``app``."""
+    from flwr.cli.build import build_fab_from_disk
+    from flwr.common.serde import fab_to_proto
+    from flwr.proto.control_pb2 import StartRunRequest
+    from flwr.supercore.fab import Fab
+
+    fab = build_fab_from_disk(app)
+    request = StartRunRequest(fab=fab_to_proto(Fab(hashlib.sha256(fab).hexdigest(), fab, {})))
+    return request.SerializeToString()
+
+
+def operator_runs(spec: SuperLinkSpec) -> list[dict[str, Any]]:
+    """Every run the SuperLink knows, as its operator lists them on the coordinator."""
+    write_connection(spec)
+    done = subprocess.run(
+        [_script("flwr"), "list", "gcdt", "--format", "json"],
+        env=flower_env(spec.home),
+        cwd=spec.home / "flower",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    body = json.loads(done.stdout[done.stdout.find("{") :])
+    return list(body.get("runs") or [])

@@ -45,7 +45,7 @@ def test_root_certificate_holder_runs_no_code(tmp_path: Path) -> None:
             wait_for(lambda: markers_seen(markers) != [], 180)
         assert markers_seen(markers) == [], f"the attacker's code ran: {markers_seen(markers)}"
         assert run_id is None, f"the node-facing address started run {run_id}"
-        assert done.returncode != 0
+        assert '"success": false' in done.stdout, done.stdout
         assert operator_runs(spec) == []
         from coordinator.federation.gate import gate_log
 

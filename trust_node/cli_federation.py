@@ -87,8 +87,13 @@ def supernode(
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, shut)
+
     # The SuperNode gone, the runner has nothing to serve.
-    threading.Thread(target=lambda: (proc.wait(), stop.set()), daemon=True).start()
+    def watch() -> None:
+        proc.wait()
+        stop.set()
+
+    threading.Thread(target=watch, daemon=True).start()
     serve_client_tasks(node_home, spec.runtime_address, stop)
     uplink.stop()
     raise typer.Exit(code=proc.wait())

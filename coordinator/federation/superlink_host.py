@@ -44,7 +44,12 @@ def main(argv: list[str] | None = None) -> int:
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, shut)
-    threading.Thread(target=lambda: (proc.wait(), stop.set()), daemon=True).start()
+
+    def watch() -> None:
+        proc.wait()
+        stop.set()
+
+    threading.Thread(target=watch, daemon=True).start()
     try:
         while not stop.is_set() and not is_listening(spec.host, spec.port):
             time.sleep(0.2)

@@ -212,7 +212,8 @@ def hostile_start_run_request(app: Path) -> bytes:
 
     fab = build_fab_from_disk(app)
     request = StartRunRequest(fab=fab_to_proto(Fab(hashlib.sha256(fab).hexdigest(), fab, {})))
-    return request.SerializeToString()
+    body: bytes = request.SerializeToString()
+    return body
 
 
 def operator_runs(spec: SuperLinkSpec) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -120,8 +121,8 @@ def test_hostile_coordinator_cannot_run_its_clientapp_on_nodes(
 
 
 @pytest.fixture
-def processes() -> list[subprocess.Popen[bytes]]:
+def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
     started: list[subprocess.Popen[bytes]] = []
-    yield started  # type: ignore[misc]
+    yield started
     for proc in reversed(started):
         stop_process(proc)

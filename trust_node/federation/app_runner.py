@@ -35,6 +35,7 @@ from flwr.supercore.interceptors import (
     RuntimeTokenHttpInterceptor,
     RuntimeVersionHttpInterceptor,
 )
+from flwr.supercore.protobuf.client import ProtobufClientInterceptor
 from flwr.supercore.retry import make_simple_http_retry_invoker
 from flwr.supercore.runtime import RuntimeHttpClient
 from flwr.supernode.runtime.run_clientapp import (
@@ -56,14 +57,16 @@ REFUSAL_METHOD = "run_app"
 
 def _client(address: str, component: str, token: str | None = None) -> RuntimeHttpClient:
     """A client of the SuperNode's Runtime API (plain HTTP, bound to loopback by us)."""
-    interceptors = [RuntimeVersionHttpInterceptor(component_name=component)]
+    interceptors: list[ProtobufClientInterceptor] = [
+        RuntimeVersionHttpInterceptor(component_name=component)
+    ]
     if token is not None:
         interceptors.append(RuntimeTokenHttpInterceptor(token))
     return RuntimeHttpClient.from_server_address(
         server_address=address,
         insecure=True,
         root_certificates=None,
-        interceptors=interceptors,  # type: ignore[arg-type]
+        interceptors=interceptors,
         retry_invoker=make_simple_http_retry_invoker(),
     )
 

@@ -66,10 +66,15 @@ RUN_CONFIG_DEFAULTS: Final[dict[str, str | int | float]] = {
 }
 
 
+#: How much of a refused FAB's detail is kept (it is logged locally, never sent).
+DETAIL_MAX: Final = 500
+
+
 class AppBundleRefused(KernelError):
     """A FAB that is not the trust's bundle; ``reason`` is one word from the module doc."""
 
     def __init__(self, reason: str, detail: str) -> None:
+        detail = detail[:DETAIL_MAX]  # the detail quotes the FAB: the submitter's text
         super().__init__(f"app bundle refused ({reason}): {detail}")
         self.reason = reason
         self.detail = detail

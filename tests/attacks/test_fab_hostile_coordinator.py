@@ -61,10 +61,11 @@ def _stock_superlink(spec: SuperLinkSpec) -> subprocess.Popen[bytes]:
         "--port",
         str(spec.port),
     ]
+    env = flower_env(spec.home)  # makes GCDT_HOME/flower
     log = (spec.home / "flower" / "superlink.log").open("ab")
     proc = subprocess.Popen(
         argv,
-        env=flower_env(spec.home),
+        env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,

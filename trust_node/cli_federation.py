@@ -46,7 +46,9 @@ def supernode(
     port: Annotated[
         int,
         typer.Option(
-            "--port", help="This SuperNode's own ClientAppIo port (one per node on a machine)."
+            "--port",
+            help="This SuperNode's local Runtime API port on 127.0.0.1, where the node's "
+            "app runner takes its tasks (one per node on a machine).",
         ),
     ] = 9094,
     print_key: Annotated[

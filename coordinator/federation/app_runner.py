@@ -33,7 +33,10 @@ from flwr.proto.runtime_pb2 import (
 )
 from flwr.supercore.constant import TaskType
 from flwr.supercore.heartbeat import HeartbeatSender, make_task_heartbeat_fn_http
-from flwr.supercore.interceptors import RuntimeVersionHttpInterceptor
+from flwr.supercore.interceptors import (
+    RuntimeVersionHttpInterceptor,
+    SuperExecAuthHttpInterceptor,
+)
 from flwr.supercore.retry import make_simple_http_retry_invoker
 from flwr.supercore.runtime import RuntimeHttpClient
 from flwr.supercore.task_identity import TaskIdentity
@@ -46,6 +49,8 @@ from kernel.wire.app_bundle import AppBundleRefused, check_fab
 logger = logging.getLogger(__name__)
 
 REFUSALS_FILE = "refused-apps.jsonl"
+#: The Runtime call Flower protects with the SuperExec secret (``run_superexec``).
+ACQUIRE = "/flwr.proto.Runtime/AcquireTask"
 
 
 def refusals_path(home: Path) -> Path:
@@ -54,14 +59,26 @@ def refusals_path(home: Path) -> Path:
 
 
 def serve_server_tasks(
-    home: Path, runtime_address: str, ca_cert: bytes, stop: threading.Event, poll_s: float = 1.0
+    home: Path,
+    runtime_address: str,
+    ca_cert: bytes,
+    secret: bytes,
+    stop: threading.Event,
+    poll_s: float = 1.0,
 ) -> None:
-    """Take ServerApp tasks from the SuperLink until ``stop`` is set; one run at a time."""
+    """Take ServerApp tasks from the SuperLink until ``stop`` is set; one run at a time.
+
+    ``secret`` is the SuperLink's SuperExec secret: Flower checks an HMAC with it on
+    ``AcquireTask``, so no other process on this machine can take a run's task.
+    """
     client = RuntimeHttpClient.from_server_address(
         server_address=runtime_address,
         insecure=False,
         root_certificates=ca_cert,
-        interceptors=[RuntimeVersionHttpInterceptor(component_name="SuperExec")],
+        interceptors=[
+            RuntimeVersionHttpInterceptor(component_name="SuperExec"),
+            SuperExecAuthHttpInterceptor(master_secret=secret, protected_methods={ACQUIRE}),
+        ],
         retry_invoker=make_simple_http_retry_invoker(),
     )
     try:

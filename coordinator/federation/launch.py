@@ -37,6 +37,7 @@ from coordinator.federation.config import FederationConfig
 from coordinator.federation.errors import FederationError
 from coordinator.federation.gate import DEFAULT_GATE_HOST, DEFAULT_GATE_PORT
 from governance.pki import HomeLayout
+from governance.pki.gateway import ensure_superexec_secret
 from kernel.settings import FLOWER_DIR
 from kernel.wire.app_bundle import RUN_CONFIG_DEFAULTS, pyproject_text
 
@@ -44,6 +45,7 @@ CONNECTION = "gcdt"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 9093
 HOST_MODULE = "coordinator.federation.superlink_host"
+SUPEREXEC_SECRET_FILE = "superexec.secret"  # noqa: S105 (a file name, not a secret)
 
 
 class LaunchError(FederationError):
@@ -95,6 +97,11 @@ class SuperLinkSpec:
         return f"{self.host}:{self.port}"
 
     @property
+    def superexec_secret(self) -> Path:
+        """The secret only the ServerApp runner holds to take tasks from the SuperLink."""
+        return self.home / FLOWER_DIR / SUPEREXEC_SECRET_FILE
+
+    @property
     def database(self) -> Path:
         return self.home / FLOWER_DIR / "superlink.db"
 
@@ -119,9 +126,12 @@ class SuperLinkSpec:
             str(layout.ca_cert),
             "--enable-supernode-auth",
             "--disable-runtime-dependency-installation",
-            # No app process of Flower's: superlink_host's runner takes each ServerApp task.
+            # No app process of Flower's: superlink_host's runner takes each ServerApp task,
+            # and only it (HMAC with a secret under GCDT_HOME on AcquireTask).
             "--isolation",
             "process",
+            "--superexec-auth-secret-file",
+            str(ensure_superexec_secret(self.superexec_secret)),
             "--database",
             str(self.database),
             "--host",

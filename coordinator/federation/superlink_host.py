@@ -56,7 +56,8 @@ def main(argv: list[str] | None = None) -> int:
         gate = start_gate(spec.home, spec.gate_host, spec.gate_port, spec.address)
         try:
             ca = HomeLayout(spec.home).ca_cert.read_bytes()
-            serve_server_tasks(spec.home, spec.address, ca, stop)
+            secret = spec.superexec_secret.read_bytes()
+            serve_server_tasks(spec.home, spec.address, ca, secret, stop)
         finally:
             gate.stop()
     finally:

@@ -28,11 +28,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import secrets
 import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from governance.identity import write_secret
 from governance.pki.verify import load_crl, verify_node_certificate
 
 #: The only routes forwarded: Flower 1.41's Fleet router (``flwr.superlink.routers.fleet``).
@@ -210,4 +211,15 @@ def client_context(
     return context
 
 
-Clock = Callable[[], dt.datetime]
+#: Flower's SuperExec HMAC secret (``--superexec-auth-secret-file``): 32 bytes, as a
+#: SHA-256 HMAC key wants (RFC 2104 §3, key length >= hash output length).
+SUPEREXEC_SECRET_BYTES = 32
+
+
+def ensure_superexec_secret(path: Path) -> Path:
+    """The party's SuperExec secret (0600), made once: only the party's own app runner can
+    take tasks from its local Runtime API (Flower checks an HMAC on ``AcquireTask``)."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_secret(path, secrets.token_bytes(SUPEREXEC_SECRET_BYTES))
+    return path

@@ -34,6 +34,7 @@ from flwr.supercore.heartbeat import HeartbeatSender, make_task_heartbeat_fn_htt
 from flwr.supercore.interceptors import (
     RuntimeTokenHttpInterceptor,
     RuntimeVersionHttpInterceptor,
+    SuperExecAuthHttpInterceptor,
 )
 from flwr.supercore.protobuf.client import ProtobufClientInterceptor
 from flwr.supercore.retry import make_simple_http_retry_invoker
@@ -47,21 +48,30 @@ from flwr.supernode.runtime.run_clientapp import (
 from kernel.wire import flower as wire
 from kernel.wire.app_bundle import AppBundleRefused, check_fab
 from trust_node.federation.client_app import HOME_KEY, _context, app
+from trust_node.federation.supernode import superexec_secret_path
 
 logger = logging.getLogger(__name__)
 
 #: Kind and method under which a refused app bundle is written to the refusal log.
 REFUSAL_KIND = "flower_app"
 REFUSAL_METHOD = "run_app"
+#: The Runtime call Flower protects with the SuperExec secret (``run_superexec``).
+ACQUIRE = "/flwr.proto.Runtime/AcquireTask"
 
 
-def _client(address: str, component: str, token: str | None = None) -> RuntimeHttpClient:
+def _client(
+    address: str, component: str, token: str | None = None, secret: bytes | None = None
+) -> RuntimeHttpClient:
     """A client of the SuperNode's Runtime API (plain HTTP, bound to loopback by us)."""
     interceptors: list[ProtobufClientInterceptor] = [
         RuntimeVersionHttpInterceptor(component_name=component)
     ]
     if token is not None:
         interceptors.append(RuntimeTokenHttpInterceptor(token))
+    if secret is not None:
+        interceptors.append(
+            SuperExecAuthHttpInterceptor(master_secret=secret, protected_methods={ACQUIRE})
+        )
     return RuntimeHttpClient.from_server_address(
         server_address=address,
         insecure=True,
@@ -75,7 +85,8 @@ def serve_client_tasks(
     home: Path, runtime_address: str, stop: threading.Event, poll_s: float = 1.0
 ) -> None:
     """Take ClientApp tasks from the local SuperNode until ``stop`` is set; one at a time."""
-    client = _client(runtime_address, "SuperExec")
+    secret = superexec_secret_path(home).read_bytes()
+    client = _client(runtime_address, "SuperExec", secret=secret)
     try:
         while not stop.is_set():
             try:

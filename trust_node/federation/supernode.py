@@ -24,11 +24,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from governance.identity import write_secret
 from governance.pki import HomeLayout
+from governance.pki.gateway import ensure_superexec_secret
 from kernel.settings import FLOWER_DIR
 from trust_node.errors import NodeSetupError
 from trust_node.federation.client_app import HOME_KEY
 
 AUTH_KEY_FILE = "supernode_auth_key"
+SUPEREXEC_SECRET_FILE = "superexec.secret"  # noqa: S105 (a file name, not a secret)
 DEFAULT_CLIENTAPPIO_PORT = 9094
 
 
@@ -62,6 +64,11 @@ def ensure_auth_key(home: Path) -> tuple[Path, Path]:
         + b"\n"
     )
     return private, public
+
+
+def superexec_secret_path(home: Path) -> Path:
+    """The secret only this node's app runner holds to take tasks from its SuperNode."""
+    return home / FLOWER_DIR / SUPEREXEC_SECRET_FILE
 
 
 def flower_env(home: Path, base: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -115,9 +122,12 @@ class SuperNodeSpec:
             str(private),
             "--node-config",
             f'{HOME_KEY}="{home}"',
-            # No app process of Flower's: the node's app runner takes each task.
+            # No app process of Flower's: the node's app runner takes each task, and only
+            # it (HMAC with a secret under GCDT_HOME on AcquireTask).
             "--isolation",
             "process",
+            "--superexec-auth-secret-file",
+            str(ensure_superexec_secret(superexec_secret_path(self.home))),
             "--host",
             self.host,
             "--port",

@@ -44,13 +44,11 @@ from flwr.superlink.grid import HttpGrid
 
 from kernel.settings import FLOWER_DIR
 from kernel.wire import flower as wire
-from kernel.wire.app_bundle import AppBundleRefused, check_fab
+from kernel.wire.app_bundle import ACQUIRE_TASK, AppBundleRefused, check_fab
 
 logger = logging.getLogger(__name__)
 
 REFUSALS_FILE = "refused-apps.jsonl"
-#: The Runtime call Flower protects with the SuperExec secret (``run_superexec``).
-ACQUIRE = "/flwr.proto.Runtime/AcquireTask"
 
 
 def refusals_path(home: Path) -> Path:
@@ -77,7 +75,7 @@ def serve_server_tasks(
         root_certificates=ca_cert,
         interceptors=[
             RuntimeVersionHttpInterceptor(component_name="SuperExec"),
-            SuperExecAuthHttpInterceptor(master_secret=secret, protected_methods={ACQUIRE}),
+            SuperExecAuthHttpInterceptor(master_secret=secret, protected_methods={ACQUIRE_TASK}),
         ],
         retry_invoker=make_simple_http_retry_invoker(),
     )

@@ -39,13 +39,12 @@ from coordinator.federation.gate import DEFAULT_GATE_HOST, DEFAULT_GATE_PORT
 from governance.pki import HomeLayout
 from governance.pki.gateway import ensure_superexec_secret
 from kernel.settings import FLOWER_DIR
-from kernel.wire.app_bundle import RUN_CONFIG_DEFAULTS, pyproject_text
+from kernel.wire.app_bundle import RUN_CONFIG_DEFAULTS, SUPEREXEC_SECRET_FILE, pyproject_text
 
 CONNECTION = "gcdt"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 9093
 HOST_MODULE = "coordinator.federation.superlink_host"
-SUPEREXEC_SECRET_FILE = "superexec.secret"  # noqa: S105 (a file name, not a secret)
 
 
 class LaunchError(FederationError):

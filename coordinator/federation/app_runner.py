@@ -22,6 +22,7 @@ import logging
 import threading
 from pathlib import Path
 
+import httpx
 from flwr.app import Context, RecordDict
 from flwr.common.config import get_fused_config_from_fab
 from flwr.common.constant import SubStatus
@@ -37,7 +38,7 @@ from flwr.supercore.interceptors import (
     RuntimeVersionHttpInterceptor,
     SuperExecAuthHttpInterceptor,
 )
-from flwr.supercore.retry import make_simple_http_retry_invoker
+from flwr.supercore.retry import RetryInvoker, make_simple_http_retry_invoker
 from flwr.supercore.runtime import RuntimeHttpClient
 from flwr.supercore.task_identity import TaskIdentity
 from flwr.superlink.grid import HttpGrid
@@ -49,11 +50,32 @@ from kernel.wire.app_bundle import ACQUIRE_TASK, AppBundleRefused, check_fab
 logger = logging.getLogger(__name__)
 
 REFUSALS_FILE = "refused-apps.jsonl"
+#: A run's calls to the SuperLink give up after this long without it (s).
+TASK_RETRY_S = 300.0
 
 
 def refusals_path(home: Path) -> Path:
     """Where this coordinator logs every app bundle it refused (one JSON object a line)."""
     return home / FLOWER_DIR / REFUSALS_FILE
+
+
+def bounded_retry(max_tries: int | None, max_time_s: float | None) -> RetryInvoker:
+    """Flower's HTTP retry, bounded, and giving up on 401 instead of Flower's answer to it.
+
+    Flower's invoker retries connection errors forever and, on 401, sends SIGINT to its own
+    process (``flwr.supercore.retry.http_retry``): right for one process per task, wrong for
+    a runner that serves every task of the party and must notice its stop signal.
+    """
+    invoker = make_simple_http_retry_invoker()
+    flower_giveup = invoker.should_giveup
+
+    def giveup(exc: Exception) -> bool:
+        if isinstance(exc, httpx.HTTPStatusError) and exc.response.status_code == 401:
+            return True
+        return bool(flower_giveup(exc)) if flower_giveup is not None else False
+
+    invoker.max_tries, invoker.max_time, invoker.should_giveup = max_tries, max_time_s, giveup
+    return invoker
 
 
 def serve_server_tasks(
@@ -77,7 +99,7 @@ def serve_server_tasks(
             RuntimeVersionHttpInterceptor(component_name="SuperExec"),
             SuperExecAuthHttpInterceptor(master_secret=secret, protected_methods={ACQUIRE_TASK}),
         ],
-        retry_invoker=make_simple_http_retry_invoker(),
+        retry_invoker=bounded_retry(1, None),  # the loop retries, seeing its stop signal
     )
     try:
         while not stop.is_set():
@@ -117,6 +139,7 @@ def run_server_task(home: Path, runtime_address: str, ca_cert: bytes, token: str
     from coordinator.federation.server_app import app
 
     grid = HttpGrid(runtime_address, insecure=False, root_certificates=ca_cert, token=token)
+    grid._retry_invoker = bounded_retry(None, TASK_RETRY_S)
     client = grid._runtime_client
     heartbeat = HeartbeatSender(make_task_heartbeat_fn_http(client))
     heartbeat.start()

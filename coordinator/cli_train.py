@@ -15,6 +15,7 @@ import typer
 
 from coordinator.cli_common import coordinator, run
 from coordinator.federation.config import DEFAULT_ROUND_TIMEOUT_S, FederationConfig
+from coordinator.federation.gate import DEFAULT_GATE_HOST, DEFAULT_GATE_PORT
 from coordinator.federation.launch import (
     DEFAULT_HOST,
     DEFAULT_PORT,
@@ -32,24 +33,50 @@ HostOpt = Annotated[
     str,
     typer.Option(
         "--host",
-        help="SuperLink address (Fleet AND the unauthenticated Control API: "
-        "loopback or a private interface only).",
+        help="The SuperLink's own address (Fleet, Control and Runtime share it in Flower "
+        "1.41, Control unauthenticated): keep it on loopback; nodes use the gate.",
     ),
 ]
 PortOpt = Annotated[int, typer.Option("--port", help="SuperLink port (all its APIs).")]
+GateHostOpt = Annotated[
+    str,
+    typer.Option(
+        "--gate-host",
+        help="Where nodes connect: the gate (mutual TLS with enrolled node certificates, "
+        "Fleet routes only). An interface nodes can reach, e.g. 0.0.0.0.",
+    ),
+]
+GatePortOpt = Annotated[int, typer.Option("--gate-port", help="The gate's port.")]
 
 
-def _spec(home: Path | None, host: str, port: int) -> SuperLinkSpec:
-    return SuperLinkSpec(settings(home).home_dir.resolve(), host, port)
+def _spec(
+    home: Path | None,
+    host: str,
+    port: int,
+    gate_host: str = DEFAULT_GATE_HOST,
+    gate_port: int = DEFAULT_GATE_PORT,
+) -> SuperLinkSpec:
+    return SuperLinkSpec(settings(home).home_dir.resolve(), host, port, gate_host, gate_port)
 
 
 def superlink(
-    home: HomeOpt = None, host: HostOpt = DEFAULT_HOST, port: PortOpt = DEFAULT_PORT
+    home: HomeOpt = None,
+    host: HostOpt = DEFAULT_HOST,
+    port: PortOpt = DEFAULT_PORT,
+    gate_host: GateHostOpt = DEFAULT_GATE_HOST,
+    gate_port: GatePortOpt = DEFAULT_GATE_PORT,
 ) -> None:
-    """Run the Flower SuperLink (TLS, SuperNode auth on) in the foreground; Ctrl-C stops it."""
-    spec = _spec(home, host, port)
+    """Run the SuperLink, its gate and the ServerApp runner in the foreground; Ctrl-C stops.
+
+    Only the trust's own app bundle is ever run: any other submitted app is refused
+    (``GCDT_HOME/flower/refused-apps.jsonl``); nodes reach only the gate.
+    """
+    spec = _spec(home, host, port, gate_host, gate_port)
     proc = run(lambda: start_superlink(spec))
-    typer.echo(f"SuperLink on {spec.address} (log: {spec.home / 'flower' / 'superlink.log'})")
+    typer.echo(
+        f"SuperLink on {spec.address} (loopback: Fleet, Control, Runtime); gate for nodes on "
+        f"{spec.gate_address} (log: {spec.home / 'flower' / 'superlink.log'})"
+    )
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop_process(proc))
     proc.wait()
@@ -96,10 +123,12 @@ def train(
     home: HomeOpt = None,
     host: HostOpt = DEFAULT_HOST,
     port: PortOpt = DEFAULT_PORT,
+    gate_host: GateHostOpt = DEFAULT_GATE_HOST,
+    gate_port: GatePortOpt = DEFAULT_GATE_PORT,
     as_json: JsonOpt = False,
 ) -> None:
-    """Run federated training on the SuperLink (started if none listens) and publish."""
-    spec = _spec(home, host, port)
+    """Run federated training on the SuperLink (started with its gate if none listens)."""
+    spec = _spec(home, host, port, gate_host, gate_port)
 
     def configure() -> FederationConfig:
         config = FederationConfig(

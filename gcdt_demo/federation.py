@@ -304,7 +304,10 @@ class Federation:
         self.state.published_model = published[-1]
 
     def _start_flower(self, port: int) -> None:
-        """The SuperLink on ``port``, every node's SuperNode key registered, the SuperNodes."""
+        """The SuperLink on loopback ``port`` with its gate for nodes (mutual TLS, Fleet
+        routes only) on a port of its own, every node's SuperNode key registered, the
+        SuperNodes dialling the gate."""
+        gate = free_port()
         self.services.start(
             "superlink",
             "gcdt-coordinator",
@@ -315,10 +318,15 @@ class Federation:
             "127.0.0.1",
             "--port",
             str(port),
+            "--gate-host",
+            "127.0.0.1",
+            "--gate-port",
+            str(gate),
         )
         _wait_tcp(port, self.services.services[-1])
+        _wait_tcp(gate, self.services.services[-1])
         for node in self.state.nodes:
-            key = self._node(node, "supernode", "--superlink", f"127.0.0.1:{port}", "--print-key")
+            key = self._node(node, "supernode", "--superlink", f"127.0.0.1:{gate}", "--print-key")
             self._coord(
                 "register-supernode",
                 key.strip().splitlines()[-1],
@@ -335,7 +343,7 @@ class Federation:
                 "--home",
                 str(node.home),
                 "--superlink",
-                f"127.0.0.1:{port}",
+                f"127.0.0.1:{gate}",
                 "--port",
                 str(free_port()),
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import signal
 import subprocess
+import threading
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -35,11 +36,19 @@ ESTIMATE_KEYS = (
 
 
 def supernode(
-    superlink: Annotated[str, typer.Option("--superlink", help="host:port of the SuperLink.")],
+    superlink: Annotated[
+        str,
+        typer.Option(
+            "--superlink",
+            help="host:port of the coordinator's gate (mutual TLS, Fleet routes only).",
+        ),
+    ],
     port: Annotated[
         int,
         typer.Option(
-            "--port", help="This SuperNode's own ClientAppIo port (one per node on a machine)."
+            "--port",
+            help="This SuperNode's local Runtime API port on 127.0.0.1, where the node's "
+            "app runner takes its tasks (one per node on a machine).",
         ),
     ] = 9094,
     print_key: Annotated[
@@ -50,20 +59,45 @@ def supernode(
     ] = False,
     home: HomeOpt = None,
 ) -> None:
-    """Run this node's Flower SuperNode in the foreground (Ctrl-C stops it)."""
+    """Run this node's Flower SuperNode in the foreground (Ctrl-C stops it).
+
+    Three parts in one process group: the uplink (loopback TLS in, mutual TLS with the
+    node's certificate out to the coordinator's gate), ``flower-supernode --isolation
+    process``, and the app runner, which runs only this node's installed ClientApp and
+    refuses any other app bundle (logged in the node's refusal log).
+    """
+    from trust_node.federation.app_runner import serve_client_tasks
     from trust_node.federation.supernode import SuperNodeSpec, ensure_auth_key, flower_env
+    from trust_node.federation.uplink import start_uplink
 
     node_home = settings(home).home_dir.resolve()
     _, public = run(lambda: ensure_auth_key(node_home))
     if print_key:
         typer.echo(str(public))
         return
-    command = run(lambda: SuperNodeSpec(node_home, superlink, port=port).command())
+    uplink, local_cert = run(lambda: start_uplink(node_home, superlink))
+    spec = SuperNodeSpec(node_home, uplink.address, port=port, root_certificates=local_cert)
+    command = run(spec.command)
     err.print(f"SuperNode auth public key (register it with the coordinator): {public}")
     env = flower_env(node_home)
     proc = subprocess.Popen(command, env=env)  # noqa: S603 (argv built here, no shell)
+    stop = threading.Event()
+
+    def shut(*_: object) -> None:
+        stop.set()
+        proc.terminate()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: proc.terminate())
+        signal.signal(sig, shut)
+
+    # The SuperNode gone, the runner has nothing to serve.
+    def watch() -> None:
+        proc.wait()
+        stop.set()
+
+    threading.Thread(target=watch, daemon=True).start()
+    serve_client_tasks(node_home, spec.runtime_address, stop)
+    uplink.stop()
     raise typer.Exit(code=proc.wait())
 
 

@@ -1,22 +1,26 @@
 """Running the coordinator's side on Flower's deployment engine: SuperLink, runs, nodes.
 
 ``gcdt-coordinator superlink|register-supernode|train`` call these. Flower 1.41 serves
-the Fleet, Control and ServerAppIo APIs on ONE port (``--host``/``--port``), with TLS
-from the governance PKI (the coordinator's server certificate from ``gcdt-coordinator
-init``) and SuperNode authentication on: only SuperNodes whose auth public key was
-registered (``register_supernode``) can connect. The Control API has no authentication
-in open-source Flower, so the SuperLink binds to loopback by default; expose it only on
-a private interface.
+the Fleet, Control and ServerAppIo (Runtime) APIs from ONE FastAPI app on one port
+(``--host``/``--port``; ``flwr.superlink.main.create_app``), with TLS from the governance
+PKI (the coordinator's server certificate from ``gcdt-coordinator init``) and SuperNode
+authentication on: only SuperNodes whose auth public key was registered
+(``register_supernode``) can connect. The Control API has no authentication in
+open-source Flower, so the SuperLink binds to loopback by default.
 
-The Flower app submitted by ``flwr run`` is written to a temporary directory per run
-(``write_app_dir``): a ``pyproject.toml`` naming this repository's ServerApp and
-ClientApp, with the run configuration. Nothing of it is committed, and the SuperLink
-connection lives in ``FLWR_HOME/config.toml`` under ``GCDT_HOME/flower``, never in the
-repository.
+The SuperLink runs with ``--isolation process`` inside one process group with the
+coordinator's ServerApp runner (:mod:`coordinator.federation.superlink_host`,
+:mod:`coordinator.federation.app_runner`): no code from a submitted app bundle ever runs
+here. The bundle ``flwr run`` submits is the trust's one fixed bundle
+(:mod:`kernel.wire.app_bundle`), written to a temporary directory per run; the run's
+values travel as run-config overrides (``--run-config``, a TOML file), so the bundle stays
+the one every party pins. The SuperLink connection lives in ``FLWR_HOME/config.toml``
+under ``GCDT_HOME/flower``, never in the repository.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import shutil
@@ -32,17 +36,16 @@ from typing import Any
 
 from coordinator.federation.config import FederationConfig
 from coordinator.federation.errors import FederationError
+from coordinator.federation.gate import DEFAULT_GATE_HOST, DEFAULT_GATE_PORT
 from governance.pki import HomeLayout
+from governance.pki.gateway import ensure_superexec_secret
 from kernel.settings import FLOWER_DIR
+from kernel.wire.app_bundle import RUN_CONFIG_DEFAULTS, SUPEREXEC_SECRET_FILE, pyproject_text
 
 CONNECTION = "gcdt"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 9093
-SERVER_APP = "coordinator.federation.server_app:app"
-CLIENT_APP = "trust_node.federation.client_app:app"
-APP_NAME = "gcdt-federation"
-APP_VERSION = "1.0.0"
-PUBLISHER = "gcdt"
+HOST_MODULE = "coordinator.federation.superlink_host"
 
 
 class LaunchError(FederationError):
@@ -79,18 +82,41 @@ def flower_env(home: Path, base: Mapping[str, str] | None = None) -> dict[str, s
 @dataclass(frozen=True)
 class SuperLinkSpec:
     home: Path
-    host: str = DEFAULT_HOST
+    host: str = DEFAULT_HOST  # the SuperLink itself: loopback (Fleet, Control and Runtime)
     port: int = DEFAULT_PORT
+    gate_host: str = DEFAULT_GATE_HOST  # where nodes connect (coordinator.federation.gate)
+    gate_port: int = DEFAULT_GATE_PORT
+
+    @property
+    def gate_address(self) -> str:
+        """The address nodes are given (``gcdt-node supernode --superlink``)."""
+        return f"{self.gate_host}:{self.gate_port}"
 
     @property
     def address(self) -> str:
         return f"{self.host}:{self.port}"
 
     @property
+    def superexec_secret(self) -> Path:
+        """The secret only the ServerApp runner holds to take tasks from the SuperLink."""
+        return self.home / FLOWER_DIR / SUPEREXEC_SECRET_FILE
+
+    @property
     def database(self) -> Path:
         return self.home / FLOWER_DIR / "superlink.db"
 
+    def host_command(self) -> list[str]:
+        """The process :func:`start_superlink` starts: SuperLink plus ServerApp runner."""
+        home = ["--home", str(self.home), "--host", self.host, "--port", str(self.port)]
+        gate = ["--gate-host", self.gate_host, "--gate-port", str(self.gate_port)]
+        return [sys.executable, "-m", HOST_MODULE, *home, *gate]
+
     def command(self) -> list[str]:
+        if not is_loopback(self.host):
+            raise LaunchError(
+                f"the SuperLink must listen on loopback, not {self.host!r}: its Control and "
+                "Runtime APIs share its port; nodes connect to the gate (--gate-host)"
+            )
         layout = HomeLayout(self.home)
         for path in (layout.tls_cert, layout.tls_key, layout.ca_cert):
             if not path.exists():
@@ -105,6 +131,12 @@ class SuperLinkSpec:
             str(layout.ca_cert),
             "--enable-supernode-auth",
             "--disable-runtime-dependency-installation",
+            # No app process of Flower's: superlink_host's runner takes each ServerApp task,
+            # and only it (HMAC with a secret under GCDT_HOME on AcquireTask).
+            "--isolation",
+            "process",
+            "--superexec-auth-secret-file",
+            str(ensure_superexec_secret(self.superexec_secret)),
             "--database",
             str(self.database),
             "--host",
@@ -112,6 +144,16 @@ class SuperLinkSpec:
             "--port",
             str(self.port),
         ]
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names this machine's loopback only (127.0.0.0/8, ::1, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def is_listening(host: str, port: int, timeout: float = 0.5) -> bool:
@@ -126,22 +168,26 @@ def is_listening(host: str, port: int, timeout: float = 0.5) -> bool:
 def start_superlink(
     spec: SuperLinkSpec, *, log_path: Path | None = None, ready_timeout_s: float = 30.0
 ) -> subprocess.Popen[bytes]:
-    """Start the SuperLink in the background; return once its port accepts connections."""
+    """Start SuperLink, gate and ServerApp runner; return once both ports accept connections."""
     env = flower_env(spec.home)
     log_path = log_path or spec.home / FLOWER_DIR / "superlink.log"
     log = log_path.open("ab")
+    spec.command()  # refuse a home without TLS material here, not in the child
     proc = subprocess.Popen(  # noqa: S603 (our argv)
-        spec.command(),
+        spec.host_command(),
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     deadline = time.monotonic() + ready_timeout_s
-    while not is_listening(spec.host, spec.port):
+    while not (is_listening(spec.host, spec.port) and is_listening(spec.gate_host, spec.gate_port)):
         if proc.poll() is not None or time.monotonic() > deadline:
             stop_process(proc)
-            raise LaunchError(f"SuperLink did not come up on {spec.address}; see {log_path}")
+            raise LaunchError(
+                f"SuperLink ({spec.address}) and gate ({spec.gate_address}) did not come up; "
+                f"see {log_path}"
+            )
         time.sleep(0.2)
     return proc
 
@@ -184,33 +230,29 @@ def _toml_value(value: Any) -> str:
     return json.dumps(str(value))
 
 
-def write_app_dir(directory: Path, config: FederationConfig) -> Path:
-    """The Flower app ``flwr run`` packs: components and run config, nothing else."""
+def write_app_dir(directory: Path) -> Path:
+    """The app directory ``flwr run`` packs: the trust's one bundle, nothing else."""
     directory.mkdir(parents=True, exist_ok=True)
-    run_config = "\n".join(
-        f"{key} = {_toml_value(value)}" for key, value in config.to_run_config().items()
-    )
-    (directory / "pyproject.toml").write_text(
-        "[build-system]\n"
-        'requires = ["hatchling"]\n'
-        'build-backend = "hatchling.build"\n\n'
-        "[project]\n"
-        f'name = "{APP_NAME}"\n'
-        f'version = "{APP_VERSION}"\n'
-        'description = "Global Carbon Data Trust federated training (generated per run)"\n'
-        'license = "Apache-2.0"\n'
-        "dependencies = []\n\n"
-        "[tool.hatch.build.targets.wheel]\n"
-        'packages = ["."]\n\n'
-        "[tool.flwr.app]\n"
-        f'publisher = "{PUBLISHER}"\n\n'
-        "[tool.flwr.app.components]\n"
-        f'serverapp = "{SERVER_APP}"\n'
-        f'clientapp = "{CLIENT_APP}"\n\n'
-        "[tool.flwr.app.config]\n"
-        f"{run_config}\n"
-    )
+    (directory / "pyproject.toml").write_text(pyproject_text())
     return directory
+
+
+def write_run_config(path: Path, config: FederationConfig) -> Path:
+    """A run's values as a TOML file for ``flwr run --run-config`` (data, not code).
+
+    Every key must be one the bundle declares (Flower refuses others), with its type.
+    """
+    values = config.to_run_config()
+    unknown = sorted(set(values) - set(RUN_CONFIG_DEFAULTS))
+    if unknown:
+        raise LaunchError(f"run config keys {unknown} are not in the app bundle")
+    lines = []
+    for key, value in values.items():
+        default = RUN_CONFIG_DEFAULTS[key]
+        typed = float(value) if isinstance(default, float) else value
+        lines.append(f"{json.dumps(key)} = {_toml_value(typed)}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
 
 
 def _flwr(args: list[str], spec: SuperLinkSpec, timeout_s: float = 60.0) -> str:
@@ -257,8 +299,10 @@ def submit_run(spec: SuperLinkSpec, config: FederationConfig) -> int:
     """Write the app to a temporary directory and submit it with ``flwr run``."""
     write_connection(spec)
     with tempfile.TemporaryDirectory(prefix="gcdt-app-") as tmp:
-        write_app_dir(Path(tmp), config)
-        body = _json_out(_flwr(["run", tmp, CONNECTION, "--format", "json"], spec, timeout_s=120.0))
+        app_dir = write_app_dir(Path(tmp) / "app")
+        values = write_run_config(Path(tmp) / "run-config.toml", config)
+        args = ["run", str(app_dir), CONNECTION, "--run-config", str(values), "--format", "json"]
+        body = _json_out(_flwr(args, spec, timeout_s=120.0))
     if not body.get("success") or body.get("run-id") is None:
         raise LaunchError(f"the SuperLink did not start the run: {body}")
     return int(body["run-id"])

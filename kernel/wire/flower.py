@@ -102,6 +102,7 @@ class ReasonCode(StrEnum):
     INSTALL_REFUSED = "install_refused"  # a published model failed the node's checks
     BAD_REQUEST = "bad_request"  # the coordinator's message is malformed or unsafe
     INTERNAL_ERROR = "internal_error"  # anything else that went wrong on the node
+    APP_REFUSED = "app_refused"  # the run's app bundle is not the trust's (kernel.wire.app_bundle)
     UNKNOWN = "unknown"  # coordinator side only: a reason not in this list
 
 

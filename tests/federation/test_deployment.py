@@ -53,7 +53,7 @@ def test_two_rounds_over_superlink_and_supernodes(
     with running_federation(tmp_path, nodes=2, key_holders=2, records=40) as fed:
         for home in fed.key_holder_homes:
             processes.append(_attest(home, fed.address))
-        spec = SuperLinkSpec(fed.coordinator_home, port=free_port())
+        spec = SuperLinkSpec(fed.coordinator_home, port=free_port(), gate_port=free_port())
         processes.append(start_superlink(spec))
         port = ["--port", str(spec.port)]
         for home in fed.node_homes:
@@ -69,7 +69,7 @@ def test_two_rounds_over_superlink_and_supernodes(
                 *port,
             )
         for home in fed.node_homes:
-            processes.append(_supernode(home, spec.address))
+            processes.append(_supernode(home, spec.gate_address))
         result = _train_two_rounds(fed, port)
     assert result["status"] == "finished:completed"
     _assert_published_and_installed(fed, result)

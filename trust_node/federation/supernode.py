@@ -1,8 +1,9 @@
 """Starting this node's Flower SuperNode (``gcdt-node supernode``).
 
-The SuperNode connects to the coordinator's SuperLink over TLS, verifying the
-SuperLink's certificate against the trust root this node installed at enrolment
-(``tls/ca.crt``), and authenticates with its own SuperNode key: an EC P-384 key in
+The SuperNode connects to the coordinator through this node's uplink
+(:mod:`trust_node.federation.uplink`: loopback TLS to the uplink, mutual TLS with the
+node's certificate from the uplink to the coordinator's gate), and authenticates with its
+own SuperNode key: an EC P-384 key in
 OpenSSH format under ``GCDT_HOME/flower/`` (what Flower 1.41 accepts), generated once
 here with ``cryptography``. The coordinator operator registers the public half with
 ``gcdt-coordinator register-supernode`` before the node can connect. The ClientApp finds
@@ -23,7 +24,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from governance.identity import write_secret
 from governance.pki import HomeLayout
+from governance.pki.gateway import ensure_superexec_secret
 from kernel.settings import FLOWER_DIR
+from kernel.wire.app_bundle import SUPEREXEC_SECRET_FILE
 from trust_node.errors import NodeSetupError
 from trust_node.federation.client_app import HOME_KEY
 
@@ -63,6 +66,11 @@ def ensure_auth_key(home: Path) -> tuple[Path, Path]:
     return private, public
 
 
+def superexec_secret_path(home: Path) -> Path:
+    """The secret only this node's app runner holds to take tasks from its SuperNode."""
+    return home / FLOWER_DIR / SUPEREXEC_SECRET_FILE
+
+
 def flower_env(home: Path, base: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment Flower's processes need: their own FLWR_HOME, no telemetry."""
     env = dict(os.environ if base is None else base)
@@ -83,12 +91,19 @@ def flower_env(home: Path, base: Mapping[str, str] | None = None) -> dict[str, s
 @dataclass(frozen=True)
 class SuperNodeSpec:
     home: Path
-    superlink: str  # host:port of the coordinator's SuperLink
+    superlink: str  # host:port the SuperNode dials: this node's uplink (see uplink.py)
     port: int = DEFAULT_CLIENTAPPIO_PORT  # this SuperNode's own ClientAppIo port
     host: str = "127.0.0.1"
+    #: the certificate the SuperNode verifies its peer with (the uplink's); default the root
+    root_certificates: Path | None = None
+
+    @property
+    def runtime_address(self) -> str:
+        """The SuperNode's Runtime API, where this node's app runner takes its tasks."""
+        return f"{self.host}:{self.port}"
 
     def command(self) -> list[str]:
-        ca = HomeLayout(self.home).ca_cert
+        ca = self.root_certificates or HomeLayout(self.home).ca_cert
         if not ca.exists():
             raise NodeSetupError(f"{ca} is missing: enrol the node first (`gcdt-node enrol`)")
         private, _ = ensure_auth_key(self.home)
@@ -107,6 +122,12 @@ class SuperNodeSpec:
             str(private),
             "--node-config",
             f'{HOME_KEY}="{home}"',
+            # No app process of Flower's: the node's app runner takes each task, and only
+            # it (HMAC with a secret under GCDT_HOME on AcquireTask).
+            "--isolation",
+            "process",
+            "--superexec-auth-secret-file",
+            str(ensure_superexec_secret(superexec_secret_path(self.home))),
             "--host",
             self.host,
             "--port",

@@ -7,9 +7,10 @@ projected onto the PSD cone (noise can make it indefinite), and the ridge soluti
 block whose noisy weight is below ``MIN_BLOCK_WEIGHT`` keeps the prior alone.
 
 Intervals: split-conformal on the relative score (``statistics.SCORE_EDGES``): the
-coordinator reads, per fuel status, the smallest histogram edge whose noisy upper tail
+coordinator reads, per (sector, fuel status), the smallest histogram edge whose noisy upper tail
 holds at most ``1 - nominal`` of the noisy total (with the finite-sample ``(n + 1) / n``
-correction of split conformal, Lei et al., JASA 2018). Scores are measured on the
+correction of split conformal, Lei et al., JASA 2018); a cell whose noisy weight is below
+``MIN_CALIBRATION_WEIGHT`` uses the quantile of its fuel status pooled over sectors. Scores are measured on the
 published model's own training labels (in-sample), which the bench measures against
 truth on fresh records; the verified labels' own noise is not deconvolved (it widens
 intervals slightly, i.e. errs toward over-coverage).
@@ -23,6 +24,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
+from open_models.contract import SECTORS
 from open_models.errors import TrainingError
 from open_models.linear.basis import INTERCEPT, STATUSES, Basis, Encoded, encode
 from open_models.linear.statistics import (
@@ -40,6 +42,10 @@ NOMINAL: Final = 0.90
 DEFAULT_RIDGE: Final = 8.0
 #: Below this noisy weight (facilities) a block's correction is noise: keep the prior.
 MIN_BLOCK_WEIGHT: Final = 5.0
+#: Below this noisy weight (facilities) a (sector, status) histogram is too noisy for its
+#: own 90 % quantile (its 10 % tail would be ~3 facilities against per-bin noise sd ~2 at
+#: epsilon 5): the status's pooled histogram is used (modelling choice, bench-measured).
+MIN_CALIBRATION_WEIGHT: Final = 30.0
 #: Half-width multiplier used before calibration, and when a status has no scores: the
 #: widest histogram edge (an honest "we do not know").
 UNCALIBRATED: Final = SCORE_EDGES[-1]
@@ -50,7 +56,10 @@ class LinearModel:
     basis: Basis
     ridge: float
     theta: tuple[np.ndarray, ...]  # one coefficient vector per block, basis.blocks order
-    quantiles: tuple[float, ...] = field(default=(UNCALIBRATED, UNCALIBRATED))
+    #: per (sector, status), sectors outer (``open_models.contract.SECTORS``)
+    quantiles: tuple[float, ...] = field(
+        default=(UNCALIBRATED,) * (len(SECTORS) * len(STATUSES))
+    )
     kind: str = MODEL_KIND
 
     def to_dict(self) -> dict[str, Any]:
@@ -110,10 +119,12 @@ def fit(aggregate: np.ndarray, basis: Basis, ridge: float = DEFAULT_RIDGE) -> Li
     return LinearModel(basis, float(ridge), theta)
 
 
-def _quantile(histogram: np.ndarray, nominal: float) -> float:
-    counts = np.maximum(histogram, 0.0)
-    total = counts.sum()
-    if total < MIN_BLOCK_WEIGHT:
+def _quantile(histogram: np.ndarray, nominal: float, minimum: float) -> float:
+    # Raw noisy counts, never clipped bin by bin: clipping each bin at 0 biases every tail
+    # sum upward (many empty bins add positive noise) and inflates the intervals.
+    counts = histogram
+    total = float(counts.sum())
+    if total < minimum:
         return UNCALIBRATED
     allowed = max(0.0, 1.0 - nominal * (total + 1.0) / total) * total
     tail = np.cumsum(counts[::-1])[::-1]  # tail[i]: weight in bins i.. (scores >= edge i-1)
@@ -129,11 +140,14 @@ def calibrate(model: LinearModel, histogram: np.ndarray, nominal: float = NOMINA
     histogram = np.asarray(histogram, dtype=float)
     if histogram.shape != (calibration_length(),) or not np.isfinite(histogram).all():
         raise TrainingError(f"calibration histogram must be ({calibration_length()},) finite")
-    bins = len(SCORE_EDGES) + 1
-    quantiles = tuple(
-        _quantile(histogram[i * bins : (i + 1) * bins], nominal) for i in range(len(STATUSES))
-    )
-    return LinearModel(model.basis, model.ridge, model.theta, quantiles)
+    cells = histogram.reshape(len(SECTORS), len(STATUSES), len(SCORE_EDGES) + 1)
+    pooled = [_quantile(cells[:, s].sum(axis=0), nominal, MIN_BLOCK_WEIGHT) for s in (0, 1)]
+    quantiles = []
+    for sector in range(len(SECTORS)):
+        for s in range(len(STATUSES)):
+            own = _quantile(cells[sector, s], nominal, MIN_CALIBRATION_WEIGHT)
+            quantiles.append(pooled[s] if own == UNCALIBRATED else own)
+    return LinearModel(model.basis, model.ridge, model.theta, tuple(quantiles))
 
 
 def _per_unit(model: LinearModel, enc: Encoded, masked: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -162,7 +176,9 @@ def predict(
     """Direct intensity (t CO2/t product) with its interval; ``masked`` ignores fuel data."""
     enc = encode(records, model.basis)
     per_unit, status = _per_unit(model, enc, masked)
-    half = np.asarray(model.quantiles)[status] * (per_unit + SCORE_FLOOR)
+    sector = pd.Index(SECTORS).get_indexer(records["sector"].astype(str).to_numpy())
+    cell = sector * len(STATUSES) + status
+    half = np.asarray(model.quantiles)[cell] * (per_unit + SCORE_FLOOR)
     unit = enc.unit
     return pd.DataFrame(
         {

@@ -23,6 +23,7 @@ import pandas as pd
 
 from open_models.accounting import HistoryEntry, PrivacyAccount
 from open_models.dp import _integer_order_epsilon
+from open_models.contract import SECTORS
 from open_models.errors import TrainingError
 from open_models.linear.basis import Basis, encode
 from open_models.linear.model import LinearModel, scores
@@ -122,7 +123,8 @@ def local_calibration(
     if rows.empty:
         return np.zeros(calibration_length())
     y = targets(rows, encode(rows, model.basis))
-    return score_histogram(scores(model, rows, y), weights(rows, unit))
+    sector = pd.Index(SECTORS).get_indexer(rows["sector"].astype(str).to_numpy())
+    return score_histogram(scores(model, rows, y), weights(rows, unit), sector)
 
 
 __all__ = ["RELEASES", "Release", "local_calibration", "plan_noise_multiplier", "release"]

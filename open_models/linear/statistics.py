@@ -8,9 +8,9 @@ encrypted, decrypted only as a sum):
    record enters its own block (fuels known or not) and, with its fuels masked, its route's
    no-fuel block: the no-fuel model learns from every label (valid only if "fuels unknown"
    is independent of the residual; the bench checks and reports it).
-2. **Calibration**: per fuel status, a histogram of the score ``|y - y_hat| / (|y_hat| +
-   floor)`` of the published model on the same records, from which the coordinator reads
-   one conformal quantile per status.
+2. **Calibration**: per (sector, fuel status), a histogram of the score ``|y - y_hat| /
+   (|y_hat| + floor)`` of the published model on the same records, from which the
+   coordinator reads one conformal quantile per cell.
 
 Sensitivity (``privacy_unit="facility"``): each record is weighted ``w = 1 / n_f``, n_f
 being the labelled records of its facility in the release, so a facility's weights sum
@@ -32,6 +32,7 @@ from typing import Final, Literal
 import numpy as np
 import pandas as pd
 
+from open_models.contract import SECTORS
 from open_models.errors import TrainingError
 from open_models.linear.basis import STATUSES, Basis, Encoded, encode
 
@@ -64,7 +65,8 @@ def statistics_length(basis: Basis) -> int:
 
 
 def calibration_length() -> int:
-    return len(STATUSES) * (len(SCORE_EDGES) + 1)
+    """One score histogram per (sector, fuel status), sectors outer."""
+    return len(SECTORS) * len(STATUSES) * (len(SCORE_EDGES) + 1)
 
 
 def labelled(records: pd.DataFrame) -> pd.DataFrame:
@@ -128,14 +130,20 @@ def local_statistics(
     return vector
 
 
-def score_histogram(scores_by_status: Sequence[np.ndarray], w: np.ndarray) -> np.ndarray:
-    """Weighted histogram of each status's scores (NaN = not scored) on ``SCORE_EDGES``."""
+def score_histogram(
+    scores_by_status: Sequence[np.ndarray], w: np.ndarray, sector: np.ndarray
+) -> np.ndarray:
+    """Weighted histogram of scores (NaN = not scored) per (sector, status), on ``SCORE_EDGES``.
+
+    ``sector`` is each record's index into the contract's ``SECTORS``.
+    """
     edges = np.asarray(SCORE_EDGES)
     parts = []
-    for scores in scores_by_status:
-        ok = ~np.isnan(scores)
-        bins = np.searchsorted(edges, scores[ok], side="right")
-        parts.append(np.bincount(bins, weights=w[ok], minlength=len(edges) + 1))
+    for s in range(len(SECTORS)):
+        for scores in scores_by_status:
+            ok = ~np.isnan(scores) & (sector == s)
+            bins = np.searchsorted(edges, scores[ok], side="right")
+            parts.append(np.bincount(bins, weights=w[ok], minlength=len(edges) + 1))
     return np.concatenate(parts)
 
 

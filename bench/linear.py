@@ -73,9 +73,7 @@ def draw(name: str, n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
     return data.records.reset_index(drop=True), truth["true_intensity_tco2e_per_t"].to_numpy()
 
 
-def split_facilities(
-    records: pd.DataFrame, share: float, rng: np.random.Generator
-) -> np.ndarray:
+def split_facilities(records: pd.DataFrame, share: float, rng: np.random.Generator) -> np.ndarray:
     """Boolean mask: the records of a random ``share`` of each jurisdiction's facilities."""
     facilities = records["facility_id"].unique()
     u = pd.Series(rng.random(len(facilities)), index=facilities)
@@ -199,9 +197,7 @@ def score(s: Seeded, model: LinearModel) -> dict[str, Any]:
     floor = predict(s.floor, rec)["estimate_tco2e_per_t"].to_numpy()
     for sector in sorted(rec["sector"].unique()):
         sec = (rec["sector"] == sector).to_numpy()
-        row[f"sector_{sector}_over_tier1"] = mae(est, t, sec & has_t1) / mae(
-            tier1, t, sec & has_t1
-        )
+        row[f"sector_{sector}_over_tier1"] = mae(est, t, sec & has_t1) / mae(tier1, t, sec & has_t1)
         row[f"sector_{sector}_coverage"] = float(cov[sec].mean())
     for code in CODES:
         j = (rec["jurisdiction"] == code).to_numpy()

@@ -101,10 +101,14 @@ class FederatedTraining:
         self.run_name = run_name
         self.weights = np.asarray(initial_weights, dtype=np.float64).copy()
         self.model_version = model_version
-        if self.weights.size + 1 != summer.length:
+        self._check_length()
+
+    def _check_length(self) -> None:
+        """FedAvg: a node vector is the weighted update plus its weight."""
+        if self.weights.size + 1 != self.summer.length:
             raise ValueError(
                 f"model has {self.weights.size} parameters; encrypted vectors must have "
-                f"{self.weights.size + 1} slots, summer expects {summer.length}"
+                f"{self.weights.size + 1} slots, summer expects {self.summer.length}"
             )
 
     @property
@@ -277,12 +281,19 @@ class FederatedTraining:
             self.pipeline.close(request)
         return self._accept(outcome, attested)
 
-    def _accept(self, outcome: RoundOutcome, attested: AttestationOutcome) -> RoundOutcome:
-        values = np.asarray(attested.floats(), dtype=np.float64)
+    def _apply(self, round_no: int, values: np.ndarray) -> tuple[np.ndarray, float]:
+        """The new open model from the attested sum, and its total weight (FedAvg)."""
         weight = float(values[-1])
         if not weight > 0:
-            return self._not_attested(outcome, f"attested total weight {weight} is not positive")
-        self.weights = self.weights + values[:-1] / weight
+            raise ValueError(f"attested total weight {weight} is not positive")
+        return self.weights + values[:-1] / weight, weight
+
+    def _accept(self, outcome: RoundOutcome, attested: AttestationOutcome) -> RoundOutcome:
+        values = np.asarray(attested.floats(), dtype=np.float64)
+        try:
+            self.weights, weight = self._apply(outcome.round, values)
+        except ValueError as exc:
+            return self._not_attested(outcome, str(exc))
         outcome.total_weight = weight
         outcome.status = TrainingRoundStatus.ACCEPTED
         outcome.attestations = [a.envelope.to_json() for a in attested.agreeing]

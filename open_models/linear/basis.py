@@ -146,6 +146,7 @@ def _numeric(frame: pd.DataFrame, name: str) -> np.ndarray:
 
 
 def route_codes(frame: pd.DataFrame) -> np.ndarray:
+    """Each record's index into ``ROUTE_KEYS``, refusing a pair the contract lacks."""
     keys = pd.MultiIndex.from_arrays([frame["sector"].astype(str), frame["route"].astype(str)])
     codes: np.ndarray = pd.MultiIndex.from_tuples(ROUTE_KEYS).get_indexer(keys)
     if (codes < 0).any():

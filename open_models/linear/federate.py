@@ -10,7 +10,7 @@ attested decryptions of the encrypted vectors, and the coordinator runs the same
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +32,10 @@ class FederatedFit:
     releases: dict[str, tuple[Release, Release]]  # node -> (statistics, calibration)
 
 
+def _loader(frame: pd.DataFrame) -> Callable[[], pd.DataFrame]:
+    return lambda: frame
+
+
 def federate(
     nodes: Mapping[str, pd.DataFrame],
     accounts: Mapping[str, PrivacyAccount],
@@ -48,7 +52,7 @@ def federate(
     first = {
         code: release(
             "statistics",
-            lambda frame=frame: frame,
+            _loader(frame),
             basis,
             accounts[code],
             releases_remaining=RELEASES,
@@ -63,7 +67,7 @@ def federate(
     second = {
         code: release(
             "calibration",
-            lambda frame=frame: frame,
+            _loader(frame),
             basis,
             accounts[code],
             releases_remaining=RELEASES - 1,

@@ -7,13 +7,14 @@ projected onto the PSD cone (noise can make it indefinite), and the ridge soluti
 block whose noisy weight is below ``MIN_BLOCK_WEIGHT`` keeps the prior alone.
 
 Intervals: split-conformal on the relative score (``statistics.SCORE_EDGES``): the
-coordinator reads, per (sector, fuel status), the smallest histogram edge whose noisy upper tail
-holds at most ``1 - nominal`` of the noisy total (with the finite-sample ``(n + 1) / n``
-correction of split conformal, Lei et al., JASA 2018); a cell whose noisy weight is below
-``MIN_CALIBRATION_WEIGHT`` uses the quantile of its fuel status pooled over sectors. Scores are measured on the
-published model's own training labels (in-sample), which the bench measures against
-truth on fresh records; the verified labels' own noise is not deconvolved (it widens
-intervals slightly, i.e. errs toward over-coverage).
+coordinator reads, per (sector, fuel status), the smallest histogram edge whose noisy
+upper tail holds at most ``1 - nominal`` of the noisy total (with the finite-sample
+``(n + 1) / n`` correction of split conformal, Lei et al., JASA 2018); a cell whose noisy
+weight is below ``MIN_CALIBRATION_WEIGHT`` uses its fuel status's quantile pooled over
+sectors. Scores are measured on the published model's own training labels (in-sample,
+not a held-out split: labels are scarce), which the bench measures against truth on
+fresh records; the verified labels' own noise is not deconvolved (it widens intervals
+slightly, i.e. errs toward over-coverage).
 """
 
 from __future__ import annotations
@@ -57,9 +58,7 @@ class LinearModel:
     ridge: float
     theta: tuple[np.ndarray, ...]  # one coefficient vector per block, basis.blocks order
     #: per (sector, status), sectors outer (``open_models.contract.SECTORS``)
-    quantiles: tuple[float, ...] = field(
-        default=(UNCALIBRATED,) * (len(SECTORS) * len(STATUSES))
-    )
+    quantiles: tuple[float, ...] = field(default=(UNCALIBRATED,) * (len(SECTORS) * len(STATUSES)))
     kind: str = MODEL_KIND
 
     def to_dict(self) -> dict[str, Any]:
@@ -170,9 +169,7 @@ def _per_unit(model: LinearModel, enc: Encoded, masked: bool) -> tuple[np.ndarra
     return np.maximum(estimate, 0.0), np.where(known, 0, 1)
 
 
-def predict(
-    model: LinearModel, records: pd.DataFrame, *, masked: bool = False
-) -> pd.DataFrame:
+def predict(model: LinearModel, records: pd.DataFrame, *, masked: bool = False) -> pd.DataFrame:
     """Direct intensity (t CO2/t product) with its interval; ``masked`` ignores fuel data."""
     enc = encode(records, model.basis)
     per_unit, status = _per_unit(model, enc, masked)

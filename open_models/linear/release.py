@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 
 from open_models.accounting import HistoryEntry, PrivacyAccount
-from open_models.dp import _integer_order_epsilon
 from open_models.contract import SECTORS
+from open_models.dp import _integer_order_epsilon
 from open_models.errors import TrainingError
 from open_models.linear.basis import Basis, encode
 from open_models.linear.model import LinearModel, scores

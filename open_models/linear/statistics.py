@@ -61,6 +61,7 @@ def block_offsets(basis: Basis) -> tuple[int, ...]:
 
 
 def statistics_length(basis: Basis) -> int:
+    """Slots of the statistics release (fits one 4,096-slot CKKS ciphertext at 5 codes)."""
     return block_offsets(basis)[-1]
 
 

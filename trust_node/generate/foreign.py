@@ -109,7 +109,8 @@ def _fuels_gj_per_t(fac: dict[str, np.ndarray], f: np.ndarray) -> np.ndarray:
     dri_coal = (kind_names == "dri_eaf") & fac["dri_coal"][f]
     coal_dri = np.array([15.0, 0.2, 1.0, 0.2])  # coal-based DRI: GJ/t (IEA 2020 magnitude)
     base = np.where(dri_coal[:, None], coal_dri, base)
-    return base * fac["efficiency"][f][:, None]
+    out: np.ndarray = base * fac["efficiency"][f][:, None]
+    return out
 
 
 def _simulate(code: str, n: int, seed: int, unfriendly: bool) -> pd.DataFrame:
@@ -150,7 +151,8 @@ def _simulate(code: str, n: int, seed: int, unfriendly: bool) -> pd.DataFrame:
 
 def _main_fuel(fuels: np.ndarray, elec_gj: np.ndarray) -> np.ndarray:
     names = np.array(["coal", "coke", "natural_gas", "oil", "electricity"], dtype=object)
-    return names[np.argmax(np.column_stack([fuels, elec_gj]), axis=1)]
+    out: np.ndarray = names[np.argmax(np.column_stack([fuels, elec_gj]), axis=1)]
+    return out
 
 
 def _records(
@@ -172,7 +174,7 @@ def _records(
     filed = fuels * np.exp(rng.normal(0, 0.015, size=fuels.shape)) * production[:, None] / 1000
     filed = np.where(known[:, None], filed, np.nan)  # TJ; empty = not known
     main = _main_fuel(fuels, elec * 3.6 / 2.5)  # electricity at 40 % thermal equivalence
-    main = np.where(rng.random(n) < MAIN_FUEL_KNOWN, main, None)
+    main = np.where(rng.random(n) < MAIN_FUEL_KNOWN, main, np.array(None, dtype=object))
     verified = rng.random(n) < rng.uniform(*VERIFIED_RANGE)
     labels = truth_t * np.exp(rng.normal(0, THIRD_PARTY_SD, size=n))
     declared = truth_t * (1.0 - fac["bias"][f])

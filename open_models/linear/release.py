@@ -23,7 +23,7 @@ import pandas as pd
 
 from open_models.accounting import HistoryEntry, PrivacyAccount
 from open_models.contract import SECTORS
-from open_models.dp import _integer_order_epsilon
+from open_models.dp import DEFAULT_MAX_NOISE_MULTIPLIER, _integer_order_epsilon
 from open_models.errors import TrainingError
 from open_models.linear.basis import Basis, encode
 from open_models.linear.model import LinearModel, scores
@@ -43,9 +43,9 @@ from open_models.linear.statistics import (
 Kind = Literal["statistics", "calibration"]
 #: Releases of one fit: the statistics, then the calibration histogram.
 RELEASES: Final = 2
-#: Bisection bounds and precision for the noise multiplier (below 0.3 a single Gaussian
-#: release is already past any budget a policy would set; 1e4 is no signal at all).
-Z_RANGE: Final = (0.3, 1e4)
+#: Bisection floor and precision for the noise multiplier (below 0.3 a single Gaussian
+#: release is already past any budget a policy would set).
+Z_FLOOR: Final = 0.3
 Z_TOLERANCE: Final = 1e-3
 
 
@@ -60,8 +60,18 @@ class Release:
     labelled_records: int
 
 
-def plan_noise_multiplier(account: PrivacyAccount, releases_remaining: int) -> float:
-    """Smallest z (to 1e-3) such that ``releases_remaining`` Gaussian releases fit."""
+def plan_noise_multiplier(
+    account: PrivacyAccount,
+    releases_remaining: int,
+    cap: float = DEFAULT_MAX_NOISE_MULTIPLIER,
+) -> float:
+    """Smallest z (to 1e-3) such that ``releases_remaining`` Gaussian releases fit.
+
+    Past ``cap`` a release would be almost pure noise: the cap is returned, and charging
+    it makes the account refuse (and record the refusal), as for DP-SGD rounds. So a
+    coordinator asking again and again gets ever noisier releases that all fit the budget
+    together, then refusals; never more than the account's epsilon.
+    """
     if releases_remaining < 1:
         raise TrainingError(f"releases_remaining must be >= 1, got {releases_remaining}")
     history = list(account.history())
@@ -70,7 +80,7 @@ def plan_noise_multiplier(account: PrivacyAccount, releases_remaining: int) -> f
         entry = HistoryEntry(z, 1.0, releases_remaining)
         return _integer_order_epsilon([*history, entry], account.delta) <= account.epsilon_budget
 
-    low, high = Z_RANGE
+    low, high = Z_FLOOR, cap
     if fits(low):
         return low
     if not fits(high):

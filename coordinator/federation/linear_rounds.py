@@ -29,6 +29,7 @@ from coordinator.federation.keys import load_trust_keys
 from coordinator.federation.rounds import FederatedTraining, TrainingResult, TrainingRoundStatus
 from kernel.wire import flower as wire
 from open_models.linear.basis import Basis
+from open_models.linear.card import linear_card
 from open_models.linear.model import DEFAULT_RIDGE, LinearModel, calibrate, fit
 from open_models.linear.vectors import (
     model_from_vector,
@@ -101,6 +102,7 @@ def publication(
         "run": training.run_name,
         "t": t,
         "model": model,
+        "card": linear_card(training.model),
         "attestations": {
             str(r.round): list(r.attestations)
             for r in result.rounds

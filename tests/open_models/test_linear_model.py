@@ -8,6 +8,8 @@ the model's MAE is below IPCC Tier-1's and its 90 % intervals cover near nominal
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -19,8 +21,10 @@ from governance.privacy import (
     LedgerAccount,
     PrivacyLedger,
 )
+from open_models.errors import WeightShapeError
 from open_models.evaluation import baseline_estimates
 from open_models.linear.basis import Basis
+from open_models.linear.card import linear_card
 from open_models.linear.federate import FederatedFit, federate
 from open_models.linear.model import LinearModel, fit, predict
 from open_models.linear.release import release
@@ -29,6 +33,7 @@ from open_models.linear.statistics import (
     local_statistics,
     statistics_length,
 )
+from open_models.linear.vectors import model_from_vector, model_vector, pack_release, unpack_sum
 from trust_node.generate.foreign import generate_foreign
 
 CODES = ("CN", "IN", "DE", "US", "BR")
@@ -70,7 +75,7 @@ def test_beats_tier1_on_a_foreign_generator_at_the_policy_epsilon(
     # Every release was charged, and no node went past its budget.
     for code in CODES:
         history = LedgerAccount(ledger, code, PERIOD, Budget(EPSILON, DELTA)).history()
-        assert len(history) == 2
+        assert sum(entry.steps for entry in history) == 2  # equal entries are merged
         first, second = result.releases[code]
         assert second.epsilon_after <= EPSILON
         assert first.epsilon_after < second.epsilon_after
@@ -123,3 +128,27 @@ def test_an_over_budget_release_is_refused_before_any_record_is_read() -> None:
 
 def test_the_statistics_fit_one_ckks_vector_of_4096_slots() -> None:
     assert statistics_length(Basis(CODES)) <= 4096
+
+
+def test_model_and_release_vectors_round_trip(fitted: tuple[FederatedFit, PrivacyLedger]) -> None:
+    result, _ = fitted
+    basis = Basis(CODES)
+    model = result.model
+    again = model_from_vector(model_vector(model), basis, model.ridge)
+    assert again.to_dict() == model.to_dict()
+    packed = pack_release(result.statistics, basis)
+    payload, count = unpack_sum(packed * 3, basis, "statistics")
+    np.testing.assert_allclose(payload, result.statistics * 3)
+    assert count == 3.0
+    with pytest.raises(WeightShapeError):
+        model_from_vector(model_vector(model)[:-1], basis, model.ridge)
+
+
+def test_the_card_states_sensitivities_and_limits(
+    fitted: tuple[FederatedFit, PrivacyLedger],
+) -> None:
+    card = linear_card(fitted[0].model)
+    json.dumps(card)
+    releases = card["privacy"]["releases"]
+    assert releases["statistics"]["l2_sensitivity"] == STATISTICS_SENSITIVITY
+    assert any("in-sample" in limit for limit in card["limits"])

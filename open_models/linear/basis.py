@@ -29,7 +29,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from open_models.contract import ROUTES_BY_SECTOR
+from open_models.contract import MAIN_FUELS, ROUTES_BY_SECTOR
 from open_models.errors import FeatureEncodingError
 from open_models.ipcc import factors as F
 from open_models.ipcc.errors import Tier1Error
@@ -39,16 +39,6 @@ BASIS_VERSION: Final = "gcdt-linear-basis/1"
 ROUTE_KEYS: Final = tuple((s, r) for s, rs in ROUTES_BY_SECTOR.items() for r in rs)
 STATUSES: Final = ("fuels_known", "no_fuel")
 FOSSIL: Final = ("coal_tj", "coke_tj", "natural_gas_tj", "oil_tj")
-MAIN_FUELS: Final = (
-    "coal",
-    "coke",
-    "natural_gas",
-    "oil",
-    "biomass",
-    "hydrogen",
-    "electricity",
-    "mixed",
-)
 _EF_PER_GJ: Final = np.array([F.FUEL_FACTORS[c].value for c in FOSSIL]) / 1000.0
 
 #: Public reference direct intensity per route (t CO2 per t product; cement per t clinker),

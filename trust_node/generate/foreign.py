@@ -233,7 +233,7 @@ def generate_foreign(
         parts.append(_simulate(code, int(n * 1.6), seed, unfriendly).iloc[:n])
     out = pd.concat(parts, ignore_index=True)
     truth_t = out["_truth"].to_numpy(dtype=float)
-    records_frame = out[[*ALL_COLUMNS, MAIN_FUEL_COLUMN]]
+    records_frame = out[list(ALL_COLUMNS)]
     truth = pd.DataFrame(
         {
             "record_id": out["record_id"],

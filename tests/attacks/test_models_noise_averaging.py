@@ -42,7 +42,7 @@ def _node(tmp_path: Path) -> NodeContext:
         update={"consent": Consent(default=("training",)), "privacy_budget": budget}
     )
     write_policy(policy, node.layout.node_policy, node.identity)
-    records = generate_foreign(("IN",), 200, seed=5).records.drop(columns=["main_fuel"])
+    records = generate_foreign(("IN",), 200, seed=5).records
     node = NodeContext(settings)
     node.repository.add_batch(OPERATOR_TENANT, records, source="test", sha256="0" * 64)
     return node

@@ -21,6 +21,8 @@ from governance.policy.models import Consent
 from governance.privacy import PrivacyLedger
 from kernel.settings import load_settings
 from kernel.wire import flower as wire
+from open_models.linear.basis import Basis
+from open_models.linear.statistics import STATISTICS_SENSITIVITY, local_statistics
 from trust_node.context import NodeContext
 from trust_node.federation.linear import linear_round
 from trust_node.federation.training import LocalRefusal, LocalUpdate
@@ -78,3 +80,28 @@ def test_repeated_release_asks_never_buy_more_than_the_budget(tmp_path: Path) ->
     assert [o.epsilon_after for o in released] == sorted(o.epsilon_after for o in released)
     multipliers = [c.noise_multiplier for c in charges]
     assert multipliers == sorted(multipliers)
+
+
+def test_a_coordinator_naming_many_noise_shares_does_not_thin_the_noise(
+    tmp_path: Path,
+) -> None:
+    """A curious coordinator says a million nodes share the noise, so each node would add
+    a thousandth of it. The node assumes at most the signed trust policy's ``m`` (none
+    here: it adds all of it), so its release carries at least the charged noise."""
+    node = _node(tmp_path)
+    out = linear_round(
+        node,
+        np.zeros(0),
+        run="curious",
+        release_kind=wire.LINEAR_STATISTICS,
+        shares=1_000_000,
+        jurisdictions=("IN",),
+    )
+    assert isinstance(out, LocalUpdate)
+    basis = Basis(("IN",))
+    clean = local_statistics(node.repository.latest(), basis)
+    noise = out.vector[: clean.size] - clean
+    period = node.node_policy.privacy_budget.accounting_period
+    [charge] = PrivacyLedger(node.engine).charges(node.node_id, "training", period)
+    charged_sigma = charge.noise_multiplier * STATISTICS_SENSITIVITY
+    assert float(np.std(noise)) > 0.8 * charged_sigma

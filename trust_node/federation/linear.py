@@ -33,6 +33,20 @@ from trust_node.tenants import consented_records
 KINDS = {wire.LINEAR_STATISTICS: "statistics", wire.LINEAR_CALIBRATION: "calibration"}
 
 
+def trusted_shares(runtime: NodeContext, requested: int) -> int:
+    """How many nodes this node assumes share the noise: never more than the signed trust
+    policy's ``m``.
+
+    Why: the coordinator names the shares, and a curious one could name thousands so each
+    node adds almost no noise. Key holders refuse to decrypt a sum of fewer than ``m``
+    members, so a sum that is ever decrypted carries at least ``m`` shares: with at most
+    ``m`` assumed, it carries at least the charged noise. No trust policy: no sharing.
+    """
+    trust = runtime.state.trust_policy
+    bound = trust.publication.m if trust is not None else 1
+    return max(1, min(int(requested), bound))
+
+
 def linear_round(
     runtime: NodeContext,
     global_flat: np.ndarray,
@@ -74,7 +88,7 @@ def linear_round(
             basis,
             account,
             releases_remaining=RELEASES if kind == "statistics" else 1,
-            shares=max(1, shares),
+            shares=trusted_shares(runtime, shares),
             rng=rng or secure_rng(),
             model=model,
         )

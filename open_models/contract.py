@@ -31,6 +31,18 @@ PRODUCTS: Final = tuple(p for ps in PRODUCTS_BY_SECTOR.values() for p in ps)
 ROUTES: Final = tuple(dict.fromkeys(r for rs in ROUTES_BY_SECTOR.values() for r in rs))
 
 VERIFICATION_LEVELS: Final = ("none", "self_declared", "third_party", "measured")
+#: The fuel or reductant supplying most process heat or reduction (DATA_CONTRACT.md
+#: ``main_fuel``): known to most producers that cannot state a fuel breakdown.
+MAIN_FUELS: Final = (
+    "coal",
+    "coke",
+    "natural_gas",
+    "oil",
+    "biomass",
+    "hydrogen",
+    "electricity",
+    "mixed",
+)
 
 #: Energy columns: required in the sense of "defaults to 0 when the column is absent",
 #: but an empty cell in a present column still means "not known" (kept as NaN).
@@ -53,6 +65,7 @@ OPTIONAL_COLUMNS: Final = (
     "clinker_ratio",
     "scrap_share",
     "anode_t",
+    "main_fuel",
     "reported_direct_tco2e",
     "verified_direct_tco2e",
     "verification",

@@ -19,6 +19,7 @@ from governance.attestation import MIN_T
 #: leaves ample room for DP training on a node before it counts as dropped.
 DEFAULT_ROUND_TIMEOUT_S = 120.0
 DEFAULT_ATTEST_TIMEOUT_S = 60.0
+FAMILIES = ("network", "linear")
 
 
 @dataclass(frozen=True)
@@ -41,8 +42,15 @@ class FederationConfig:
     #: a published synthetic evaluation set (``gcdt-node evaluation-set``), evaluated and
     #: published with the model; none: the card says the model was not evaluated
     evaluation_set: Path | None = None
+    #: which open-model family the run trains: the DP-SGD ``network`` (FedAvg rounds) or
+    #: the sufficient-statistics ``linear`` family (two releases, ``open_models.linear``)
+    family: str = "network"
 
     def __post_init__(self) -> None:
+        if self.family not in FAMILIES:
+            raise FederationConfigError(
+                f"model-family must be one of {FAMILIES}, got {self.family!r}"
+            )
         for name in ("rounds", "min_nodes"):
             if getattr(self, name) < 1:
                 raise FederationConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
@@ -85,6 +93,7 @@ class FederationConfig:
             connect_timeout_s=get("connect-timeout", float, base.connect_timeout_s),
             model_id=get("model-id", str, base.model_id),
             seed=get("seed", int, base.seed),
+            family=get("model-family", str, base.family),
             evaluation_set=Path(run_config["evaluation-set"])
             if run_config.get("evaluation-set")
             else None,
@@ -107,5 +116,6 @@ class FederationConfig:
             "connect-timeout": self.connect_timeout_s,
             "model-id": self.model_id,
             "seed": self.seed,
+            "model-family": self.family,
             **({"evaluation-set": str(self.evaluation_set)} if self.evaluation_set else {}),
         }

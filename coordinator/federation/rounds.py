@@ -110,10 +110,14 @@ class FederatedTraining:
         self.run_name = run_name
         self.weights = np.asarray(initial_weights, dtype=np.float64).copy()
         self.model_version = model_version
-        if self.weights.size + 1 != summer.length:
+        self._check_length()
+
+    def _check_length(self) -> None:
+        """FedAvg: a node vector is the weighted update plus its weight."""
+        if self.weights.size + 1 != self.summer.length:
             raise ValueError(
                 f"model has {self.weights.size} parameters; encrypted vectors must have "
-                f"{self.weights.size + 1} slots, summer expects {summer.length}"
+                f"{self.weights.size + 1} slots, summer expects {self.summer.length}"
             )
 
     @property
@@ -329,6 +333,13 @@ class FederatedTraining:
         agreeing = tuple(a for o in recombined.outcomes.values() for a in o.agreeing)
         return self._accept_values(outcome, list(recombined.values), agreeing)
 
+    def _apply(self, round_no: int, values: np.ndarray) -> tuple[np.ndarray, float]:
+        """The new open model from the attested sum, and its total weight (FedAvg)."""
+        weight = float(values[-1])
+        if not weight > 0:
+            raise ValueError(f"attested total weight {weight} is not positive")
+        return self.weights + values[:-1] / weight, weight
+
     def _accept(self, outcome: RoundOutcome, attested: AttestationOutcome) -> RoundOutcome:
         return self._accept_values(outcome, attested.floats(), attested.agreeing)
 
@@ -336,10 +347,10 @@ class FederatedTraining:
         self, outcome: RoundOutcome, floats: list[float], agreeing: tuple[Attestation, ...]
     ) -> RoundOutcome:
         values = np.asarray(floats, dtype=np.float64)
-        weight = float(values[-1])
-        if not weight > 0:
-            return self._not_attested(outcome, f"attested total weight {weight} is not positive")
-        self.weights = self.weights + values[:-1] / weight
+        try:
+            self.weights, weight = self._apply(outcome.round, values)
+        except ValueError as exc:
+            return self._not_attested(outcome, str(exc))
         outcome.total_weight = weight
         outcome.status = TrainingRoundStatus.ACCEPTED
         outcome.attestations = [a.envelope.to_json() for a in agreeing]

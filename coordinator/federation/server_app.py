@@ -28,6 +28,7 @@ from coordinator.federation.aggregate import CkksSummer
 from coordinator.federation.config import FederationConfig
 from coordinator.federation.keygroups import load_training_groups
 from coordinator.federation.keys import load_trust_keys
+from coordinator.federation.linear_rounds import run_linear_training
 from coordinator.federation.publication import (
     build_model_card,
     model_files,
@@ -164,6 +165,15 @@ def publish(
     grid.send_and_receive(messages, timeout=config.attest_timeout_s)
 
 
+def enrolled_jurisdictions(config: FederationConfig) -> tuple[str, ...]:
+    """The jurisdictions of the enrolled nodes, sorted: the linear basis's indicators."""
+    context = CoordinatorContext.open(config.coordinator_home)
+    try:
+        return tuple(sorted({n.jurisdiction for n in context.store.nodes(status=None)}))
+    finally:
+        context.engine.dispose()
+
+
 def build_server_app(config: FederationConfig | None = None) -> ServerApp:
     """The Flower ServerApp; a given ``config`` (tests) wins over the run config ``flwr run``
     passes.
@@ -174,7 +184,10 @@ def build_server_app(config: FederationConfig | None = None) -> ServerApp:
     def main(grid: Grid, context: Context) -> None:
         cfg = config or FederationConfig.from_run_config(dict(context.run_config))
         run_name = f"run-{grid.run.run_id}" if grid.run.run_id else "run-local"
-        run_training(grid, cfg, run_name)
+        if cfg.family == "linear":
+            run_linear_training(grid, cfg, run_name, enrolled_jurisdictions(cfg))
+        else:
+            run_training(grid, cfg, run_name)
 
     return app
 

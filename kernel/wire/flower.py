@@ -68,6 +68,13 @@ FILE_NAMES: Final = "file_names"
 FILE_PREFIX: Final = "file:"
 CONTENT_HASH: Final = "content_hash"
 LOG_INDEX: Final = "log_index"
+# the sufficient-statistics family (open_models.linear): which release a round asks for,
+# how many nodes share its noise, and the jurisdictions of the basis (comma-separated)
+RELEASE: Final = "release"
+LINEAR_STATISTICS: Final = "linear-statistics"
+LINEAR_CALIBRATION: Final = "linear-calibration"
+NOISE_SHARES: Final = "noise_shares"
+JURISDICTIONS: Final = "jurisdictions"
 
 # the node's training report, signed metadata of its update (decimal strings)
 EPSILON_SPENT: Final = "epsilon_spent"

@@ -25,6 +25,7 @@ from trust_node.context import NodeContext
 from trust_node.errors import NodeSetupError
 from trust_node.federation.fields import get_float, get_int, get_str
 from trust_node.federation.install import install_published
+from trust_node.federation.linear import linear_round
 from trust_node.federation.mods import (
     PLAIN_ACK,
     PLAIN_REFUSAL,
@@ -32,7 +33,12 @@ from trust_node.federation.mods import (
     PLAIN_UPDATE,
     make_egress_mod,
 )
-from trust_node.federation.training import LocalRefusal, local_round, report_fields
+from trust_node.federation.training import (
+    LocalRefusal,
+    LocalUpdate,
+    local_round,
+    report_fields,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -73,14 +79,26 @@ def build_client_app(
         node = resolve(context)
         cfg = message.content.config_records[wire.ROUND_CONFIG]
         weights = message.content.array_records[wire.GLOBAL_ARRAYS][wire.WEIGHTS].numpy()
-        outcome = local_round(
-            node,
-            np.asarray(weights, dtype=np.float64),
-            run=get_str(cfg, wire.RUN),
-            round_no=get_int(cfg, wire.ROUND),
-            clip_norm=get_float(cfg, wire.CLIP_NORM),
-            rounds_remaining=get_int(cfg, wire.ROUNDS_REMAINING, 1),
-        )
+        outcome: LocalUpdate | LocalRefusal
+        if wire.RELEASE in cfg:  # the sufficient-statistics family (open_models.linear)
+            codes = get_str(cfg, wire.JURISDICTIONS)
+            outcome = linear_round(
+                node,
+                np.asarray(weights, dtype=np.float64),
+                run=get_str(cfg, wire.RUN),
+                release_kind=get_str(cfg, wire.RELEASE),
+                shares=get_int(cfg, wire.NOISE_SHARES, 1),
+                jurisdictions=tuple(c for c in codes.split(",") if c),
+            )
+        else:
+            outcome = local_round(
+                node,
+                np.asarray(weights, dtype=np.float64),
+                run=get_str(cfg, wire.RUN),
+                round_no=get_int(cfg, wire.ROUND),
+                clip_norm=get_float(cfg, wire.CLIP_NORM),
+                rounds_remaining=get_int(cfg, wire.ROUNDS_REMAINING, 1),
+            )
         if isinstance(outcome, LocalRefusal):
             logger.warning(
                 "node %s refused round %s: %s", node.node_id, cfg[wire.ROUND], outcome.reason

@@ -75,6 +75,10 @@ SECTOR_UNDERREPORTING: Final = {
 FACILITY_BIAS_SIGMA: Final = 0.04
 #: Share of steel (aluminium) facilities that state their scrap share (anode consumption).
 SCRAP_SHARE_KNOWN: Final = 0.85
+#: Share of facilities that state their main fuel (modelling assumption: most producers
+#: that cannot file a breakdown know it, issue 16), and the seed stream it is drawn from.
+MAIN_FUEL_KNOWN: Final = 0.85
+MAIN_FUEL_STREAM: Final = 16
 ANODE_KNOWN: Final = 0.85
 
 _SECTOR_OF_KIND: Final = np.array([SECTORS.index(s) for s, _ in pm.KINDS])
@@ -226,6 +230,7 @@ def _simulate(
     )
     out["reported_direct_tco2e"] = reported
     out["verified_direct_tco2e"] = verified
+    out["main_fuel"] = _main_fuel(seed, profile.code, fac, sample, fuel_tj, electricity)
     return {
         "facility_id": fac["label"][sample.f],
         "jurisdiction": np.full(n, profile.code, dtype=object),
@@ -239,6 +244,27 @@ def _simulate(
         "verification": verification,
         "true_direct_tco2e": true_direct,
     }
+
+
+def _main_fuel(
+    seed: int,
+    code: str,
+    fac: dict[str, np.ndarray],
+    s: _Sample,
+    fuel_tj: dict[str, np.ndarray],
+    electricity: np.ndarray,
+) -> np.ndarray:
+    """The carrier with the most energy (electricity at its heat value), or empty where the
+    facility does not state it (``MAIN_FUEL_KNOWN`` of facilities do).
+
+    Drawn from its own stream, so adding the column changed no other generated value.
+    """
+    rng = np.random.default_rng([seed, code_key(code), MAIN_FUEL_STREAM])
+    known = rng.random(len(fac["label"])) < MAIN_FUEL_KNOWN
+    energy = np.column_stack([*(fuel_tj[c] for c in FUEL_COLUMNS), electricity * 0.0036])
+    names = np.array([*(c.removesuffix("_tj") for c in FUEL_COLUMNS), "electricity"], dtype=object)
+    main: np.ndarray = names[np.argmax(energy, axis=1)]
+    return np.where(known[s.f], main, np.array(None, dtype=object))
 
 
 def _sample(

@@ -155,6 +155,12 @@ RULES = pa.DataFrameSchema(
         "anode_t": _col("float64", _ge0()),
         "reported_direct_tco2e": _col("float64", _ge0()),
         "verified_direct_tco2e": _col("float64", _ge0()),
+        "main_fuel": _col(
+            "string",
+            pa.Check.isin(
+                c.MAIN_FUELS, error="unknown main_fuel; expected one of " + ", ".join(c.MAIN_FUELS)
+            ),
+        ),
         "verification": _col(
             "string",
             pa.Check.isin(

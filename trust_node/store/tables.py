@@ -57,6 +57,8 @@ def _contract_columns() -> list[Column[Any]]:
             columns.append(Column(name, Float(precision=53), nullable=not required))
         elif name == "verification":
             columns.append(Column(name, String(16), nullable=False))
+        elif name == "main_fuel":  # optional text: empty means not known
+            columns.append(Column(name, String(16), nullable=True))
         else:
             length = 2 if name == "jurisdiction" else ID_LENGTH if name.endswith("_id") else 32
             columns.append(Column(name, String(length), nullable=False))

@@ -51,9 +51,6 @@ def serve(
 def enrol(
     request: Annotated[Path, typer.Argument(help="The node's enrolment-request.json.")],
     home: HomeOpt = None,
-    key_holder: Annotated[
-        bool, typer.Option("--key-holder", help="Make the node a CKKS key holder.")
-    ] = False,
     out: Annotated[
         Path | None, typer.Option("--out", help="Response bundle path (default: beside request).")
     ] = None,
@@ -72,7 +69,6 @@ def enrol(
             store=context.store,
             translog=context.translog,
             identity=context.identity,
-            key_holder=key_holder,
             response_path=out or request.with_name("enrolment-response.json"),
             coordinator_address=address,
         ),
@@ -83,7 +79,6 @@ def enrol(
         "node_id": result.node.node_id,
         "jurisdiction": result.node.jurisdiction,
         "identity_key_id": result.identity_key_id,
-        "key_holder": result.node.key_holder,
         "certificate_sha256": result.certificate_fingerprint,
         "response": str(result.response_path),
         "log_index": result.log_index,

@@ -198,15 +198,22 @@ Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 
 
 class Member(_Strict):
-    """A member of the trust: who it is and the identity key its signatures verify with."""
+    """A member of the trust: who it is, the identity key its signatures verify with and
+    the X25519 transport key a key ceremony seals its package to (both named here, signed
+    by the members, so the coordinator relaying them cannot swap either)."""
 
     node_id: PartyId
     jurisdiction: Jurisdiction
     identity_public_key: PublicKeyHex
+    transport_public_key: PublicKeyHex
 
     @property
     def public_key(self) -> bytes:
         return bytes.fromhex(self.identity_public_key)
+
+    @property
+    def transport_key(self) -> bytes:
+        return bytes.fromhex(self.transport_public_key)
 
 
 class KeyGroup(_Strict):
@@ -287,6 +294,10 @@ class TrustPolicy(_Strict):
 
     def holders_of(self, group: str) -> tuple[str, ...]:
         return self.key_group(group).holders
+
+    def holders_of_or_empty(self, group: str) -> tuple[str, ...]:
+        """``holders_of``, or no one for a group the policy does not have."""
+        return next((g.holders for g in self.key_groups if g.group == group), ())
 
     def groups_of(self, node_id: str) -> tuple[str, ...]:
         """The key groups ``node_id`` holds a key in (in policy order)."""

@@ -49,6 +49,7 @@ def canonical_bytes(policy: TrustPolicy) -> bytes:
 
 
 def policy_sha256(policy: TrustPolicy) -> str:
+    """The digest members sign and the next version names."""
     return hashlib.sha256(canonical_bytes(policy)).hexdigest()
 
 
@@ -67,6 +68,7 @@ def statement(policy: TrustPolicy) -> bytes:
 
 
 def parse_trust_toml(text: str) -> TrustPolicy:
+    """A trust policy from TOML text (validated, not verified)."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -132,7 +134,9 @@ def check_version(
             raise PolicyError(f"{where}: a chain starts at version 1 with no previous_sha256")
     else:
         if policy.trust_id != previous.trust_id:
-            raise PolicyError(f"{where} is for trust {policy.trust_id!r}, not {previous.trust_id!r}")
+            raise PolicyError(
+                f"{where} is for trust {policy.trust_id!r}, not {previous.trust_id!r}"
+            )
         if policy.version != previous.version + 1:
             raise PolicyError(f"{where} does not follow version {previous.version}")
         if policy.previous_sha256 != policy_sha256(previous):
@@ -145,7 +149,9 @@ def check_version(
         raise PolicySignatureError(
             f"{where} carries signatures of {', '.join(strangers)}, not among {who} members"
         )
-    bad = sorted(m for m, sig in signatures.items() if not verify_signature(eligible[m], sig, message))
+    bad = sorted(
+        m for m, sig in signatures.items() if not verify_signature(eligible[m], sig, message)
+    )
     if bad:
         raise PolicySignatureError(f"{where}: signature of {', '.join(bad)} does not verify")
     if len(signatures) < needed:
@@ -206,9 +212,7 @@ class TrustPolicyChain:
         return _chain_with(self.versions, policy, signatures)
 
     @classmethod
-    def found(
-        cls, policy: TrustPolicy, signatures: Sequence[MemberSignature]
-    ) -> TrustPolicyChain:
+    def found(cls, policy: TrustPolicy, signatures: Sequence[MemberSignature]) -> TrustPolicyChain:
         """A new chain whose version 1 is ``policy``, signed by every founding member."""
         return _chain_with((), policy, signatures)
 

@@ -75,8 +75,7 @@ def accept_trust_chain(
     offered = check_pair(toml, chain_bytes, path=path)
     if expect_sha256 is not None and expect_sha256.lower() not in offered.digests():
         raise PolicySignatureError(
-            f"the offered trust policy chain does not contain the expected version "
-            f"{expect_sha256}",
+            f"the offered trust policy chain does not contain the expected version {expect_sha256}",
             path=path,
         )
     if path.exists():

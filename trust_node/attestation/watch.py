@@ -56,8 +56,9 @@ REFUSED_METHOD = "decrypt_sum"
 class KeyHolder:
     """What a key holder decrypts with and what it checks a request against.
 
-    ``min_contributors`` is ``max(quorum, m)`` of the trust policy the node holds; the
-    members' identity keys come from the trust information at each pull.
+    ``min_contributors`` is ``max(quorum, m)`` and ``members`` the members' identity keys
+    of the member-signed trust policy the node holds (never the coordinator's list, which
+    only leaves revoked members out at each pull: it cannot add a member to pad a sum).
     """
 
     identity: Identity
@@ -65,6 +66,7 @@ class KeyHolder:
     min_contributors: int
     ledger: DecryptionLedger
     refusals: SqlRefusalLog
+    members: Mapping[str, bytes] = field(default_factory=dict)
     #: requests refused by this process (logged once, not re-verified every poll)
     refused: set[str] = field(default_factory=set)
 
@@ -81,9 +83,8 @@ def attest_pending(
     """
     done = []
     requests = client.decryption_requests()
-    members = (
-        {n.node_id: n.identity_public_key for n in client.trust_info().nodes} if requests else {}
-    )
+    active = {n.node_id for n in client.trust_info().nodes} if requests else set()
+    members = {m: key for m, key in holder.members.items() if m in active}
     for request in requests:
         if subject_id is not None and request.subject_id != subject_id:
             continue
@@ -106,7 +107,13 @@ def _answer(
     duty: Duty,
     request: PendingDecryption,
 ) -> Attested | None:
-    key = holder.key_for(request.vector.key_id)
+    try:
+        key = holder.key_for(request.vector.key_id)
+    except NodeSetupError as exc:  # a key the trust policy in force no longer allows
+        holder.refused.add(request.request_id)
+        holder.refusals.record(ATTESTATION, REFUSED_METHOD, str(exc))
+        logger.warning("refused to decrypt: %s", exc)
+        return None
     try:
         verified = verify_sum(request, key, members, holder.min_contributors)
         holder.ledger.claim(request, verified)
@@ -191,4 +198,5 @@ def key_holder(context: NodeContext) -> KeyHolder:
         min_contributors=policy.publication.min_contributors,
         ledger=DecryptionLedger(context.engine),
         refusals=context.refusals,
+        members=policy.member_keys(),
     )

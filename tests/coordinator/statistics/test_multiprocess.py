@@ -35,7 +35,7 @@ from open_models.benchmark_values import RoundTerms
 from tests.trust_setup import enrol, init_coordinator
 from trust_node.context import NodeContext
 from trust_node.generate import generate
-from trust_node.node_setup import fetch_keys, run_key_ceremony
+from trust_node.key_material import fetch_keys, run_key_ceremony
 from trust_node.statistics import contribution_vector
 from trust_node.store import SqlRecordRepository
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from governance.ckks import (
     TransportKey,
     open_public_release,
 )
+from governance.ckks.holders import expected_recipients
 from governance.envelope import key_id, seal
 from governance.errors import GovernanceError
 from governance.identity import Identity
@@ -216,12 +218,18 @@ class NodeState:
             return None
         return self.checked_release(files[-1])
 
-    def checked_release(self, path: Path) -> CkksKey:
+    def checked_release(self, path: Path, active: Collection[str] | None = None) -> CkksKey:
         """The public context in ``path``, if the trust policy in force still allows it:
         its ceremony node a holder of its group with the identity key the policy names, its
-        recipients among that group's holders, the signature over all of it valid.
+        recipients among that group's holders (with ``active``, the nodes not revoked:
+        exactly the group's active holders), the signature over all of it valid.
         """
-        release, ceremony_key = read_release(path)
+        try:
+            release, ceremony_key = read_release(path)
+        except FileNotFoundError:
+            raise NodeSetupError(
+                f"no public context {path.stem} installed: run `gcdt-node fetch-keys`"
+            ) from None
         policy = self.trust_policy
         if policy is None:
             raise NodeSetupError("this node holds no member-signed trust policy")
@@ -236,6 +244,14 @@ class NodeState:
             raise NodeSetupError(
                 f"public context {release.key_id} no longer matches the trust policy in force "
                 f"(version {policy.version}): run `gcdt-node fetch-keys`"
+            )
+        if active is not None and release.recipients != expected_recipients(
+            policy, release.group, active
+        ):
+            raise NodeSetupError(
+                f"key {release.key_id} was sealed to {list(release.recipients)}, not to the "
+                f"active holders of group {release.group!r}: a holder was revoked, the key is "
+                "retired"
             )
         try:
             return open_public_release(release, ceremony_public_key=ceremony_key)

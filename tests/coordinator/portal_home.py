@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from coordinator.membership import log_version
 from coordinator.registry import ModelRegistry
 from coordinator.statistics import StatisticsService
 from coordinator.store.repository import CoordinatorStore, open_engine
@@ -29,7 +30,9 @@ from governance.ckks import CkksKey, EncryptedVector, add_all, encrypt
 from governance.envelope import seal
 from governance.identity import Identity
 from governance.pki import HomeLayout
-from governance.policy.models import PublicationThresholds
+from governance.policy import default_trust_policy, policy_to_toml
+from governance.policy.models import PublicationThresholds, TrustPolicy
+from governance.policy.trust_chain import TrustPolicyChain, parse_trust_toml, sign_trust_policy
 from governance.privacy import Budget, InMemoryLedgerStore, LedgerAccount, PrivacyLedger
 from governance.translog import TransparencyLog
 from kernel.settings import Settings, load_settings
@@ -70,7 +73,29 @@ class PortalWorld:
     publication: dict[str, Any]
 
 
+def _found(log: TransparencyLog, nodes: dict[str, Identity], transports: dict[str, bytes]) -> None:
+    """Version 1 of the trust policy, signed by every node, logged as the coordinator does."""
+    draft = default_trust_policy()
+    data = {
+        **draft.model_dump(mode="json", exclude_none=True),
+        "members": [
+            {
+                "node_id": n,
+                "jurisdiction": NODES[n],
+                "identity_public_key": ident.public_key.hex(),
+                "transport_public_key": transports[n].hex(),
+            }
+            for n, ident in nodes.items()
+        ],
+        "key_groups": [{"group": "g1", "holders": list(KEY_HOLDERS)}],
+    }
+    policy = parse_trust_toml(policy_to_toml(TrustPolicy.model_validate(data)).decode())
+    chain = TrustPolicyChain.found(policy, [sign_trust_policy(policy, i) for i in nodes.values()])
+    log_version(log, chain)
+
+
 def _enrol(store: CoordinatorStore, log: TransparencyLog, nodes: dict[str, Identity]) -> None:
+    transports: dict[str, bytes] = {}
     for i, (node_id, ident) in enumerate(nodes.items()):
         transport = Identity.generate(f"{node_id}-transport").public_key
         holder = node_id in KEY_HOLDERS
@@ -90,9 +115,10 @@ def _enrol(store: CoordinatorStore, log: TransparencyLog, nodes: dict[str, Ident
                 "identity_public_key": ident.public_key.hex(),
                 "transport_public_key": transport.hex(),
                 "certificate_serial": f"{0x100 + i:x}",
-                "key_holder": holder,
             },
         )
+        transports[node_id] = transport
+    _found(log, nodes, transports)
 
 
 def _statistics(

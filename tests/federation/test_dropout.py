@@ -15,12 +15,12 @@ import time
 from pathlib import Path
 
 import pytest
+from coordinator.policy_log import log_policy
 from flwr.app import Context, Error, Message
 from flwr.clientapp.typing import ClientAppCallable
 
 from coordinator.federation.config import FederationConfig
 from coordinator.federation.server_app import build_server_app
-from coordinator.policy_log import log_policy
 from coordinator.registry import ModelRegistry
 from coordinator.store import open_engine
 from governance.identity import Identity

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 
 from governance.ckks import CkksKey
@@ -67,6 +67,9 @@ class KeyHolder:
     ledger: DecryptionLedger
     refusals: SqlRefusalLog
     members: Mapping[str, bytes] = field(default_factory=dict)
+    #: refuses (:class:`NodeSetupError`) a key id the policy no longer allows, given the
+    #: nodes not revoked (a key sealed to a revoked holder is retired)
+    key_allowed: Callable[[str, Collection[str]], object] | None = None
     #: requests refused by this process (logged once, not re-verified every poll)
     refused: set[str] = field(default_factory=set)
 
@@ -94,7 +97,7 @@ def attest_pending(
             continue
         if request.request_id in holder.refused:
             continue
-        attested = _answer(client, holder, members, duty, request)
+        attested = _answer(client, holder, members, duty, request, active)
         if attested is not None:
             done.append(attested)
     return done
@@ -106,8 +109,11 @@ def _answer(
     members: Mapping[str, bytes],
     duty: Duty,
     request: PendingDecryption,
+    active: Collection[str],
 ) -> Attested | None:
     try:
+        if holder.key_allowed is not None:
+            holder.key_allowed(request.vector.key_id, active)
         key = holder.key_for(request.vector.key_id)
     except NodeSetupError as exc:  # a key the trust policy in force no longer allows
         holder.refused.add(request.request_id)
@@ -199,4 +205,7 @@ def key_holder(context: NodeContext) -> KeyHolder:
         ledger=DecryptionLedger(context.engine),
         refusals=context.refusals,
         members=policy.member_keys(),
+        key_allowed=lambda key_id, active: context.state.checked_release(
+            context.state.layout.public_dir / f"{key_id}.json", active
+        ),
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from governance.ckks import (

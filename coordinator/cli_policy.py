@@ -89,6 +89,9 @@ def _propose(
         changes["key_groups"] = _parse_groups(groups)
     if signature_quorum is not None:
         changes["signature_quorum"] = signature_quorum
+    elif not current.founded:
+        # a strict majority of the founders: no minority changes the rules
+        changes["signature_quorum"] = len(changes["members"]) // 2 + 1
     if current.founded:
         return next_version(current, **changes).model_dump(mode="json", exclude_none=True)
     data = current.model_dump(mode="json", exclude_none=True)
@@ -107,7 +110,8 @@ def propose(
         typer.Option("--key-group", help="GROUP=HOLDER[,HOLDER...] (repeat per group)."),
     ] = None,
     signature_quorum: Annotated[
-        int | None, typer.Option(help="Members' signatures the next version will need.")
+        int | None,
+        typer.Option(help="Members' signatures the next version needs (founding: a majority)."),
     ] = None,
     home: HomeOpt = None,
     database_url: DatabaseOpt = None,

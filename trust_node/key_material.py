@@ -101,6 +101,8 @@ def fetch_keys(state: NodeState, client: TrustClient) -> dict[str, Any]:
             material.release, policy, member.public_key, active
         )
         secret = None
+        if material.package is None and state.node_id in bound.recipients:
+            raise NodeSetupError(f"no key package of key {bound.key_id} for this holder")
         if material.package is not None:
             check_package_against_policy(material.package, policy, active)
             if material.package.group != bound.group or material.package.key_id != bound.key_id:

@@ -205,11 +205,12 @@ class TrustHandlers:
         ceremony = self.store.node(release.ceremony_id)
         policy = self.policy()
         holders = membership.key_holders(policy, self.store)
-        package = (
-            self.store.key_package(release.key_id, node.node_id)
-            if node.node_id in holders
-            else None
-        )
+        package = None
+        if node.node_id in holders:
+            try:
+                package = self.store.key_package(release.key_id, node.node_id)
+            except NotFoundError:  # the node checks, and refuses, a key not sealed to it
+                package = None
         return KeyMaterialData(release, ceremony.identity_public_key, package)
 
     # --- rounds and submissions ---

@@ -21,7 +21,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from coordinator.membership import log_version
 from coordinator.registry import ModelRegistry
 from coordinator.statistics import StatisticsService
 from coordinator.store.repository import CoordinatorStore, open_engine
@@ -30,9 +29,7 @@ from governance.ckks import CkksKey, EncryptedVector, add_all, encrypt
 from governance.envelope import seal
 from governance.identity import Identity
 from governance.pki import HomeLayout
-from governance.policy import default_trust_policy, policy_to_toml
-from governance.policy.models import PublicationThresholds, TrustPolicy
-from governance.policy.trust_chain import TrustPolicyChain, parse_trust_toml, sign_trust_policy
+from governance.policy.models import PublicationThresholds
 from governance.privacy import Budget, InMemoryLedgerStore, LedgerAccount, PrivacyLedger
 from governance.translog import TransparencyLog
 from kernel.settings import Settings, load_settings
@@ -43,6 +40,7 @@ from open_models.features import FeatureSpec
 from open_models.network import flatten, initial_weights, unflatten, weight_layout
 from open_models.published import PublishedModel
 from open_models.training import TrainConfig, train_local
+from tests.policy_setup import log_founded_policy
 from trust_node.generate import generate
 from trust_node.statistics import prepare_release
 from trust_node.statistics.attest import attest_statistics
@@ -73,27 +71,6 @@ class PortalWorld:
     publication: dict[str, Any]
 
 
-def _found(log: TransparencyLog, nodes: dict[str, Identity], transports: dict[str, bytes]) -> None:
-    """Version 1 of the trust policy, signed by every node, logged as the coordinator does."""
-    draft = default_trust_policy()
-    data = {
-        **draft.model_dump(mode="json", exclude_none=True),
-        "members": [
-            {
-                "node_id": n,
-                "jurisdiction": NODES[n],
-                "identity_public_key": ident.public_key.hex(),
-                "transport_public_key": transports[n].hex(),
-            }
-            for n, ident in nodes.items()
-        ],
-        "key_groups": [{"group": "g1", "holders": list(KEY_HOLDERS)}],
-    }
-    policy = parse_trust_toml(policy_to_toml(TrustPolicy.model_validate(data)).decode())
-    chain = TrustPolicyChain.found(policy, [sign_trust_policy(policy, i) for i in nodes.values()])
-    log_version(log, chain)
-
-
 def _enrol(store: CoordinatorStore, log: TransparencyLog, nodes: dict[str, Identity]) -> None:
     transports: dict[str, bytes] = {}
     for i, (node_id, ident) in enumerate(nodes.items()):
@@ -118,7 +95,7 @@ def _enrol(store: CoordinatorStore, log: TransparencyLog, nodes: dict[str, Ident
             },
         )
         transports[node_id] = transport
-    _found(log, nodes, transports)
+    log_founded_policy(log, nodes, KEY_HOLDERS, jurisdictions=NODES, transport_keys=transports)
 
 
 def _statistics(

@@ -21,9 +21,10 @@ from governance.policy import load_policy
 from governance.policy.install import install_policy
 from governance.policy.trust_chain import policy_sha256
 from kernel.cli import HomeOpt, JsonOpt, settings
-from trust_node.cli_common import run
+from trust_node.cli_common import node, run
 from trust_node.errors import NodeSetupError
 from trust_node.node_setup import load_node
+from trust_node.trust_policy import sign_trust_proposal, sync_trust_policy
 
 policy_app = typer.Typer(help="Show or change this node's signed policy.", no_args_is_help=True)
 
@@ -75,8 +76,6 @@ def sign_trust(
 ) -> None:
     """Sign a trust policy proposal as this member (founding: it must name this node's keys;
     later: it must follow the version this node holds)."""
-    from trust_node.trust_policy import sign_trust_proposal
-
     def sign() -> dict[str, object]:
         signature = sign_trust_proposal(load_node(settings(home)), proposal)
         out.write_text(json.dumps(signature.to_json(), indent=2) + "\n")
@@ -107,9 +106,6 @@ def sync_trust(
     as_json: JsonOpt = False,
 ) -> None:
     """Take the coordinator's trust policy if its member-signed chain extends this node's."""
-    from trust_node.cli_common import node
-    from trust_node.trust_policy import sync_trust_policy
-
     context = node(home)
 
     def sync() -> dict[str, object]:

@@ -76,6 +76,7 @@ def sign_trust(
 ) -> None:
     """Sign a trust policy proposal as this member (founding: it must name this node's keys;
     later: it must follow the version this node holds)."""
+
     def sign() -> dict[str, object]:
         signature = sign_trust_proposal(load_node(settings(home)), proposal)
         out.write_text(json.dumps(signature.to_json(), indent=2) + "\n")

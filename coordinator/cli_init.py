@@ -15,7 +15,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from coordinator.cli_common import coordinator, redacted, run
 from coordinator.context import CoordinatorContext
-from coordinator.policy_log import log_policy
 from coordinator.store import CoordinatorError
 from governance.identity import Identity
 from governance.pki import (
@@ -30,7 +29,7 @@ from governance.pki import (
     save_certificate,
     save_private_key,
 )
-from governance.policy import default_trust_policy, write_policy
+from governance.policy import default_trust_policy, policy_to_toml
 from kernel.cli import DatabaseOpt, HomeOpt, JsonOpt, print_json
 
 DEFAULT_HOSTS = ("localhost", "127.0.0.1")
@@ -70,7 +69,9 @@ def init(
     typer.echo(f"  root fingerprint:  {result['trust_root_fingerprint_sha256']}")
     typer.echo(f"  identity key:      {result['identity_public_key']}")
     typer.echo(f"  server cert:       {result['server_certificate']} ({', '.join(hosts)})")
-    typer.echo(f"  trust policy:      {result['trust_policy']}")
+    typer.echo(
+        f"  trust policy draft: {result['trust_policy_draft']} (in force once its members sign it)"
+    )
 
 
 def _initialise(
@@ -84,6 +85,7 @@ def _initialise(
             layout.identity_dir / "identity.key",
             layout.tls_key,
             layout.trust_policy,
+            layout.trust_draft,
         )
         if p.exists()
     ]
@@ -103,10 +105,11 @@ def _initialise(
     )
     save_certificate(layout.tls_cert, server_cert)
     shutil.copyfile(layout.pki_dir / CA_CERT_FILE, layout.ca_cert)
-    write_policy(default_trust_policy(trust_id), layout.trust_policy, identity)
+    layout.trust_draft.parent.mkdir(parents=True, exist_ok=True)
+    layout.trust_draft.write_bytes(policy_to_toml(default_trust_policy(trust_id)))
     url = context.settings.database_url
     try:
-        log_policy(context.engine, identity, context.trust_policy, layout.trust_policy)
+        context.translog.size()
     except SQLAlchemyError as exc:
         raise CoordinatorError(
             f"cannot create governance tables at {redacted(url)}: {exc}"
@@ -119,6 +122,6 @@ def _initialise(
         "trust_root_fingerprint_sha256": certificate_fingerprint(root.certificate),
         "server_certificate": str(layout.tls_cert),
         "server_hosts": hosts,
-        "trust_policy": str(layout.trust_policy),
+        "trust_policy_draft": str(layout.trust_draft),
         "database_url": redacted(url),
     }

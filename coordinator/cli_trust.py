@@ -12,6 +12,8 @@ import typer
 
 from coordinator.cli_common import coordinator, run
 from coordinator.enrolment import enrol_node, revoke_node
+from coordinator.federation.launch import LaunchError, SuperLinkSpec, unregister_supernode
+from coordinator.store import CoordinatorError
 from coordinator.transport.server import TrustServer, make_handlers, start_server
 from kernel.cli import DatabaseOpt, HomeOpt, JsonOpt
 
@@ -51,9 +53,6 @@ def serve(
 def enrol(
     request: Annotated[Path, typer.Argument(help="The node's enrolment-request.json.")],
     home: HomeOpt = None,
-    key_holder: Annotated[
-        bool, typer.Option("--key-holder", help="Make the node a CKKS key holder.")
-    ] = False,
     out: Annotated[
         Path | None, typer.Option("--out", help="Response bundle path (default: beside request).")
     ] = None,
@@ -72,7 +71,6 @@ def enrol(
             store=context.store,
             translog=context.translog,
             identity=context.identity,
-            key_holder=key_holder,
             response_path=out or request.with_name("enrolment-response.json"),
             coordinator_address=address,
         ),
@@ -83,7 +81,6 @@ def enrol(
         "node_id": result.node.node_id,
         "jurisdiction": result.node.jurisdiction,
         "identity_key_id": result.identity_key_id,
-        "key_holder": result.node.key_holder,
         "certificate_sha256": result.certificate_fingerprint,
         "response": str(result.response_path),
         "log_index": result.log_index,
@@ -102,7 +99,8 @@ def revoke(
     database_url: DatabaseOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Revoke a node: its certificate goes on the CRL; the server refuses it from now on."""
+    """Revoke a node: its certificate goes on the CRL, its key groups' keys are retired
+    (a remaining holder must re-key) and its SuperNode is unregistered from the SuperLink."""
     context = coordinator(home, database_url)
     index = run(
         lambda: revoke_node(
@@ -110,7 +108,49 @@ def revoke(
         ),
         as_json=as_json,
     )
+    flower_id = run(
+        lambda: _unregister(context.layout.home, node_id), as_json=as_json, also=(OSError,)
+    )
+    groups = context.translog.entry(index).payload.get("key_groups_to_rotate", [])
+    result = {
+        "node_id": node_id,
+        "log_index": index,
+        "key_groups_to_rotate": groups,
+        "supernode_unregistered": flower_id,
+    }
     if as_json:
-        typer.echo(json.dumps({"node_id": node_id, "log_index": index}, indent=2))
+        typer.echo(json.dumps(result, indent=2))
     else:
         typer.echo(f"revoked {node_id} (log entry {index})")
+        if groups:
+            typer.echo(f"  key groups to re-key before the next round: {', '.join(groups)}")
+        if flower_id:
+            typer.echo(f"  SuperNode {flower_id} unregistered from the SuperLink")
+
+
+def _unregister(home: Path, node_id: str) -> str | None:
+    """Unregister ``node_id``'s SuperNode, if it has one (the SuperLink must be running)."""
+    try:
+        return unregister_supernode(SuperLinkSpec(home), node_id)
+    except LaunchError as exc:
+        raise CoordinatorError(
+            f"{node_id} is revoked, but its SuperNode is still registered: {exc} (start the "
+            f"SuperLink and run `gcdt-coordinator unregister-supernode {node_id}`)"
+        ) from exc
+
+
+def unregister_supernode_cmd(
+    node_id: Annotated[str, typer.Argument(help="The node whose SuperNode to remove.")],
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Remove a node's SuperNode from the SuperLink (revocation does it when it can)."""
+    context = coordinator(home)
+    flower_id = run(
+        lambda: _unregister(context.layout.home, node_id), as_json=as_json, also=(OSError,)
+    )
+    result = {"node_id": node_id, "supernode_unregistered": flower_id}
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+    else:
+        typer.echo(f"{node_id}: SuperNode {flower_id or '(none registered)'} unregistered")

@@ -18,12 +18,12 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from coordinator.membership import current_policy
 from coordinator.registry import ModelRegistry
-from coordinator.store import CoordinatorError, CoordinatorStore, open_engine
+from coordinator.store import CoordinatorStore, open_engine
 from governance.identity import Identity
 from governance.nonces import SqlNonceStore
 from governance.pki import HomeLayout
-from governance.policy import load_policy
 from governance.policy.models import TrustPolicy
 from governance.translog import TransparencyLog
 from kernel.settings import Settings, load_settings
@@ -74,7 +74,6 @@ class CoordinatorContext:
 
     @cached_property
     def trust_policy(self) -> TrustPolicy:
-        policy = load_policy(self.layout.trust_policy, "trust", self.identity.public_key)
-        if not isinstance(policy, TrustPolicy):
-            raise CoordinatorError(f"{self.layout.trust_policy} is not a trust policy")
-        return policy
+        """The member-signed policy in force (chain verified), or the memberless draft
+        before founding (:func:`coordinator.membership.current_policy`)."""
+        return current_policy(self.layout.trust_policy, self.layout.trust_draft)

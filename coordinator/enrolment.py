@@ -9,12 +9,16 @@ files the operators exchange (mail, USB, a portal — any channel):
    transport key, signed by the same identity.
 2. The coordinator operator compares the identity key id printed by the node operator
    **out of band** (phone, letter) with the one :func:`enrol_node` prints, then runs
-   ``gcdt-coordinator enrol REQUEST [--key-holder]``: the trust root issues the
-   certificate, the node is registered, the enrolment is appended to the transparency
-   log and a response bundle is written.
+   ``gcdt-coordinator enrol REQUEST``: the trust root issues the certificate, the node
+   is registered, the enrolment is appended to the transparency log and a response
+   bundle is written.
 3. ``gcdt-node enrol RESPONSE`` installs certificate, trust root certificate,
-   coordinator identity key and the signed trust policy. The node operator compares
-   the trust-root fingerprint with the one the coordinator published out of band.
+   coordinator identity key and, once the trust is founded, the member-signed trust
+   policy. The node operator compares the trust-root fingerprint with the one the
+   coordinator published out of band.
+
+A certificate makes a node able to talk, not count: it becomes a member, a key holder or
+a signer only when the member-signed trust policy names it (``coordinator.membership``).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from coordinator.membership import current_policy, sync_key_holders
 from coordinator.store import CoordinatorStore, NodeRecord, NodeStatus
 from coordinator.store.errors import InvalidRequestError
 from governance.ckks.transport import load_transport_public_key
@@ -96,7 +101,6 @@ def enrol_node(
     store: CoordinatorStore,
     translog: TransparencyLog,
     identity: Identity,
-    key_holder: bool,
     response_path: Path,
     days: int = DEFAULT_LEAF_DAYS,
     coordinator_address: str | None = None,
@@ -113,7 +117,7 @@ def enrol_node(
         identity_public_key=request.identity_public_key,
         transport_public_key=transport_key,
         cert_serial=cert.serial_number,
-        key_holder=key_holder,
+        key_holder=False,
     )
     fingerprint = certificate_fingerprint(cert)
     entry = translog.append(
@@ -125,7 +129,6 @@ def enrol_node(
             "transport_public_key": transport_key.hex(),
             "certificate_serial": f"{cert.serial_number:x}",
             "certificate_sha256": fingerprint,
-            "key_holder": key_holder,
         },
     )
     response = {
@@ -135,10 +138,9 @@ def enrol_node(
         "ca_certificate_pem": certificate_pem(root.certificate).decode("ascii"),
         "coordinator_id": identity.party_id,
         "coordinator_identity_key": identity.public_key.hex(),
-        "trust_policy_toml": layout.trust_policy.read_text("utf-8"),
-        "trust_policy_sig": signature_path(layout.trust_policy).read_text("utf-8"),
+        "trust_policy_toml": _read_or_empty(layout.trust_policy),
+        "trust_policy_sig": _read_or_empty(signature_path(layout.trust_policy)),
         "coordinator_address": coordinator_address,
-        "key_holder": key_holder,
         "log_index": entry.index,
     }
     response_path.parent.mkdir(parents=True, exist_ok=True)
@@ -148,13 +150,32 @@ def enrol_node(
     )
 
 
+def _read_or_empty(path: Path) -> str:
+    """The file's text; empty before the trust is founded (no member-signed policy yet)."""
+    return path.read_text("utf-8") if path.exists() else ""
+
+
 def revoke_node(
     node_id: str, *, layout: HomeLayout, store: CoordinatorStore, translog: TransparencyLog
 ) -> int:
-    """Put the node's certificate on the CRL, mark it revoked, log it; returns log index."""
+    """Put the node's certificate on the CRL, mark it revoked, log it; returns log index.
+
+    The key of every group it held is retired with it: the key's recipient set no longer
+    matches the group's active holders, so the coordinator and every node refuse it
+    (:func:`governance.ckks.holders.expected_recipients`) until a remaining holder runs a
+    new ceremony. The entry names those groups.
+    """
     node = store.node(node_id)
+    policy = current_policy(layout.trust_policy, layout.trust_draft)
     TrustRoot.load(layout.pki_dir).revoke(node.cert_serial)
     store.set_status(node_id, NodeStatus.REVOKED)
+    if policy.founded:
+        sync_key_holders(policy, store)
     return translog.append(
-        "revocation", {"node_id": node_id, "certificate_serial": f"{node.cert_serial:x}"}
+        "revocation",
+        {
+            "node_id": node_id,
+            "certificate_serial": f"{node.cert_serial:x}",
+            "key_groups_to_rotate": list(policy.groups_of(node_id)),
+        },
     ).index

@@ -145,11 +145,39 @@ class Federation:
             self._coord_json(
                 "enrol",
                 str(node.home / "enrolment" / "request.json"),
-                "--key-holder",
                 "--out",
                 str(node.home / "response.json"),
             )
         self._each_node(lambda n: self._node(n, "enrol", str(n.home / "response.json")))
+        self.found_trust()
+
+    def found_trust(self) -> None:
+        """Version 1 of the trust policy: every node a member and a holder of key group
+        ``g1``, signed by every node with its own identity key; only then in force."""
+        proposal = self.state.coordinator / "founding-policy.toml"
+        holders = ",".join(n.node_id for n in self.state.nodes)
+        self._coord_json(
+            "policy", "propose", "--out", str(proposal), "--key-group", f"g1={holders}"
+        )
+
+        def sign(node: NodeInfo) -> str:
+            out = node.home / "founding-policy.sig.json"
+            self.runner.run_json(
+                node.node_id,
+                "gcdt-node",
+                "policy",
+                "sign-trust",
+                str(proposal),
+                "--out",
+                str(out),
+                "--home",
+                str(node.home),
+            )
+            return str(out)
+
+        signatures = self._each_node(sign)
+        args = [arg for sig in signatures for arg in ("--signature", sig)]
+        self._coord_json("policy", "apply", str(proposal), *args)
 
     def load_data(self) -> None:
         """Each node generates its jurisdiction's records and ingests them; on the hosted

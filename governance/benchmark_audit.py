@@ -8,10 +8,10 @@ What an auditor learns, with nothing but the bundle (``gcdt-audit verify-benchma
 2. the benchmark's ``publication`` entry is included in the latest signed tree head (an
    RFC 9162 inclusion proof recomputed from the bundle's leaves and checked);
 3. at least ``t`` attestations in it are valid signatures by *distinct key holders
-   enrolled in the log before the publication* (``enrolment`` entries with
-   ``key_holder``, minus ``revocation`` entries), over identical values, for this
-   round's subject, key and summed-ciphertext digest; ``t`` is at least 2 and at least
-   the ``t`` of the trust policy in force (the last ``policy_change`` before the
+   of the member-signed trust policy in force before the publication* (the last trust
+   ``policy_change`` entry's key groups, minus ``revocation`` entries), over identical
+   values, for this round's subject, key and summed-ciphertext digest; ``t`` is at least
+   2 and at least the ``t`` of the trust policy in force (the last ``policy_change`` before the
    publication); a second group of ``t`` signing other values is a conflict and fails;
    the ``summed`` round entry names at least ``max(2, m)`` distinct submitters;
 4. the round terms are those the ``round`` entry announced when the round opened;
@@ -32,6 +32,7 @@ import rfc8785
 from governance.attestation import MIN_T, AttestationError, read_attestation
 from governance.envelope import Envelope
 from governance.errors import EnvelopeError, GovernanceError
+from governance.policy.logged import key_holders_in_force
 from governance.translog import Anchors, merkle, verify_bundle
 from open_models.benchmark_cells import CatalogueError
 from open_models.benchmark_values import RoundTerms, derive_benchmarks
@@ -84,14 +85,10 @@ def _inclusion_ok(leaves: list[bytes], index: int, size: int, root: bytes) -> No
 
 
 def _key_holders(entries: list[Mapping[str, Any]], before: int) -> dict[str, bytes]:
-    holders: dict[str, bytes] = {}
-    for raw in entries[:before]:
-        payload = raw.get("payload") or {}
-        if raw.get("kind") == "enrolment" and payload.get("key_holder") is True:
-            holders[str(payload["node_id"])] = bytes.fromhex(payload["identity_public_key"])
-        elif raw.get("kind") == "revocation":
-            holders.pop(str(payload.get("node_id")), None)
-    return holders
+    """Key holders of the member-signed policy in force before ``before``, not revoked."""
+    return key_holders_in_force(
+        (str(raw.get("kind")), raw.get("payload") or {}) for raw in entries[:before]
+    )
 
 
 def verify_benchmark(

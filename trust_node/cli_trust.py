@@ -9,7 +9,8 @@ import typer
 
 from kernel.cli import DatabaseOpt, HomeOpt, JsonOpt, print_result, settings
 from trust_node.cli_common import node, run
-from trust_node.node_setup import fetch_keys, init_node, install_enrolment, run_key_ceremony
+from trust_node.key_material import fetch_keys, run_key_ceremony
+from trust_node.node_setup import init_node, install_enrolment
 
 AddressOpt = Annotated[
     str | None, typer.Option("--address", help="Coordinator host:port (default: from enrolment).")
@@ -39,12 +40,20 @@ def enrol(
     expect_ca_fingerprint: Annotated[
         str | None, typer.Option(help="Refuse unless the trust root has this SHA-256 fingerprint.")
     ] = None,
+    expect_policy_sha256: Annotated[
+        str | None,
+        typer.Option(help="Refuse a trust policy chain without this version (out of band)."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Install the coordinator's enrolment response (certificate, trust root, trust policy)."""
     result = run(
         lambda: install_enrolment(
-            settings(home), response, expect_ca_fingerprint=expect_ca_fingerprint, address=address
+            settings(home),
+            response,
+            expect_ca_fingerprint=expect_ca_fingerprint,
+            address=address,
+            expect_policy_sha256=expect_policy_sha256,
         ),
         as_json=as_json,
     )
@@ -57,15 +66,18 @@ def key_ceremony(
     home: HomeOpt = None,
     address: AddressOpt = None,
     period: Annotated[str | None, typer.Option(help="Accounting period of the key.")] = None,
+    group: Annotated[
+        str | None, typer.Option(help="Key group (default: the one this node holds).")
+    ] = None,
     database_url: DatabaseOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Run the CKKS key ceremony as this node and upload sealed packages + public context."""
+    """Run the CKKS key ceremony for this node's key group (the trust policy's holders)."""
     context = node(home, database_url)
 
     def ceremony() -> dict[str, object]:
         with context.client(address) as client:
-            return run_key_ceremony(context.state, client, period=period)
+            return run_key_ceremony(context.state, client, period=period, group=group)
 
     print_result(run(ceremony, as_json=as_json), as_json=as_json, title="Key ceremony uploaded.")
 

@@ -41,7 +41,7 @@ import datetime as dt
 import importlib.metadata
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import BigInteger, Column, DateTime, Engine, Integer, String, Table, Text, select
@@ -322,6 +322,10 @@ class EgressGuard:
             except CkksError as exc:
                 raise _Refuse(f"key package not signed by this node as ceremony: {exc}") from exc
         release = o.public_release
+        if isinstance(release, PublicContextRelease) and o.key_packages:
+            # the release travels without its group and recipients: its packages carry them
+            first = o.key_packages[0]
+            release = replace(release, group=first.group, recipients=first.recipients)
         if release is not None and not (
             isinstance(release, PublicContextRelease)
             and verify_signature(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,12 +26,11 @@ from governance.ckks import (
     CkksKey,
     CkksParameters,
     KeyCustody,
-    KeyHolder,
     PublicContextRelease,
     TransportKey,
     open_public_release,
-    run_ceremony,
 )
+from governance.ckks.holders import expected_recipients
 from governance.envelope import key_id, seal
 from governance.errors import GovernanceError
 from governance.identity import Identity
@@ -51,11 +51,10 @@ from governance.policy import (
     write_policy,
 )
 from governance.policy.files import signature_path
-from kernel import paths
+from governance.policy.trust_files import accept_trust_chain, load_trust_chain
 from kernel.settings import Settings
 from kernel.wire.enrolment import REQUEST_FORMAT, RESPONSE_FORMAT, TRANSPORT_KEY_KIND
 from trust_node.errors import NodeSetupError
-from trust_node.transport.client import TrustClient
 
 
 @dataclass(frozen=True)
@@ -132,8 +131,10 @@ def install_enrolment(
     *,
     expect_ca_fingerprint: str | None = None,
     address: str | None = None,
+    expect_policy_sha256: str | None = None,
 ) -> dict[str, Any]:
-    """Install the coordinator's response: certificate, trust root, coordinator key, policy."""
+    """Install the coordinator's response: certificate, trust root, coordinator key and,
+    once the trust is founded, the member-signed trust policy (its chain verified)."""
     layout = NodeLayout(settings.home_dir)
     identity = Identity.load(layout.identity_dir)
     try:
@@ -160,14 +161,16 @@ def install_enrolment(
     if cert.public_key() != own_tls:
         raise NodeSetupError("the certificate is not for this node's TLS key")
     coordinator_key = bytes.fromhex(body["coordinator_identity_key"])
-    layout.policy_dir.mkdir(parents=True, exist_ok=True)
-    layout.trust_policy.write_text(body["trust_policy_toml"])
-    signature_path(layout.trust_policy).write_text(body["trust_policy_sig"])
-    try:
-        load_policy(layout.trust_policy, "trust", coordinator_key)
-    except GovernanceError as exc:
-        layout.trust_policy.unlink()
-        raise NodeSetupError(f"trust policy refused: {exc}") from exc
+    if body.get("trust_policy_sig"):
+        try:
+            accept_trust_chain(
+                layout.trust_policy,
+                str(body["trust_policy_toml"]).encode("utf-8"),
+                str(body["trust_policy_sig"]).encode("utf-8"),
+                expect_sha256=expect_policy_sha256,
+            )
+        except GovernanceError as exc:
+            raise NodeSetupError(f"trust policy refused: {exc}") from exc
     layout.tls_cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     layout.ca_cert.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     coordinator = {
@@ -181,7 +184,7 @@ def install_enrolment(
         "trust_root_fingerprint_sha256": ca_fp,
         "certificate": str(layout.tls_cert),
         "coordinator": coordinator,
-        "key_holder": bool(body.get("key_holder")),
+        "trust_policy": bool(body.get("trust_policy_sig")),
     }
 
 
@@ -204,12 +207,56 @@ class NodeState:
         return TransportKey.load(self.layout.transport_dir)
 
     def public_key(self) -> CkksKey | None:
-        """The installed public CKKS context (latest), verified when it was installed."""
+        """The installed public CKKS context (latest), checked against the trust policy.
+
+        ``gcdt-node fetch-keys`` installs it only if a holder of its group made it for the
+        group's active holders; here it is checked again against the policy now in force
+        (so a key whose group changed is never used).
+        """
         files = sorted(self.layout.public_dir.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)
         if not files:
             return None
-        release, ceremony_key = _read_release(files[-1])
-        return open_public_release(release, ceremony_public_key=ceremony_key)
+        return self.checked_release(files[-1])
+
+    def checked_release(self, path: Path, active: Collection[str] | None = None) -> CkksKey:
+        """The public context in ``path``, if the trust policy in force still allows it:
+        its ceremony node a holder of its group with the identity key the policy names, its
+        recipients among that group's holders (with ``active``, the nodes not revoked:
+        exactly the group's active holders), the signature over all of it valid.
+        """
+        try:
+            release, ceremony_key = read_release(path)
+        except FileNotFoundError:
+            raise NodeSetupError(
+                f"no public context {path.stem} installed: run `gcdt-node fetch-keys`"
+            ) from None
+        policy = self.trust_policy
+        if policy is None:
+            raise NodeSetupError("this node holds no member-signed trust policy")
+        member = policy.member(release.ceremony_id)
+        holders = policy.holders_of_or_empty(release.group)
+        if (
+            member is None
+            or member.public_key != ceremony_key
+            or release.ceremony_id not in holders
+            or not set(release.recipients) <= set(holders)
+        ):
+            raise NodeSetupError(
+                f"public context {release.key_id} no longer matches the trust policy in force "
+                f"(version {policy.version}): run `gcdt-node fetch-keys`"
+            )
+        if active is not None and release.recipients != expected_recipients(
+            policy, release.group, active
+        ):
+            raise NodeSetupError(
+                f"key {release.key_id} was sealed to {list(release.recipients)}, not to the "
+                f"active holders of group {release.group!r}: a holder was revoked, the key is "
+                "retired"
+            )
+        try:
+            return open_public_release(release, ceremony_public_key=ceremony_key)
+        except CkksError as exc:
+            raise NodeSetupError(f"public context {release.key_id} refused: {exc}") from exc
 
     def custody(self, ceremony_public_key: bytes) -> KeyCustody:
         return KeyCustody(
@@ -223,9 +270,10 @@ class NodeState:
 def load_node(settings: Settings) -> NodeState:
     """A node's trust state from its home, both policies' signatures checked.
 
-    The node policy must be signed by the node's identity, the trust policy (once enrolled) by
-    the coordinator key recorded at enrolment. A home without an identity, or with a policy
-    that does not verify, is refused with :class:`NodeSetupError`.
+    The node policy must be signed by the node's identity; the trust policy, once the node
+    holds one, must verify as a member-signed chain (:mod:`governance.policy.trust_chain`).
+    A home without an identity, or with a policy that does not verify, is refused with
+    :class:`NodeSetupError`.
     """
     layout = NodeLayout(settings.home_dir)
     try:
@@ -240,12 +288,8 @@ def load_node(settings: Settings) -> NodeState:
             else {}
         )
         trust_policy = (
-            load_policy(
-                layout.trust_policy,
-                "trust",
-                bytes.fromhex(coordinator["identity_public_key"]),
-            )
-            if coordinator
+            load_trust_chain(layout.trust_policy).verify()
+            if signature_path(layout.trust_policy).exists()
             else None
         )
     except GovernanceError as exc:
@@ -253,7 +297,8 @@ def load_node(settings: Settings) -> NodeState:
     return NodeState(settings, layout, identity, node_policy, trust_policy, coordinator)
 
 
-def _write_release(path: Path, release: PublicContextRelease, ceremony_key: bytes) -> None:
+def write_release(path: Path, release: PublicContextRelease, ceremony_key: bytes) -> None:
+    """Keep a verified release with the group and recipients it was verified for."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
         json.dumps(
@@ -263,6 +308,8 @@ def _write_release(path: Path, release: PublicContextRelease, ceremony_key: byte
                 "key_id": release.key_id,
                 "period": release.period,
                 "params": release.params.to_dict(),
+                "group": release.group,
+                "recipients": list(release.recipients),
                 "public_context": base64.b64encode(release.public_context).decode(),
                 "signature": base64.b64encode(release.signature).decode(),
             }
@@ -270,7 +317,8 @@ def _write_release(path: Path, release: PublicContextRelease, ceremony_key: byte
     )
 
 
-def _read_release(path: Path) -> tuple[PublicContextRelease, bytes]:
+def read_release(path: Path) -> tuple[PublicContextRelease, bytes]:
+    """A kept release and its ceremony node's identity key (see :func:`write_release`)."""
     body = json.loads(path.read_text())
     return (
         PublicContextRelease(
@@ -280,82 +328,21 @@ def _read_release(path: Path) -> tuple[PublicContextRelease, bytes]:
             params=CkksParameters.from_dict(body["params"]),
             public_context=base64.b64decode(body["public_context"]),
             signature=base64.b64decode(body["signature"]),
+            group=str(body.get("group", "")),
+            recipients=tuple(str(r) for r in body.get("recipients", ())),
         ),
         bytes.fromhex(body["ceremony_identity_key"]),
     )
 
 
-def run_key_ceremony(
-    state: NodeState, client: TrustClient, *, period: str | None = None
-) -> dict[str, Any]:
-    """Run the CKKS ceremony as this node and upload packages + public context.
-
-    Fetches the key holders and their transport keys from the coordinator (it vouches
-    for them by enrolment; both are in the transparency log), seals one package to each.
-    ``client`` is the node's (:meth:`trust_node.context.NodeContext.client`): the upload
-    leaves through the egress guard.
-    """
-    period = period or state.node_policy.privacy_budget.accounting_period
-    info = client.trust_info()
-    holders = [KeyHolder(n.node_id, n.transport_public_key) for n in info.nodes if n.key_holder]
-    if not holders:
-        raise NodeSetupError("the coordinator lists no key holders")
-    try:
-        output = run_ceremony(state.identity, holders, period)
-    except CkksError as exc:
-        raise NodeSetupError(f"key ceremony failed: {exc}") from exc
-    key_id_, log_index = client.upload_ceremony(output)
-    return {
-        "key_id": key_id_,
-        "period": period,
-        "key_holders": [h.node_id for h in holders],
-        "log_index": log_index,
-    }
-
-
-def fetch_keys(state: NodeState, client: TrustClient) -> dict[str, Any]:
-    """Download and install the public context and, for a key holder, its own key package.
-
-    Material not signed by the enrolled ceremony node's identity key is refused.
-    """
-    material = client.key_material()
-    info = client.trust_info()
-    ceremony = next((n for n in info.nodes if n.node_id == material.release.ceremony_id), None)
-    if ceremony is None or ceremony.identity_public_key != material.ceremony_identity_key:
-        raise NodeSetupError(
-            f"key material names ceremony {material.release.ceremony_id!r}, "
-            "which is not an enrolled node with that identity key"
-        )
-    try:
-        public = open_public_release(
-            material.release, ceremony_public_key=ceremony.identity_public_key
-        )
-        secret = (
-            state.custody(ceremony.identity_public_key).accept(material.package, replace=True)
-            if material.package is not None
-            else None
-        )
-    except CkksError as exc:
-        raise NodeSetupError(f"key material refused: {exc}") from exc
-    _write_release(
-        paths.within(state.layout.public_dir, f"{public.key_id}.json"),
-        material.release,
-        ceremony.identity_public_key,
-    )
-    return {
-        "key_id": public.key_id,
-        "period": material.release.period,
-        "key_holder": secret is not None,
-        "ceremony_id": material.release.ceremony_id,
-    }
-
-
 def holder_key(state: NodeState, key_id_: str) -> CkksKey:
-    """This key holder's secret CKKS key for ``key_id_`` (from custody)."""
+    """This key holder's secret CKKS key for ``key_id_`` (from custody), only while the
+    trust policy in force still allows that key (:meth:`NodeState.checked_release`)."""
     files = list(state.layout.public_dir.glob(f"{key_id_}.json"))
     if not files:
         raise NodeSetupError(f"no public context {key_id_} installed: run `gcdt-node fetch-keys`")
-    _, ceremony_key = _read_release(files[0])
+    state.checked_release(files[0])
+    _, ceremony_key = read_release(files[0])
     try:
         return state.custody(ceremony_key).key_for_id(key_id_)
     except CkksError as exc:

@@ -13,9 +13,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from coordinator import membership
 from coordinator.federation.errors import FederationConfigError
 from coordinator.store import CoordinatorError, CoordinatorStore
-from governance.ckks import CkksError, CkksKey, open_public_release
+from governance.ckks import CkksError, CkksKey
+from governance.policy.models import TrustPolicy
 
 
 @dataclass(frozen=True)
@@ -27,32 +29,36 @@ class TrustKeys:
     nodes: Mapping[str, bytes]  # every active enrolled node id -> identity public key
 
 
-def load_public_key(store: CoordinatorStore, key_id: str | None = None) -> CkksKey:
-    """The public CKKS context (latest, or ``key_id``), verified against the ceremony node.
+def load_public_key(
+    store: CoordinatorStore, policy: TrustPolicy, key_id: str | None = None
+) -> CkksKey:
+    """The public CKKS context (latest, or ``key_id``), checked against the trust policy.
 
-    The release must be signed by the identity key the ceremony node enrolled with; the
-    loaded context refuses a secret key (``governance.ckks.load_public_context``).
+    A holder of its group named by the member-signed policy must have made it, sealed to
+    the group's active holders (:func:`coordinator.membership.public_key`); the loaded
+    context refuses a secret key (``governance.ckks.load_public_context``).
     """
     try:
-        release = store.public_release(key_id)
-        ceremony = store.node(release.ceremony_id)
+        return membership.public_key(store, policy, key_id)
     except CoordinatorError as exc:
         raise FederationConfigError(
             f"no usable public CKKS context: {exc} (run `gcdt-node key-ceremony` on a "
             "key-holding node first)"
         ) from exc
-    try:
-        return open_public_release(release, ceremony_public_key=ceremony.identity_public_key)
     except CkksError as exc:
-        raise FederationConfigError(f"public context {release.key_id} refused: {exc}") from exc
+        raise FederationConfigError(f"public context refused: {exc}") from exc
 
 
-def load_trust_keys(store: CoordinatorStore, key_id: str | None = None) -> TrustKeys:
+def load_trust_keys(
+    store: CoordinatorStore, policy: TrustPolicy, key_id: str | None = None
+) -> TrustKeys:
     """Everything the round loop checks signatures and ciphertexts against."""
     keys = TrustKeys(
-        public_key=load_public_key(store, key_id),
-        key_holders=store.identity_keys(key_holders_only=True),
-        nodes=store.identity_keys(),
+        public_key=load_public_key(store, policy, key_id),
+        key_holders={
+            n: r.identity_public_key for n, r in membership.key_holders(policy, store).items()
+        },
+        nodes={n: r.identity_public_key for n, r in membership.members(policy, store).items()},
     )
     if not keys.key_holders:
         raise FederationConfigError("no active key holder is enrolled; nothing could attest")

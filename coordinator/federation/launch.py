@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from coordinator.federation import supernodes
 from coordinator.federation.config import FederationConfig
 from coordinator.federation.errors import FederationError
 from coordinator.federation.gate import DEFAULT_GATE_HOST, DEFAULT_GATE_PORT
@@ -292,7 +293,29 @@ def register_supernode(spec: SuperLinkSpec, public_key: Path, name: str | None =
     body = _json_out(_flwr(args, spec))
     if not body.get("success", True):
         raise LaunchError(f"SuperNode registration refused: {body}")
-    return str(body.get("node-id", body))
+    flower_id = str(body.get("node-id", body))
+    supernodes.remember(spec.home, name or public_key.stem, flower_id)
+    return flower_id
+
+
+def unregister_supernode(spec: SuperLinkSpec, name: str) -> str | None:
+    """Remove ``name``'s SuperNode from the SuperLink (its Flower node id; None if it never
+    registered one). Uses the connection ``register_supernode`` wrote."""
+    flower_id = supernodes.registered(spec.home).get(name)
+    if flower_id is None:
+        return None
+    args = ["supernode", "unregister", flower_id, CONNECTION, "--format", "json"]
+    body = _json_out(_flwr(args, spec))
+    if not body.get("success", True):
+        raise LaunchError(f"SuperNode {flower_id} of {name!r} not unregistered: {body}")
+    supernodes.forget(spec.home, name)
+    return flower_id
+
+
+def supernode_status(spec: SuperLinkSpec) -> dict[str, str]:
+    """Flower node id -> status (``registered``, ``online``, ``unregistered``...)."""
+    body = _json_out(_flwr(["supernode", "ls", CONNECTION, "--format", "json"], spec))
+    return {str(n["node-id"]): str(n["status"]) for n in body.get("nodes", [])}
 
 
 def submit_run(spec: SuperLinkSpec, config: FederationConfig) -> int:

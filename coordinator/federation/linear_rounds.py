@@ -123,7 +123,7 @@ def run_linear_training(
     thresholds = context.trust_policy.publication
     config = replace(config.within_policy(thresholds.m, thresholds.t), rounds=2)
     store = context.store
-    keys = load_trust_keys(store)
+    keys = load_trust_keys(store, context.trust_policy)
     pipeline = AggregationPipeline(store, context.translog, keys.public_key)
     basis = Basis(jurisdictions)
     training = LinearTraining(

@@ -65,7 +65,7 @@ def run_training(grid: Grid, config: FederationConfig, run_name: str) -> Trainin
     thresholds = context.trust_policy.publication
     config = config.within_policy(thresholds.m, thresholds.t)
     store = context.store
-    keys = load_trust_keys(store)
+    keys = load_trust_keys(store, context.trust_policy)
     pipeline = AggregationPipeline(store, context.translog, keys.public_key)
     spec = FeatureSpec()
     layout = weight_layout(spec)

@@ -5,24 +5,26 @@ from __future__ import annotations
 
 from typing import Any
 
+from coordinator import membership
 from coordinator.context import CoordinatorContext
 from coordinator.statistics.service import StatisticsService
 from coordinator.statistics.wiring import register
-from coordinator.store.repository import CoordinatorStore
-from governance.ckks import CkksKey, open_public_release
+from governance.ckks import CkksKey
 
 
-def _public_key(store: CoordinatorStore) -> CkksKey:
-    release = store.public_release()
-    ceremony = store.node(release.ceremony_id)
-    return open_public_release(release, ceremony_public_key=ceremony.identity_public_key)
+def _public_key(context: CoordinatorContext) -> CkksKey:
+    """The latest public key, checked against the trust policy in force at each call."""
+    return membership.public_key(
+        context.store,
+        membership.current_policy(context.layout.trust_policy, context.layout.trust_draft),
+    )
 
 
 def service_for(context: CoordinatorContext) -> StatisticsService:
     """The statistics service over the coordinator's one store, log and current trust policy."""
     store = context.store
     return StatisticsService(
-        store, context.translog, lambda: _public_key(store), context.trust_policy.publication
+        store, context.translog, lambda: _public_key(context), context.trust_policy.publication
     )
 
 

@@ -233,6 +233,19 @@ class CoordinatorStore:
         nodes = self.key_holders() if key_holders_only else self.nodes()
         return {n.node_id: n.identity_public_key for n in nodes}
 
+    def set_key_holders(self, node_ids: set[str]) -> None:
+        """Flag exactly ``node_ids`` as key holders (the member-signed policy's, see
+        :mod:`coordinator.membership`); every other node is not one.
+        """
+        with self.engine.begin() as conn:
+            conn.execute(update(t.enrolled_nodes).values(key_holder=False))
+            if node_ids:
+                conn.execute(
+                    update(t.enrolled_nodes)
+                    .where(t.enrolled_nodes.c.node_id.in_(sorted(node_ids)))
+                    .values(key_holder=True)
+                )
+
     def set_status(self, node_id: str, status: NodeStatus) -> None:
         with self.engine.begin() as conn:
             result = conn.execute(

@@ -18,6 +18,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from coordinator import membership
 from coordinator.aggregation import (
     AggregationPipeline,
     RoundKinds,
@@ -37,13 +38,15 @@ from governance.ckks import (
     CkksKey,
     KeyPackage,
     PublicContextRelease,
-    open_public_release,
     verify_key_package,
 )
+from governance.ckks.errors import NotPolicyHoldersError
+from governance.ckks.holders import check_package_against_policy, open_release_under_policy
 from governance.identity import Identity
 from governance.nonces import NonceStore
 from governance.pki import HomeLayout
 from governance.policy.files import signature_path
+from governance.policy.models import TrustPolicy
 from governance.sums import SubmissionRef, envelope_digest, submissions_digest
 from governance.translog import TransparencyLog
 from kernel.wire import trust as wire
@@ -95,20 +98,36 @@ class TrustHandlers:
 
     def trust_info(self, node: NodeRecord, request: DecodedRequest) -> TrustInfoData:
         policy = self.layout.trust_policy
+        founded = membership.founded(policy)
         crl = self.layout.pki_dir / "crl.pem"
         return TrustInfoData(
             coordinator_id=self.identity.party_id,
             identity_key=self.identity.public_key,
-            policy_toml=policy.read_bytes(),
-            policy_sig=signature_path(policy).read_bytes(),
+            policy_toml=policy.read_bytes() if founded else b"",
+            policy_sig=signature_path(policy).read_bytes() if founded else b"",
             crl_pem=crl.read_bytes() if crl.exists() else b"",
             nodes=self.store.nodes(),
         )
 
+    # --- membership (the member-signed trust policy) ---
+
+    def policy(self) -> TrustPolicy:
+        """The trust policy in force, its member signatures verified on every read."""
+        return membership.current_policy(self.layout.trust_policy, self.layout.trust_draft)
+
+    def _holder(self, node: NodeRecord) -> TrustPolicy:
+        """The policy, if it names ``node`` as a key holder; refused otherwise."""
+        policy = self.policy()
+        if node.node_id not in membership.key_holders(policy, self.store):
+            raise UnknownNodeError(
+                f"node {node.node_id!r} is not a key holder of the member-signed trust policy"
+            )
+        return policy
+
     # --- key ceremony ---
 
     def upload_ceremony(self, node: NodeRecord, request: DecodedRequest) -> tuple[str, int]:
-        """Keep a ceremony run by ``node``: signed by it, sealed to exactly the key holders."""
+        """Keep a ceremony by a holder the policy names, sealed to exactly its group's holders."""
         release = request.public_release
         if release is None:
             raise InvalidRequestError("UploadCeremony: public_context is required")
@@ -116,19 +135,31 @@ class TrustHandlers:
             raise InvalidRequestError(
                 f"public context names ceremony {release.ceremony_id!r}, caller is {node.node_id!r}"
             )
-        key = open_public_release(release, ceremony_public_key=node.identity_public_key)
-        holders = {h.node_id: h for h in self.store.key_holders()}
-        recipients = {p.recipient_id for p in request.key_packages}
-        if recipients != set(holders) or len(request.key_packages) != len(holders):
+        policy = self.policy()
+        active = membership.members(policy, self.store)
+        try:
+            _key, bound = open_release_under_policy(
+                release, policy, node.identity_public_key, active
+            )
+        except NotPolicyHoldersError as exc:
+            raise InvalidRequestError(str(exc)) from exc
+        recipients = sorted(p.recipient_id for p in request.key_packages)
+        if recipients != list(bound.recipients):
             raise InvalidRequestError(
-                f"key packages are for {sorted(recipients)}, the key holders are {sorted(holders)}"
+                f"key packages are for {recipients}, the active holders of group "
+                f"{bound.group!r} are {list(bound.recipients)}"
             )
         for package in request.key_packages:
             verify_key_package(package, ceremony_public_key=node.identity_public_key)
-            holder = holders[package.recipient_id]
+            holder = active[package.recipient_id]
+            try:
+                check_package_against_policy(package, policy, active)
+            except NotPolicyHoldersError as exc:
+                raise InvalidRequestError(str(exc)) from exc
             if (
                 package.key_id != release.key_id
                 or package.period != release.period
+                or package.group != bound.group
                 or package.recipient_transport_key != holder.transport_public_key
             ):
                 raise InvalidRequestError(
@@ -136,34 +167,50 @@ class TrustHandlers:
                     "context or the holder's registered transport key"
                 )
         self.store.store_ceremony(release, request.key_packages)
-        self._public_keys[key.key_id] = key
         entry = self.translog.append(
             "key_ceremony",
             {
                 "ceremony_id": node.node_id,
                 "key_id": release.key_id,
                 "period": release.period,
-                "key_holders": sorted(holders),
+                "key_group": bound.group,
+                "key_holders": list(bound.recipients),
+                "policy_version": policy.version,
                 "public_context_sha256": hashlib.sha256(release.public_context).hexdigest(),
             },
         )
         return release.key_id, entry.index
 
     def public_key(self, key_id: str | None = None) -> CkksKey:
-        """The verified public CKKS context (latest ceremony by default); never a secret."""
+        """The verified public CKKS context (latest ceremony by default); never a secret.
+
+        Checked against the policy in force on every call (cached per recipient set): once a
+        holder of its group is revoked, the key is refused until a new ceremony.
+        """
         release = self.store.public_release(key_id)
-        if release.key_id not in self._public_keys:
-            ceremony = self.store.node(release.ceremony_id)
-            self._public_keys[release.key_id] = open_public_release(
-                release, ceremony_public_key=ceremony.identity_public_key
-            )
-        return self._public_keys[release.key_id]
+        policy = self.policy()
+        active = membership.members(policy, self.store)
+        ceremony = self.store.node(release.ceremony_id)
+        cache_key = f"{release.key_id}:{','.join(sorted(active))}"
+        if cache_key not in self._public_keys:
+            self._public_keys[cache_key] = open_release_under_policy(
+                release, policy, ceremony.identity_public_key, active
+            )[0]
+        return self._public_keys[cache_key]
 
     def key_material(self, node: NodeRecord, request: DecodedRequest) -> KeyMaterialData:
+        """The public context; a package only to a holder the policy names for its group."""
         key_id = request.metadata.get("key_id")
         release = self.store.public_release(key_id if isinstance(key_id, str) else None)
         ceremony = self.store.node(release.ceremony_id)
-        package = self.store.key_package(release.key_id, node.node_id) if node.key_holder else None
+        policy = self.policy()
+        holders = membership.key_holders(policy, self.store)
+        package = None
+        if node.node_id in holders:
+            try:
+                package = self.store.key_package(release.key_id, node.node_id)
+            except NotFoundError:  # the node checks, and refuses, a key not sealed to it
+                package = None
         return KeyMaterialData(release, ceremony.identity_public_key, package)
 
     # --- rounds and submissions ---
@@ -213,16 +260,14 @@ class TrustHandlers:
     # --- decrypt and attest ---
 
     def decryption_requests(self, node: NodeRecord, request: DecodedRequest) -> list[Any]:
-        if not node.key_holder:
-            raise UnknownNodeError(f"node {node.node_id!r} is not a key holder")
+        self._holder(node)
         return [
             (r, self.store.submissions_by_id(r.submissions))
             for r in self.store.pending_decryption_requests(node.node_id)
         ]
 
     def submit_attestation(self, node: NodeRecord, request: DecodedRequest) -> tuple[int, int]:
-        if not node.key_holder:
-            raise UnknownNodeError(f"node {node.node_id!r} is not a key holder")
+        self._holder(node)
         pending = self.store.decryption_request(request.text("request_id"))
         if pending.status != "open":
             raise RoundStateError(f"decryption request {pending.request_id} is {pending.status}")

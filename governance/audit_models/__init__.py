@@ -15,8 +15,9 @@ or the portal's URL, from which the export is downloaded. Everything else is off
    (the last ``policy_change`` logged before it), and every round the log accepted for the
    model's run summed at least ``max(2, m)`` distinct contributors (``m`` of that policy);
    every such round has ``t`` ``attestation`` entries by
-   distinct key holders enrolled in the log before the publication (``enrolment`` with
-   ``key_holder``, minus ``revocation``), matching the round's ``attested_by``; where the
+   distinct key holders of the member-signed trust policy in force before the publication
+   (the last trust ``policy_change``'s key groups, minus ``revocation``), matching the
+   round's ``attested_by``; where the
    publication carries the signed envelopes (payload ``attestations``: round -> envelopes),
    each signature is verified against the enrolled key, the signed values agree, and each
    envelope's SHA-256 is the one logged. Without envelopes the signatures cannot be

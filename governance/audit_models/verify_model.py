@@ -19,6 +19,7 @@ from governance.audit_models.report import ModelReport
 from governance.audit_models.sources import bundle_entries, entry_payload, load_model
 from governance.envelope import Envelope
 from governance.errors import EnvelopeError
+from governance.policy.logged import key_holders_in_force
 from governance.translog import Anchors, LogEntry, merkle, verify_bundle
 from governance.translog.records import canonical
 
@@ -29,21 +30,16 @@ MIN_CONTRIBUTORS = 2
 def _key_holders(
     entries: list[dict[str, Any]], before: int
 ) -> tuple[dict[str, bytes], dict[str, str]]:
-    """(key holder -> identity key, node -> jurisdiction) as enrolled before ``before``."""
-    holders: dict[str, bytes] = {}
+    """(key holder -> identity key, node -> jurisdiction) before ``before``: holders as the
+    member-signed trust policy in force named them (:mod:`governance.policy.logged`)."""
     jurisdictions: dict[str, str] = {}
     for raw in entries[:before]:
-        payload = entry_payload(raw)
-        node = str(payload.get("node_id"))
         if raw.get("kind") == "enrolment":
-            jurisdictions[node] = str(payload.get("jurisdiction"))
-            if payload.get("key_holder") is True:
-                try:
-                    holders[node] = bytes.fromhex(str(payload.get("identity_public_key")))
-                except ValueError:
-                    continue
-        elif raw.get("kind") == "revocation":
-            holders.pop(node, None)
+            payload = entry_payload(raw)
+            jurisdictions[str(payload.get("node_id"))] = str(payload.get("jurisdiction"))
+    holders = key_holders_in_force(
+        (str(raw.get("kind")), entry_payload(raw)) for raw in entries[:before]
+    )
     return holders, jurisdictions
 
 

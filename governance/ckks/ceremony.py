@@ -102,6 +102,10 @@ class KeyPackage:
     issued_at: str
     sealed: bytes = field(repr=False)
     signature: bytes | None = field(default=None, repr=False)
+    #: The key group of the trust policy this key is for, and every holder it was sealed
+    #: to (sorted): a holder checks both against the policy before opening its package.
+    group: str = ""
+    recipients: tuple[str, ...] = ()
 
     def binding(self) -> dict[str, Any]:
         """What the seal is bound to (HPKE info): everything but the sealed bytes."""
@@ -110,6 +114,8 @@ class KeyPackage:
             "ceremony_id": self.ceremony_id,
             "key_id": self.key_id,
             "period": self.period,
+            "group": self.group,
+            "recipients": list(self.recipients),
             "recipient_id": self.recipient_id,
             "recipient_transport_key": self.recipient_transport_key.hex(),
             "params": self.params.to_dict(),
@@ -151,6 +157,8 @@ class KeyPackage:
                 issued_at=str(body["issued_at"]),
                 sealed=_unb64(body["sealed"], "sealed"),
                 signature=None if signature is None else _unb64(signature, "signature"),
+                group=str(body["group"]),
+                recipients=tuple(str(r) for r in body["recipients"]),
             )
         except (KeyError, TypeError, ValueError, CkksParameterError) as exc:
             raise MalformedKeyPackageError(
@@ -160,7 +168,13 @@ class KeyPackage:
 
 @dataclass(frozen=True)
 class PublicContextRelease:
-    """The public context for the coordinator, signed by the ceremony."""
+    """The public context for the coordinator, signed by the ceremony.
+
+    The signature also covers the key group and its recipients (sorted), which do not
+    travel with the release: each verifier puts in the ones *it* expects from the trust
+    policy (:func:`governance.ckks.holders.open_release_under_policy`), so a release sealed
+    to any other set, or after the set changed (a holder revoked), does not verify.
+    """
 
     ceremony_id: str
     key_id: str
@@ -168,6 +182,8 @@ class PublicContextRelease:
     params: CkksParameters
     public_context: bytes = field(repr=False)
     signature: bytes = field(repr=False, default=b"")
+    group: str = ""
+    recipients: tuple[str, ...] = ()
 
     def signed_bytes(self) -> bytes:
         return bytes(
@@ -177,6 +193,8 @@ class PublicContextRelease:
                     "ceremony_id": self.ceremony_id,
                     "key_id": self.key_id,
                     "period": self.period,
+                    "group": self.group,
+                    "recipients": list(self.recipients),
                     "params": self.params.to_dict(),
                     "public_context_sha256": hashlib.sha256(self.public_context).hexdigest(),
                 }
@@ -204,10 +222,15 @@ def run_ceremony(
     key_holders: Sequence[KeyHolder | tuple[str, bytes]],
     period: str,
     *,
+    group: str = "",
     params: CkksParameters = DEFAULT_PARAMETERS,
     clock: Callable[[], datetime] | None = None,
 ) -> CeremonyOutput:
-    """Create this period's CKKS key and seal it to every key holder."""
+    """Create this period's CKKS key for key group ``group`` and seal it to every holder.
+
+    The caller takes ``key_holders`` from the member-signed trust policy (never from the
+    coordinator); the package and the release bind ``group`` and the recipient set.
+    """
     check_name("period", period)
     holders = [h if isinstance(h, KeyHolder) else KeyHolder(h[0], h[1]) for h in key_holders]
     if not holders:
@@ -220,6 +243,7 @@ def run_ceremony(
         seen.add(holder.node_id)
         load_transport_public_key(holder.transport_public_key, owner=holder.node_id)
 
+    recipients = tuple(sorted(seen))
     issued_at = (clock or (lambda: datetime.now(UTC)))().isoformat()
     ctx = new_secret_context(params)
     public = public_context_bytes(ctx)
@@ -236,6 +260,8 @@ def run_ceremony(
             params=params,
             issued_at=issued_at,
             sealed=b"",
+            group=group,
+            recipients=recipients,
         )
         sealed = HPKE_SUITE.encrypt(
             secret,
@@ -247,7 +273,15 @@ def run_ceremony(
             package, signature=ceremony_identity.sign(package.signed_bytes())
         )
     del secret, ctx
-    release = PublicContextRelease(ceremony_identity.party_id, key_id, period, params, public)
+    release = PublicContextRelease(
+        ceremony_identity.party_id,
+        key_id,
+        period,
+        params,
+        public,
+        group=group,
+        recipients=recipients,
+    )
     release = replace(release, signature=ceremony_identity.sign(release.signed_bytes()))
     return CeremonyOutput(
         ceremony_identity.party_id,

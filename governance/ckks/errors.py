@@ -19,7 +19,8 @@
             ├── KeyPackageSignatureError  signature invalid: wrong signer or altered package
             ├── NotAddressedToNodeError   sealed to another node or transport key
             ├── KeyPackageDecryptionError HPKE opening failed
-            └── CustodyError              no key held for a period / key id
+            ├── CustodyError              no key held for a period / key id
+            └── NotPolicyHoldersError     ceremony not by, or not sealed to, the policy's holders
 """
 
 from __future__ import annotations
@@ -93,3 +94,8 @@ class KeyPackageDecryptionError(KeyPackageError):
 
 class CustodyError(CkksError):
     """A node holds no key for the period or key id asked for."""
+
+
+class NotPolicyHoldersError(KeyPackageError):
+    """A ceremony by a node the trust policy names as no holder of the key's group, or
+    sealed to another set than that group's active holders."""

@@ -99,5 +99,10 @@ class HomeLayout:
         return self.policy_dir / "trust.toml"
 
     @property
+    def trust_draft(self) -> Path:
+        """The coordinator's unsigned draft of the founding trust policy (names no one)."""
+        return self.policy_dir / "trust-draft.toml"
+
+    @property
     def node_policy(self) -> Path:
         return self.policy_dir / "node.toml"

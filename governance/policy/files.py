@@ -59,6 +59,16 @@ DEFAULT_METADATA_FIELDS = (
 )
 
 
+def _single_signer_only(kind: str, path: Path) -> None:
+    """A trust policy is never signed by one party (``governance.policy.trust_chain``)."""
+    if kind == "trust":
+        raise PolicySignatureError(
+            "a trust policy is valid only with its members' signatures "
+            "(governance.policy.trust_files.load_trust_chain), never one party's",
+            path=path,
+        )
+
+
 def signature_path(path: Path) -> Path:
     """Where a policy's detached signature lives: beside it, as ``<name>.toml.sig``."""
     return path.with_name(path.name + SIGNATURE_SUFFIX)
@@ -132,6 +142,7 @@ def sign_policy(path: Path, identity: Identity) -> Path:
     if kind not in MODELS:
         raise PolicyError('field \'policy\' must be "node" or "trust"', path=path)
     parse_policy(data, kind, path)
+    _single_signer_only(kind, path)
     envelope = seal(identity, ENVELOPE_KINDS[kind], None, raw, detached=True)
     sig = signature_path(path)
     sig.write_bytes(envelope.to_bytes())
@@ -163,6 +174,7 @@ def load_policy(
     """
     if kind not in MODELS:
         raise PolicyError(f"unknown policy kind {kind!r} (node or trust)", path=path)
+    _single_signer_only(kind, path)
     try:
         raw = path.read_bytes()
     except OSError as exc:

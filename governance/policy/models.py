@@ -192,16 +192,120 @@ class NodePolicy(_Strict):
     consent: Consent = Field(default_factory=Consent)
 
 
+#: An Ed25519 public key (32 bytes) or a SHA-256 digest, as lowercase hex.
+PublicKeyHex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+class Member(_Strict):
+    """A member of the trust: who it is, the identity key its signatures verify with and
+    the X25519 transport key a key ceremony seals its package to (both named here, signed
+    by the members, so the coordinator relaying them cannot swap either)."""
+
+    node_id: PartyId
+    jurisdiction: Jurisdiction
+    identity_public_key: PublicKeyHex
+    transport_public_key: PublicKeyHex
+
+    @property
+    def public_key(self) -> bytes:
+        return bytes.fromhex(self.identity_public_key)
+
+    @property
+    def transport_key(self) -> bytes:
+        return bytes.fromhex(self.transport_public_key)
+
+
+class KeyGroup(_Strict):
+    """One key group: one key, held by each of ``holders`` (redundancy, not sharing)."""
+
+    group: Identifier
+    holders: tuple[PartyId, ...] = Field(min_length=1)
+
+    @field_validator("holders")
+    @classmethod
+    def _unique_holders(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _unique(value, "key holder")
+
+
 class TrustPolicy(_Strict):
-    """The trust-wide policy, signed by the coordinator identity."""
+    """The trust-wide policy, in force only when signed by its members.
+
+    A policy that names members is valid only with their signatures
+    (:mod:`governance.policy.trust_chain`): version 1 by every founding member, version
+    ``n + 1`` by ``signature_quorum`` members of version ``n`` and naming version ``n``'s
+    digest in ``previous_sha256``. A memberless policy is only the coordinator's draft
+    before founding: it names no one, so nothing counts under it.
+    """
 
     policy: Literal["trust"] = "trust"
     version: int = Field(ge=1)
     trust_id: PartyId
     issued_at: dt.datetime | None = None
+    previous_sha256: Sha256Hex | None = None
     data_sovereignty: DataSovereignty
     privacy_budget: PrivacyBudget
     publication: PublicationThresholds = Field(default_factory=PublicationThresholds)
+    members: tuple[Member, ...] = ()
+    key_groups: tuple[KeyGroup, ...] = ()
+    #: Signatures of this version's members that the next version needs.
+    signature_quorum: int = Field(default=1, ge=1)
+    #: Reserved: the SHA-256 of the one Flower app bundle nodes may run.
+    pinned_app_bundle: Sha256Hex | None = None
+
+    @model_validator(mode="after")
+    def _consistent_membership(self) -> TrustPolicy:
+        ids = tuple(m.node_id for m in self.members)
+        _unique(ids, "member")
+        _unique(tuple(m.identity_public_key for m in self.members), "member identity key")
+        _unique(tuple(g.group for g in self.key_groups), "key group")
+        strangers = sorted({h for g in self.key_groups for h in g.holders} - set(ids))
+        if strangers:
+            raise ValueError(f"key holders that are not members: {', '.join(strangers)}")
+        if self.members and self.signature_quorum > len(self.members):
+            raise ValueError(
+                f"signature_quorum ({self.signature_quorum}) exceeds the members "
+                f"({len(self.members)})"
+            )
+        if self.key_groups and not self.members:
+            raise ValueError("key_groups need members")
+        if self.members and (self.version == 1) != (self.previous_sha256 is None):
+            raise ValueError("previous_sha256 is required from version 2 on, and only then")
+        return self
+
+    @property
+    def founded(self) -> bool:
+        """Whether this policy names members (a draft before founding does not)."""
+        return bool(self.members)
+
+    def member(self, node_id: str) -> Member | None:
+        return next((m for m in self.members if m.node_id == node_id), None)
+
+    def member_keys(self) -> dict[str, bytes]:
+        """Every member's identity key: whose signatures count under this policy."""
+        return {m.node_id: m.public_key for m in self.members}
+
+    def key_group(self, group: str) -> KeyGroup:
+        """The key group ``group``; :class:`KeyError` naming it if the policy has none."""
+        for candidate in self.key_groups:
+            if candidate.group == group:
+                return candidate
+        raise KeyError(f"the trust policy (version {self.version}) has no key group {group!r}")
+
+    def holders_of(self, group: str) -> tuple[str, ...]:
+        return self.key_group(group).holders
+
+    def holders_of_or_empty(self, group: str) -> tuple[str, ...]:
+        """``holders_of``, or no one for a group the policy does not have."""
+        return next((g.holders for g in self.key_groups if g.group == group), ())
+
+    def groups_of(self, node_id: str) -> tuple[str, ...]:
+        """The key groups ``node_id`` holds a key in (in policy order)."""
+        return tuple(g.group for g in self.key_groups if node_id in g.holders)
+
+    def key_holders(self) -> tuple[str, ...]:
+        """Every node that holds a key in some group, each once, in policy order."""
+        return tuple(dict.fromkeys(h for g in self.key_groups for h in g.holders))
 
 
 Policy = NodePolicy | TrustPolicy

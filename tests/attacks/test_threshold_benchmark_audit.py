@@ -66,8 +66,19 @@ def published(tmp_path: Path, secret_key: CkksKey) -> Iterator[Published]:
             "enrolment",
             {"node_id": node_id, "identity_public_key": ident.public_key.hex(), "key_holder": True},
         )
-    # the policy in force, as ``coordinator.policy_log`` logs it: t = 3
-    log.append("policy_change", {"policy": "trust", "thresholds": {"k": 3, "m": 3, "t": 3}})
+    # the policy in force, as ``coordinator.membership.log_version`` logs it: t = 3, every
+    # node a key holder
+    log.append(
+        "policy_change",
+        {
+            "policy": "trust",
+            "thresholds": {"k": 3, "m": 3, "t": 3},
+            "members": [
+                {"node_id": n, "identity_public_key": i.public_key.hex()} for n, i in nodes.items()
+            ],
+            "key_groups": [{"group": "g1", "holders": list(nodes)}],
+        },
+    )
     records = generate(3, 300, seed=5, start_year=2022, end_year=2023).records
     parts = [g for _, g in records.groupby("jurisdiction")]
     # the service itself is configured below the logged policy (t = 2): what a dishonest

@@ -40,6 +40,7 @@ from open_models.features import FeatureSpec
 from open_models.network import flatten, initial_weights, unflatten, weight_layout
 from open_models.published import PublishedModel
 from open_models.training import TrainConfig, train_local
+from tests.policy_setup import log_founded_policy
 from trust_node.generate import generate
 from trust_node.statistics import prepare_release
 from trust_node.statistics.attest import attest_statistics
@@ -71,6 +72,7 @@ class PortalWorld:
 
 
 def _enrol(store: CoordinatorStore, log: TransparencyLog, nodes: dict[str, Identity]) -> None:
+    transports: dict[str, bytes] = {}
     for i, (node_id, ident) in enumerate(nodes.items()):
         transport = Identity.generate(f"{node_id}-transport").public_key
         holder = node_id in KEY_HOLDERS
@@ -90,9 +92,10 @@ def _enrol(store: CoordinatorStore, log: TransparencyLog, nodes: dict[str, Ident
                 "identity_public_key": ident.public_key.hex(),
                 "transport_public_key": transport.hex(),
                 "certificate_serial": f"{0x100 + i:x}",
-                "key_holder": holder,
             },
         )
+        transports[node_id] = transport
+    log_founded_policy(log, nodes, KEY_HOLDERS, jurisdictions=NODES, transport_keys=transports)
 
 
 def _statistics(

@@ -1,4 +1,4 @@
-"""``gcdt-coordinator init`` sets up a working trust root, identity, TLS and trust policy."""
+"""``gcdt-coordinator init`` sets up a working trust root, identity, TLS and a policy draft."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ from governance.pki import (
     make_csr,
     verify_node_certificate,
 )
-from governance.policy import TrustPolicy, load_policy
+from governance.policy import TrustPolicy
+from governance.policy.trust_chain import parse_trust_toml
 from kernel.db import make_engine
 
 runner = CliRunner()
@@ -65,12 +66,14 @@ def test_init_creates_a_usable_coordinator_home(home: Path) -> None:
     assert load_certificate(layout.ca_cert) == root.certificate
     assert out["trust_root_fingerprint_sha256"] == certificate_fingerprint(root.certificate)
 
-    # The identity and the signed trust policy belong together.
     identity = Identity.load(layout.identity_dir)
     assert identity.party_id == "coordinator"
     assert out["identity_public_key"] == identity.public_key.hex()
-    policy = load_policy(layout.trust_policy, "trust", identity.public_key)
-    assert isinstance(policy, TrustPolicy) and policy.trust_id == "gcdt"
+    # Only a draft of the trust policy: it names no one, and nothing is in force until the
+    # founding members sign version 1 (the coordinator's identity signs no trust policy).
+    policy = parse_trust_toml(layout.trust_draft.read_text())
+    assert isinstance(policy, TrustPolicy) and policy.trust_id == "gcdt" and not policy.founded
+    assert not layout.trust_policy.exists()
 
     # Governance tables exist in the default SQLite database.
     engine = make_engine(f"sqlite:///{home / 'gcdt.sqlite'}")

@@ -1,58 +1,82 @@
-"""Trust-policy changes are signed, monotonic, and on the public record."""
+"""Trust-policy versions are signed by members, chained, and on the public record."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from coordinator.cli import app
-from governance.identity import Identity
-from governance.pki import HomeLayout
-from governance.translog import TransparencyLog
-from kernel.db import make_engine
+from coordinator.context import CoordinatorContext
+from governance.policy import policy_to_toml
+from governance.policy.trust_chain import next_version
+from kernel.settings import Settings
+from tests.trust_setup import apply_policy, enrol, found_trust, init_coordinator, sign
+from trust_node.context import NodeContext
 
 runner = CliRunner()
+NODES = ("node-a", "node-b", "node-c")
 
 
-def _policy_entries(home: Path) -> list[dict[str, object]]:
-    engine = make_engine(f"sqlite:///{home / 'gcdt.sqlite'}")
-    log = TransparencyLog(engine, Identity.load(HomeLayout(home).identity_dir))
-    entries = [e.payload for e in log.iter_entries() if e.kind == "policy_change"]
-    engine.dispose()
-    return entries
+def _policy_entries(coordinator: Settings) -> list[dict[str, object]]:
+    log = CoordinatorContext(coordinator).translog
+    return [dict(e.payload) for e in log.iter_entries() if e.kind == "policy_change"]
 
 
-def test_init_logs_the_trust_policy_and_apply_logs_each_change(tmp_path: Path) -> None:
-    home = tmp_path / "coord"
-    assert runner.invoke(app, ["init", "--home", str(home)]).exit_code == 0
-    [first] = _policy_entries(home)
-    assert first["policy"] == "trust" and first["version"] == 1
-    edited = tmp_path / "trust.toml"
-    text = (home / "policies" / "trust.toml").read_text()
-    assert "version = 1" in text and "k = 3" in text
-    edited.write_text(text.replace("version = 1", "version = 2").replace("k = 3", "k = 5"))
-    applied = runner.invoke(app, ["policy", "apply", str(edited), "--home", str(home), "--json"])
+@pytest.fixture
+def founded(tmp_path: Path) -> tuple[Settings, dict[str, NodeContext]]:
+    coordinator = init_coordinator(tmp_path / "coord")
+    assert _policy_entries(coordinator) == [], "a draft is not in force, so not logged"
+    nodes = {n: enrol(coordinator, tmp_path / n, n) for n in NODES}
+    found_trust(coordinator, nodes, ("node-a", "node-b"))
+    return coordinator, {n: NodeContext(c.settings) for n, c in nodes.items()}
+
+
+def test_founding_and_each_change_are_logged_with_who_signed(
+    founded: tuple[Settings, dict[str, NodeContext]], tmp_path: Path
+) -> None:
+    coordinator, nodes = founded
+    [first] = _policy_entries(coordinator)
+    assert first["version"] == 1 and first["signed_by"] == list(NODES)
+    assert first["key_groups"] == [{"group": "g1", "holders": ["node-a", "node-b"]}]
+    assert first["signature_quorum"] == 2  # a majority of the founders by default
+    current = CoordinatorContext(coordinator).trust_policy
+    v2 = next_version(current, publication={**current.publication.model_dump(), "k": 5})
+    proposal = tmp_path / "v2.toml"
+    proposal.write_bytes(policy_to_toml(v2))
+    applied = apply_policy(
+        coordinator, proposal, [sign(nodes["node-a"], proposal), sign(nodes["node-c"], proposal)]
+    )
     assert applied.exit_code == 0, applied.output
     assert json.loads(applied.stdout)["version"] == 2
-    entries = _policy_entries(home)
+    entries = _policy_entries(coordinator)
     assert [e["version"] for e in entries] == [1, 2]
     assert entries[1]["thresholds"]["k"] == 5  # type: ignore[index]
-    shown = json.loads(runner.invoke(app, ["policy", "show", "--home", str(home), "--json"]).stdout)
-    assert shown["publication"]["k"] == 5
+    assert entries[1]["signed_by"] == ["node-a", "node-c"]
+    home = str(coordinator.home_dir)
+    shown = json.loads(runner.invoke(app, ["policy", "show", "--home", home, "--json"]).stdout)
+    assert shown["publication"]["k"] == 5 and shown["version"] == 2
 
 
-def test_apply_refuses_rollback_and_invalid_thresholds(tmp_path: Path) -> None:
-    home = tmp_path / "coord"
-    runner.invoke(app, ["init", "--home", str(home)])
-    text = (home / "policies" / "trust.toml").read_text()
+def test_apply_refuses_rollback_invalid_thresholds_and_too_few_members(
+    founded: tuple[Settings, dict[str, NodeContext]], tmp_path: Path
+) -> None:
+    coordinator, nodes = founded
+    current = CoordinatorContext(coordinator).trust_policy
     same = tmp_path / "same.toml"
-    same.write_text(text)
-    rollback = runner.invoke(app, ["policy", "apply", str(same), "--home", str(home)])
-    assert rollback.exit_code == 1 and "version must increase" in rollback.output
+    same.write_bytes(policy_to_toml(current))
+    rollback = apply_policy(coordinator, same, [])
+    assert rollback.exit_code == 1
     bad = tmp_path / "bad.toml"
-    bad.write_text(text.replace("version = 1", "version = 2").replace("t = 2", "t = 1"))
-    refused = runner.invoke(app, ["policy", "apply", str(bad), "--home", str(home)])
+    text = policy_to_toml(next_version(current)).decode()
+    bad.write_text(text.replace("t = 2", "t = 1"))
+    refused = apply_policy(coordinator, bad, [])
     assert refused.exit_code == 1 and "publication" in refused.output
-    assert len(_policy_entries(home)) == 1, "a refused change is not logged as in force"
+    lone = tmp_path / "lone.toml"
+    lone.write_bytes(policy_to_toml(next_version(current, signature_quorum=1)))
+    alone = apply_policy(coordinator, lone, [sign(nodes["node-b"], lone)])
+    assert alone.exit_code == 1 and "signed by 1 of the 2 members" in alone.output
+    assert len(_policy_entries(coordinator)) == 1, "a refused change is not logged as in force"
+    assert CoordinatorContext(coordinator).trust_policy.version == 1

@@ -1,4 +1,5 @@
-"""The documented commands, as separate processes: init, enrol, serve, key ceremony, fetch keys.
+"""The documented commands, as separate processes: init, enrol, found the trust (members
+sign), serve, key ceremony, fetch keys.
 
 This is the sequence ``docs/operator-guide.md`` ("Joining a trust") gives operators and the
 one a multi-process test or demo uses; the server runs as its own process on a free
@@ -55,7 +56,6 @@ def _init_and_enrol(coordinator: Path, name: str, home: Path) -> None:
             out["enrolment_request"],
             "--home",
             str(coordinator),
-            "--key-holder",
             "--out",
             str(home / "response.json"),
             "--json",
@@ -65,6 +65,50 @@ def _init_and_enrol(coordinator: Path, name: str, home: Path) -> None:
     _run("gcdt-node", "enrol", str(home / "response.json"), "--home", str(home))
 
 
+def _found(coordinator: Path, nodes: dict[str, Path]) -> None:
+    """Version 1 of the trust policy: proposed by the coordinator, signed by every member."""
+    proposal = coordinator / "founding.toml"
+    holders = ",".join(nodes)
+    _run(
+        "gcdt-coordinator",
+        "policy",
+        "propose",
+        "--out",
+        str(proposal),
+        "--key-group",
+        f"g1={holders}",
+        "--home",
+        str(coordinator),
+    )
+    signatures = []
+    for home in nodes.values():
+        sig = home / "founding.sig.json"
+        _run(
+            "gcdt-node",
+            "policy",
+            "sign-trust",
+            str(proposal),
+            "--out",
+            str(sig),
+            "--home",
+            str(home),
+        )
+        signatures += ["--signature", str(sig)]
+    applied = json.loads(
+        _run(
+            "gcdt-coordinator",
+            "policy",
+            "apply",
+            str(proposal),
+            *signatures,
+            "--home",
+            str(coordinator),
+            "--json",
+        )
+    )
+    assert applied["version"] == 1
+
+
 @pytest.mark.slow
 def test_operators_join_a_trust_with_the_cli(tmp_path: Path) -> None:
     coordinator = tmp_path / "coordinator"
@@ -72,6 +116,7 @@ def test_operators_join_a_trust_with_the_cli(tmp_path: Path) -> None:
     nodes = {name: tmp_path / name for name in ("node-a", "node-b")}
     for name, home in nodes.items():
         _init_and_enrol(coordinator, name, home)
+    _found(coordinator, nodes)
 
     server = subprocess.Popen(
         [str(BIN / "gcdt-coordinator"), "serve", "--home", str(coordinator), "--port", "0"],

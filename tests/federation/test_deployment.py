@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from coordinator.context import CoordinatorContext
 from coordinator.federation.keys import load_public_key
 from coordinator.federation.launch import SuperLinkSpec, start_superlink, stop_process
 from coordinator.registry import ModelRegistry
@@ -157,7 +158,11 @@ def _assert_published_and_installed(fed: Federation, result: dict[str, Any]) -> 
         assert len(list((home / "federation" / version).glob("round-*.npz"))) == 2
     assert log_index >= 0
     # The coordinator holds the public context only: no key package, no secret key.
-    assert_cannot_decrypt(load_public_key(CoordinatorStore(engine)))
+    assert_cannot_decrypt(
+        load_public_key(
+            CoordinatorStore(engine), CoordinatorContext.open(fed.coordinator_home).trust_policy
+        )
+    )
     assert not list(fed.coordinator_home.rglob("*.keypkg"))
 
 

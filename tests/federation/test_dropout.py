@@ -18,15 +18,13 @@ import pytest
 from flwr.app import Context, Error, Message
 from flwr.clientapp.typing import ClientAppCallable
 
+from coordinator.context import CoordinatorContext
 from coordinator.federation.config import FederationConfig
 from coordinator.federation.server_app import build_server_app
-from coordinator.policy_log import log_policy
 from coordinator.registry import ModelRegistry
 from coordinator.store import open_engine
 from governance.identity import Identity
 from governance.pki import HomeLayout
-from governance.policy import load_policy, write_policy
-from governance.policy.models import PublicationThresholds
 from governance.translog import TransparencyLog
 from kernel.settings import load_settings
 from tests.federation.homes import attesting, running_federation, start_ray
@@ -48,20 +46,10 @@ def stall_mod(message: Message, context: Context, call_next: ClientAppCallable) 
 
 
 def _allow_two_contributors(home: Path) -> None:
-    """Put in force (signed and logged, as ``gcdt-coordinator policy apply``) m = 2, t = 2."""
-    layout = HomeLayout(home)
-    identity = Identity.load(layout.identity_dir)
-    current = load_policy(layout.trust_policy, "trust", identity.public_key)
-    policy = current.model_copy(
-        update={
-            "version": current.version + 1,
-            "publication": PublicationThresholds(k=current.publication.k, m=2, t=2),
-        }
-    )
-    write_policy(policy, layout.trust_policy, identity)
-    engine = open_engine(load_settings(home=home))
-    log_policy(engine, identity, policy, layout.trust_policy)
-    engine.dispose()
+    """``running_federation`` founds the trust with m = 2 (t = 2 by default), signed by its
+    members and logged: check that is the policy in force."""
+    publication = CoordinatorContext.open(home).trust_policy.publication
+    assert (publication.m, publication.t) == (2, 2)
 
 
 @pytest.mark.slow

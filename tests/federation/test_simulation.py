@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from coordinator.context import CoordinatorContext
 from coordinator.federation.config import FederationConfig
 from coordinator.federation.keys import load_public_key
 from coordinator.federation.server_app import build_server_app
@@ -106,7 +107,11 @@ def test_three_encrypted_dp_rounds(simulated: Simulated) -> None:
         assert installed.content_hash == content_hash
 
     # The coordinator held no secret key: its context cannot decrypt.
-    assert_cannot_decrypt(load_public_key(CoordinatorStore(engine)))
+    assert_cannot_decrypt(
+        load_public_key(
+            CoordinatorStore(engine), CoordinatorContext.open(fed.coordinator_home).trust_policy
+        )
+    )
     assert not list(fed.coordinator_home.rglob("*.keypkg"))
 
     # The ledger shows the accountant's epsilon for each node's three charges.

@@ -20,6 +20,7 @@ from governance.policy import (
     load_policy,
     node_within_trust,
     parse_policy,
+    policy_to_toml,
     sign_policy,
     signature_path,
     write_policy,
@@ -79,14 +80,20 @@ def test_node_policy_round_trip(tmp_path: Path, operator: Identity) -> None:
     assert not loaded.data_sovereignty.allows_metadata_field("production_t")
 
 
-def test_trust_policy_round_trip(tmp_path: Path, coordinator: Identity) -> None:
+def test_trust_policy_round_trip_and_no_single_signer(
+    tmp_path: Path, coordinator: Identity
+) -> None:
     policy = default_trust_policy("gcdt", accounting_period="2026")
-    path = write_policy(policy, tmp_path / "trust.toml", coordinator)
-    loaded = load_policy(path, "trust", coordinator.public_key)
+    text = policy_to_toml(policy)
+    loaded = parse_policy(tomllib.loads(text.decode()), "trust")
     assert isinstance(loaded, TrustPolicy)
     assert loaded == policy
     assert (loaded.publication.k, loaded.publication.m, loaded.publication.t) == (3, 3, 2)
-    assert tomllib.loads(path.read_text())["publication"]["t"] == 2
+    # one party's signature never makes a trust policy (governance.policy.trust_chain)
+    with pytest.raises(PolicySignatureError, match="members' signatures"):
+        write_policy(policy, tmp_path / "trust.toml", coordinator)
+    with pytest.raises(PolicySignatureError, match="members' signatures"):
+        load_policy(tmp_path / "trust.toml", "trust", coordinator.public_key)
 
 
 @pytest.mark.parametrize(
@@ -206,9 +213,9 @@ def test_garbage_signature_is_refused(tmp_path: Path, operator: Identity) -> Non
 def test_a_node_policy_signature_does_not_make_a_trust_policy(
     tmp_path: Path, coordinator: Identity
 ) -> None:
-    # The same key signed a node policy; presenting it as the trust policy fails twice over.
+    # The same key signed a node policy; no single signature makes a trust policy at all.
     path = write_raw(tmp_path / "node.toml", node_data(), signer=coordinator)
-    with pytest.raises(PolicySignatureError, match="UnexpectedKindError"):
+    with pytest.raises(PolicySignatureError, match="members' signatures"):
         load_policy(path, "trust", coordinator.public_key)
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 
 from governance.ckks import CkksKey
@@ -64,8 +64,9 @@ REFUSED_METHOD = "decrypt_sum"
 class KeyHolder:
     """What a key holder decrypts with and what it checks a request against.
 
-    ``min_contributors`` is ``max(quorum, m)`` of the trust policy the node holds; the
-    members' identity keys come from the trust information at each pull.
+    ``min_contributors`` is ``max(quorum, m)`` and ``members`` the members' identity keys
+    of the member-signed trust policy the node holds (never the coordinator's list, which
+    only leaves revoked members out at each pull: it cannot add a member to pad a sum).
     """
 
     identity: Identity
@@ -73,6 +74,10 @@ class KeyHolder:
     min_contributors: int
     ledger: DecryptionLedger
     refusals: SqlRefusalLog
+    members: Mapping[str, bytes] = field(default_factory=dict)
+    #: refuses (:class:`NodeSetupError`) a key id the policy no longer allows, given the
+    #: nodes not revoked (a key sealed to a revoked holder is retired)
+    key_allowed: Callable[[str, Collection[str]], object] | None = None
     #: requests refused by this process (logged once, not re-verified every poll)
     refused: set[str] = field(default_factory=set)
     #: key id -> this holder's key-group BFV key (key-group custody); None: holds none
@@ -140,9 +145,8 @@ def attest_pending(
     """
     done = []
     requests = client.decryption_requests()
-    members = (
-        {n.node_id: n.identity_public_key for n in client.trust_info().nodes} if requests else {}
-    )
+    active = {n.node_id for n in client.trust_info().nodes} if requests else set()
+    members = {m: key for m, key in holder.members.items() if m in active}
     for request in requests:
         if subject_id is not None and request.subject_id != subject_id:
             continue
@@ -152,7 +156,7 @@ def attest_pending(
             continue
         if request.request_id in holder.refused:
             continue
-        attested = _answer(client, holder, members, duty, request)
+        attested = _answer(client, holder, members, duty, request, active)
         if attested is not None:
             done.append(attested)
     return done
@@ -164,7 +168,16 @@ def _answer(
     members: Mapping[str, bytes],
     duty: Duty,
     request: PendingDecryption,
+    active: Collection[str],
 ) -> Attested | None:
+    if KEY_GROUP_PARAMETER not in request.parameters and holder.key_allowed is not None:
+        try:  # a CKKS key the trust policy in force no longer allows
+            holder.key_allowed(request.vector.key_id, active)
+        except NodeSetupError as exc:
+            holder.refused.add(request.request_id)
+            holder.refusals.record(ATTESTATION, REFUSED_METHOD, str(exc))
+            logger.warning("refused to decrypt: %s", exc)
+            return None
     try:
         key = key_for_request(request, holder.key_for, holder.group_key_for)
         verified = verify_sum(request, key, members, holder.min_contributors)
@@ -251,4 +264,8 @@ def key_holder(context: NodeContext) -> KeyHolder:
         ledger=DecryptionLedger(context.engine),
         refusals=context.refusals,
         group_key_for=context.group_secret_key,
+        members=policy.member_keys(),
+        key_allowed=lambda key_id, active: context.state.checked_release(
+            context.state.layout.public_dir / f"{key_id}.json", active
+        ),
     )

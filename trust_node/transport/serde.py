@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from governance.ckks import (
@@ -71,12 +71,14 @@ def outbound_submission(
 def outbound_ceremony(output: CeremonyOutput) -> Outbound:
     """``UploadCeremony``'s outbound (an ``enrolment`` message): the signed public context and
     the sealed key packages in node-id order; key id and period travel as signed metadata.
+    The release's group and recipients stay behind: its signature covers them, and each
+    verifier supplies the ones the trust policy makes it expect.
     """
     return outbound(
         "UploadCeremony",
         {KEY_ID: output.key_id, PERIOD: output.period},
         key_packages=tuple(output.packages[n] for n in sorted(output.packages)),
-        public_release=output.public_release,
+        public_release=replace(output.public_release, group="", recipients=()),
     )
 
 

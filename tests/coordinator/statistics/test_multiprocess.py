@@ -32,10 +32,10 @@ from coordinator.statistics.setup import service_for
 from kernel.settings import Settings
 from open_models.benchmark_cells import field_scale
 from open_models.benchmark_values import RoundTerms
-from tests.trust_setup import enrol, init_coordinator
+from tests.trust_setup import enrol, found_trust, init_coordinator
 from trust_node.context import NodeContext
 from trust_node.generate import generate
-from trust_node.node_setup import fetch_keys, run_key_ceremony
+from trust_node.key_material import fetch_keys, run_key_ceremony
 from trust_node.statistics import contribution_vector
 from trust_node.store import SqlRecordRepository
 
@@ -106,8 +106,11 @@ def test_three_nodes_publish_a_benchmark_over_mtls(tmp_path: Path) -> None:
 def _nodes_with_records(
     coordinator: Settings, tmp_path: Path
 ) -> tuple[dict[str, NodeContext], dict[str, pd.DataFrame]]:
-    """Three enrolled nodes (two key holders), each holding one jurisdiction's records."""
-    nodes = {n: enrol(coordinator, tmp_path / n, n, key_holder=n != "node-c") for n in NODES}
+    """Three enrolled nodes, founding members of the trust (node-a and node-b its key
+    holders), each holding one jurisdiction's records."""
+    nodes = {n: enrol(coordinator, tmp_path / n, n) for n in NODES}
+    found_trust(coordinator, nodes, ("node-a", "node-b"))
+    nodes = {n: NodeContext(c.settings) for n, c in nodes.items()}
     records = generate(3, 300, seed=9, start_year=2022, end_year=2023).records
     frames = dict(zip(NODES, [g for _, g in records.groupby("jurisdiction")], strict=True))
     for node_id, frame in frames.items():

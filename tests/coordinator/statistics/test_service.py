@@ -27,6 +27,7 @@ from governance.privacy import InMemoryLedgerStore, PrivacyLedger
 from governance.translog import TransparencyLog
 from kernel.settings import load_settings
 from open_models.benchmark_values import derive_benchmarks
+from tests.policy_setup import log_founded_policy
 from trust_node.generate import generate
 from trust_node.statistics import contribution_vector, prepare_release
 from trust_node.statistics.attest import attest_statistics
@@ -63,6 +64,7 @@ def world(tmp_path: Path, secret_key: CkksKey) -> Iterator[World]:
             cert_serial=100 + i,
             key_holder=True,
         )
+    log_founded_policy(log, nodes, list(nodes))
     records = generate(3, 300, seed=5, start_year=2022, end_year=2023).records
     parts = dict(zip(nodes, [g for _, g in records.groupby("jurisdiction")], strict=True))
     thresholds = PublicationThresholds(k=3, m=2, t=2)

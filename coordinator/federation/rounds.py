@@ -42,6 +42,7 @@ from governance.nonces import NonceStore
 from governance.translog import TransparencyLog
 from kernel.wire import flower as wire
 from kernel.wire import trust as trust_wire
+from open_models.update_rule import UpdateRule, UpdateRuleError
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +77,9 @@ class RoundOutcome:
 class TrainingResult:
     weights: np.ndarray
     rounds: list[RoundOutcome]
+    #: ``w_0`` and the rule the weights were computed with (published with the model)
+    initial_weights: np.ndarray | None = None
+    rule: UpdateRule = field(default_factory=UpdateRule)
 
 
 class FederatedTraining:
@@ -91,6 +95,7 @@ class FederatedTraining:
         initial_weights: np.ndarray,
         model_version: str,
         nonces: NonceStore | None = None,
+        rule: UpdateRule | None = None,
     ) -> None:
         self.grid = grid
         self.config = config
@@ -100,6 +105,8 @@ class FederatedTraining:
         self.nonces = nonces
         self.run_name = run_name
         self.weights = np.asarray(initial_weights, dtype=np.float64).copy()
+        self.initial_weights = self.weights.copy()
+        self.rule = rule if rule is not None else UpdateRule()
         self.model_version = model_version
         if self.weights.size + 1 != summer.length:
             raise ValueError(
@@ -278,11 +285,14 @@ class FederatedTraining:
         return self._accept(outcome, attested)
 
     def _accept(self, outcome: RoundOutcome, attested: AttestationOutcome) -> RoundOutcome:
-        values = np.asarray(attested.floats(), dtype=np.float64)
-        weight = float(values[-1])
-        if not weight > 0:
-            return self._not_attested(outcome, f"attested total weight {weight} is not positive")
-        self.weights = self.weights + values[:-1] / weight
+        """Apply the published update rule to the agreed values (what auditors recompute)."""
+        values = attested.values or ()
+        denominator = self.rule.denominator
+        weight = float(values[-1]) if denominator is None and values else float(denominator or 0)
+        try:
+            self.weights = self.rule.step(self.weights, values)
+        except UpdateRuleError as exc:
+            return self._not_attested(outcome, f"the update rule refused the aggregate: {exc}")
         outcome.total_weight = weight
         outcome.status = TrainingRoundStatus.ACCEPTED
         outcome.attestations = [a.envelope.to_json() for a in attested.agreeing]
@@ -315,7 +325,7 @@ class FederatedTraining:
     def run(self) -> TrainingResult:
         self.wait_for_nodes()
         rounds = [self.run_round(r) for r in range(1, self.config.rounds + 1)]
-        return TrainingResult(self.weights, rounds)
+        return TrainingResult(self.weights, rounds, self.initial_weights, self.rule)
 
 
 def _array(values: np.ndarray) -> Array:

@@ -113,7 +113,9 @@ def verify_model_cmd(
     ] = True,
     as_json: JsonOpt = False,
 ) -> None:
-    """Verify a published model: weights hash in the log, t attestations, card claims."""
+    """Verify a published model: weights hash in the log, t attestations, card claims, and
+    weights recomputed bit for bit from the attested aggregates by the published update rule.
+    """
 
     def body(bundle: dict[str, Any], model_dir: Path, v: str) -> ModelReport:
         return verify_model(bundle, model_dir, model_id, v)

@@ -64,6 +64,9 @@ FILE_NAMES: Final = "file_names"
 FILE_PREFIX: Final = "file:"
 CONTENT_HASH: Final = "content_hash"
 LOG_INDEX: Final = "log_index"
+#: The coordinator's exported transparency log (JSON bundle bytes, up to a signed tree head
+#: covering the publication): what a node checks a published model against before installing.
+LOG_BUNDLE: Final = "log_bundle"
 
 # the node's training report, signed metadata of its update (decimal strings)
 EPSILON_SPENT: Final = "epsilon_spent"

@@ -127,7 +127,7 @@ class UpdateRule:
             s, n = values, np.float64(self.denominator)
         update = np.divide(s, n, dtype="<f8")
         update = np.multiply(update, np.float64(self.server_learning_rate), dtype="<f8")
-        result = np.add(w, update, dtype="<f8")
+        result: np.ndarray = np.add(w, update, dtype="<f8")
         if not np.isfinite(result).all():
             raise UpdateRuleError("the update rule produced non-finite weights")
         return result

@@ -99,7 +99,9 @@ class UpdateRule:
             raise UpdateRuleError(f"server_learning_rate must be > 0, got {lr}")
         d = self.denominator
         if d is not None and (
-            isinstance(d, bool) or not isinstance(d, float | int) or not (math.isfinite(d) and d > 0)
+            isinstance(d, bool)
+            or not isinstance(d, float | int)
+            or not (math.isfinite(d) and d > 0)
         ):
             raise UpdateRuleError(f"denominator must be a finite number > 0 or None, got {d!r}")
         object.__setattr__(self, "server_learning_rate", float(lr))

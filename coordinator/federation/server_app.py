@@ -9,9 +9,10 @@ accepted model is published (the one publication store of
 :mod:`coordinator.aggregation`, the files in the model registry; see
 :mod:`coordinator.federation.publication`) and sent to every node in a ``query.publish``
 message with the log bundle the node checks it against (the update rule's recomputation
-included; see :mod:`trust_node.federation.install`). Key holders decrypt and attest each round's sum over the trust protocol: a
-trust server (``gcdt-coordinator serve``) on the same coordinator state must be running,
-and key holders must be pulling (``gcdt-node attest --watch``).
+included; see :mod:`trust_node.federation.install`). Key holders decrypt and attest each
+round's sum over the trust protocol: a trust server (``gcdt-coordinator serve``) on the
+same coordinator state must be running, and key holders must be pulling (``gcdt-node
+attest --watch``).
 """
 
 from __future__ import annotations

@@ -28,7 +28,9 @@ from trust_node.context import NodeContext
 
 def tree(directory: Path) -> dict[str, bytes]:
     """Every file under ``directory`` (relative path -> bytes)."""
-    return {str(p.relative_to(directory)): p.read_bytes() for p in directory.rglob("*") if p.is_file()}
+    return {
+        str(p.relative_to(directory)): p.read_bytes() for p in directory.rglob("*") if p.is_file()
+    }
 
 
 def without_envelopes(published: Published) -> TrainingResult:

@@ -114,9 +114,7 @@ def check_publication(
         {"t": policy.publication.t, "m": policy.publication.m} if policy is not None else {}
     )
     try:
-        report = verify_model(
-            bundle, staging, model.model_id, model.version, thresholds=thresholds
-        )
+        report = verify_model(bundle, staging, model.model_id, model.version, thresholds=thresholds)
     except GovernanceError as exc:
         raise PublishedModelRejectedError(f"publication cannot be checked: {exc}") from exc
     announced = record.get(wire.LOG_INDEX)
@@ -140,8 +138,7 @@ def _bundle(runtime: NodeContext, record: ConfigRecord) -> dict[str, Any]:
     raw = record.get(wire.LOG_BUNDLE)
     if not isinstance(raw, bytes):
         raise PublishedModelRejectedError(
-            "publish message carries no transparency-log bundle: the publication cannot be "
-            "checked"
+            "publish message carries no transparency-log bundle: the publication cannot be checked"
         )
     try:
         bundle = json.loads(raw)

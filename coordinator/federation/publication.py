@@ -21,7 +21,11 @@ states only what the log can confirm or what anyone can recompute:
   ``gcdt-node evaluation-set`` from a seed anyone can rerun to get the same bytes.
 
 The publication entry carries ``t`` and, per accepted round, the agreeing signed
-attestation envelopes, so their signatures can be re-checked offline.
+attestation envelopes, so their signatures can be re-checked offline. The card's
+``update_rule`` (:mod:`open_models.update_rule`) states the rule the round loop applied, its
+parameters, the accepted rounds and the initial weights (published as
+``initial_weights.safetensors``, pinned by hash), so ``verify-model`` and every node
+recompute the published weights from those envelopes' values, bit for bit.
 
 Interval calibration: the published interval is the network's own variance head
 (``interval.scale`` 1.0) and the evaluation reports the coverage it actually reaches on the

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from coordinator.cli import app as coordinator_app
 from coordinator.context import CoordinatorContext
 from coordinator.enrolment import enrol_node
+from coordinator.policy_log import log_policy
 from coordinator.transport import TrustServer, start_server
 from governance.policy import PublicationThresholds, write_policy
 from kernel.settings import Settings, load_settings
@@ -47,11 +48,11 @@ def set_thresholds(coordinator: Settings, **thresholds: int) -> None:
     publication = PublicationThresholds.model_validate(
         {**policy.publication.model_dump(), **thresholds}
     )
-    write_policy(
-        policy.model_copy(update={"publication": publication}),
-        context.layout.trust_policy,
-        context.identity,
-    )
+    changed = policy.model_copy(update={"publication": publication})
+    write_policy(changed, context.layout.trust_policy, context.identity)
+    # logged as `gcdt-coordinator policy apply` logs it: auditors and nodes read the
+    # thresholds in force from the log
+    log_policy(context.engine, context.identity, changed, context.layout.trust_policy)
 
 
 def enrol(coordinator: Settings, node_home: Path, node_id: str, *, key_holder: bool) -> NodeContext:

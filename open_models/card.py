@@ -4,7 +4,10 @@ The card is a plain JSON-able dict stored inside the published model (and so cov
 its content hash), with a Markdown rendering for people. It states the data scope, the
 nodes and rounds, the privacy each node spent, the evaluation against Tier-1 and CBAM
 default values, the error per jurisdiction and route with the worst/best ratio, the
-compute footprint of training, and intended use and limits.
+compute footprint of training, and intended use and limits. A trained model's card also
+states the server's update rule (``update_rule``: rule id, precision, parameters, the
+initial weights' hash and the rounds applied; :mod:`open_models.update_rule`), so anyone
+can recompute its weights from the attested aggregates.
 """
 
 from __future__ import annotations
@@ -110,12 +113,20 @@ def render_markdown(card: Mapping[str, Any]) -> str:
         "## Interval",
         "",
         *[f"- {k}: {_fmt(v)}" for k, v in card["interval"].items()],
+        *_md_rule(card.get("update_rule")),
         *(_md_evaluation(card["evaluation"]) if card["evaluation"] else []),
         *_md_footprint(card["compute_footprint"]),
         *["", "## Intended use", "", card["intended_use"], "", "## Limits", ""],
         *[f"- {limit}" for limit in card["limits"]],
     ]
     return "\n".join(lines) + "\n"
+
+
+def _md_rule(rule: Any) -> list[str]:
+    """The update rule the weights are recomputable with (absent on a card built alone)."""
+    if not isinstance(rule, Mapping):
+        return []
+    return ["", "## Update rule", "", *[f"- {k}: {_fmt(v)}" for k, v in rule.items()]]
 
 
 def _md_model(card: Mapping[str, Any]) -> list[str]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -75,9 +76,10 @@ class LinearTraining(FederatedTraining):
         config[wire.JURISDICTIONS] = ",".join(self.basis.jurisdictions)
         return config
 
-    def _apply(self, round_no: int, values: np.ndarray) -> tuple[np.ndarray, float]:
+    def _apply(self, round_no: int, values: Sequence[str | float]) -> tuple[np.ndarray, float]:
         kind = "statistics" if round_no == 1 else "calibration"
-        payload, contributors = unpack_sum(values, self.basis, kind)
+        summed = np.asarray([float(v) for v in values], dtype=np.float64)
+        payload, contributors = unpack_sum(summed, self.basis, kind)
         if not contributors > 0.5:
             raise ValueError(f"attested contributor count {contributors} is not positive")
         if kind == "statistics":

@@ -21,7 +21,11 @@ states only what the log can confirm or what anyone can recompute:
   ``gcdt-node evaluation-set`` from a seed anyone can rerun to get the same bytes.
 
 The publication entry carries ``t`` and, per accepted round, the agreeing signed
-attestation envelopes, so their signatures can be re-checked offline.
+attestation envelopes, so their signatures can be re-checked offline. The card's
+``update_rule`` (:mod:`open_models.update_rule`) states the rule the round loop applied, its
+parameters, the accepted rounds and the initial weights (published as
+``initial_weights.safetensors``, pinned by hash), so ``verify-model`` and every node
+recompute the published weights from those envelopes' values, bit for bit.
 
 Interval calibration: the published interval is the network's own variance head
 (``interval.scale`` 1.0) and the evaluation reports the coverage it actually reaches on the
@@ -54,7 +58,14 @@ from open_models.evaluation_set import (
 )
 from open_models.features import FeatureSpec
 from open_models.inference import NOMINAL_COVERAGE
+from open_models.network import flatten, initial_weights, weight_layout
 from open_models.published import PublishedModel
+from open_models.update_rule import (
+    CARD_SECTION,
+    INITIAL_WEIGHTS_FILE,
+    card_section,
+    initial_weights_bytes,
+)
 
 ACCEPTED = TrainingRoundStatus.ACCEPTED
 FOOTPRINT_TOOL: Final = "codecarbon OfflineEmissionsTracker"
@@ -172,6 +183,7 @@ def build_model_card(
     evaluation from the published evaluation set, so an auditor can recompute every claim.
     """
     accepted = [r for r in result.rounds if r.status == ACCEPTED]
+    initial = initial_of(result, spec, config.seed)
     evaluation = None
     if evaluation_set is not None:
         bare = PublishedModel(config.model_id, version, weights, feature_spec=spec)
@@ -215,8 +227,16 @@ def build_model_card(
         "run": run_name,
         "t": config.t,
         "rounds": round_claims(result),
+        CARD_SECTION: card_section(result.rule, initial, config.seed, [r.round for r in accepted]),
         "published_at": dt.datetime.now(dt.UTC).isoformat(),
     }
+
+
+def initial_of(result: TrainingResult, spec: FeatureSpec, seed: int) -> np.ndarray:
+    """``w_0`` of the run: what the round loop started from (or the seed's initial weights)."""
+    if result.initial_weights is not None:
+        return np.asarray(result.initial_weights, dtype=np.float64)
+    return flatten(initial_weights(spec, seed), weight_layout(spec))
 
 
 def publication_payload(
@@ -236,12 +256,17 @@ def publication_payload(
 
 
 def model_files(
-    model: PublishedModel, directory: Path, evaluation_set: EvaluationSet | None
+    model: PublishedModel,
+    directory: Path,
+    evaluation_set: EvaluationSet | None,
+    initial: np.ndarray | None = None,
 ) -> dict[str, bytes]:
-    """The files a publication registers (weights, card, evaluation set), exactly as written to
-    disk.
+    """The files a publication registers (weights, card, the update rule's initial weights,
+    evaluation set), exactly as written to disk.
     """
     model.save(directory)
+    if initial is not None:
+        (directory / INITIAL_WEIGHTS_FILE).write_bytes(initial_weights_bytes(initial))
     if evaluation_set is not None:
         (directory / EVALUATION_SET_FILE).write_bytes(evaluation_set.data)
     return {p.name: p.read_bytes() for p in sorted(directory.iterdir()) if p.is_file()}
@@ -251,6 +276,7 @@ __all__: Sequence[str] = [
     "build_model_card",
     "evaluation_section",
     "footprints",
+    "initial_of",
     "model_files",
     "node_entries",
     "publication_payload",

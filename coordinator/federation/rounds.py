@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -48,6 +48,7 @@ from governance.nonces import NonceStore
 from governance.translog import TransparencyLog
 from kernel.wire import flower as wire
 from kernel.wire import trust as trust_wire
+from open_models.update_rule import UpdateRule, UpdateRuleError
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +83,9 @@ class RoundOutcome:
 class TrainingResult:
     weights: np.ndarray
     rounds: list[RoundOutcome]
+    #: ``w_0`` and the rule the weights were computed with (published with the model)
+    initial_weights: np.ndarray | None = None
+    rule: UpdateRule = field(default_factory=UpdateRule)
 
 
 class FederatedTraining:
@@ -98,6 +102,7 @@ class FederatedTraining:
         model_version: str,
         nonces: NonceStore | None = None,
         groups: TrainingGroups | None = None,
+        rule: UpdateRule | None = None,
     ) -> None:
         self.grid = grid
         self.groups = groups
@@ -109,6 +114,8 @@ class FederatedTraining:
         self.nonces = nonces
         self.run_name = run_name
         self.weights = np.asarray(initial_weights, dtype=np.float64).copy()
+        self.initial_weights = self.weights.copy()
+        self.rule = rule if rule is not None else UpdateRule()
         self.model_version = model_version
         self._check_length()
 
@@ -333,20 +340,26 @@ class FederatedTraining:
         agreeing = tuple(a for o in recombined.outcomes.values() for a in o.agreeing)
         return self._accept_values(outcome, list(recombined.values), agreeing)
 
-    def _apply(self, round_no: int, values: np.ndarray) -> tuple[np.ndarray, float]:
-        """The new open model from the attested sum, and its total weight (FedAvg)."""
-        weight = float(values[-1])
-        if not weight > 0:
-            raise ValueError(f"attested total weight {weight} is not positive")
-        return self.weights + values[:-1] / weight, weight
+    def _apply(self, round_no: int, values: Sequence[str | float]) -> tuple[np.ndarray, float]:
+        """The published update rule applied to the agreed values (what auditors recompute),
+        and the round's total weight; ``ValueError`` when the rule refuses the aggregate.
+        """
+        denominator = self.rule.denominator
+        weight = float(values[-1]) if denominator is None and values else float(denominator or 0)
+        try:
+            return self.rule.step(self.weights, values), weight
+        except UpdateRuleError as exc:
+            raise ValueError(f"the update rule refused the aggregate: {exc}") from exc
 
     def _accept(self, outcome: RoundOutcome, attested: AttestationOutcome) -> RoundOutcome:
-        return self._accept_values(outcome, attested.floats(), attested.agreeing)
+        return self._accept_values(outcome, attested.values or (), attested.agreeing)
 
     def _accept_values(
-        self, outcome: RoundOutcome, floats: list[float], agreeing: tuple[Attestation, ...]
+        self,
+        outcome: RoundOutcome,
+        values: Sequence[str | float],
+        agreeing: tuple[Attestation, ...],
     ) -> RoundOutcome:
-        values = np.asarray(floats, dtype=np.float64)
         try:
             self.weights, weight = self._apply(outcome.round, values)
         except ValueError as exc:
@@ -383,7 +396,7 @@ class FederatedTraining:
     def run(self) -> TrainingResult:
         self.wait_for_nodes()
         rounds = [self.run_round(r) for r in range(1, self.config.rounds + 1)]
-        return TrainingResult(self.weights, rounds)
+        return TrainingResult(self.weights, rounds, self.initial_weights, self.rule)
 
 
 def _array(values: np.ndarray) -> Array:

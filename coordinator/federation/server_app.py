@@ -8,9 +8,11 @@ must carry an envelope signed by its enrolled identity key. After the last round
 accepted model is published (the one publication store of
 :mod:`coordinator.aggregation`, the files in the model registry; see
 :mod:`coordinator.federation.publication`) and sent to every node in a ``query.publish``
-message. Key holders decrypt and attest each round's sum over the trust protocol: a
-trust server (``gcdt-coordinator serve``) on the same coordinator state must be running,
-and key holders must be pulling (``gcdt-node attest --watch``).
+message with the log bundle the node checks it against (the update rule's recomputation
+included; see :mod:`trust_node.federation.install`). Key holders decrypt and attest each
+round's sum over the trust protocol: a trust server (``gcdt-coordinator serve``) on the
+same coordinator state must be running, and key holders must be pulling (``gcdt-node
+attest --watch``).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from coordinator.federation.keys import load_trust_keys
 from coordinator.federation.linear_rounds import run_linear_training
 from coordinator.federation.publication import (
     build_model_card,
+    initial_of,
     model_files,
     publication_payload,
     read_evaluation_set_file,
@@ -131,8 +134,9 @@ def publish(
         evaluation_set=evaluation_set,
     )
     model = PublishedModel(config.model_id, version, weights, feature_spec=spec, card=card)
+    initial = initial_of(result, spec, config.seed)
     with tempfile.TemporaryDirectory() as tmp:
-        files = model_files(model, Path(tmp), evaluation_set)
+        files = model_files(model, Path(tmp), evaluation_set, initial)
     published = pipeline.publish(
         subject_id=model_subject(model.model_id, version),
         kind=MODEL,
@@ -148,12 +152,18 @@ def publish(
         files=files,
     )
     files.pop(EVALUATION_SET_FILE, None)  # nodes get the model; the set is for auditors
+    with tempfile.TemporaryDirectory() as tmp:
+        # the log up to the tree head the publication signed: the node checks the model
+        # against it (the same checks as ``gcdt-audit verify-model``) before installing
+        bundle = pipeline.log.export_bundle(Path(tmp) / "log-bundle.json", sign_head=False)
+        bundle_bytes = bundle.read_bytes()
     record = ConfigRecord(
         {
             wire.MODEL_ID: model.model_id,
             wire.VERSION: version,
             wire.CONTENT_HASH: model.content_hash,
             wire.LOG_INDEX: published.log_index,
+            wire.LOG_BUNDLE: bundle_bytes,
             wire.FILE_NAMES: sorted(files),
             **{wire.FILE_PREFIX + name: data for name, data in files.items()},
         }

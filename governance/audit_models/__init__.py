@@ -26,7 +26,16 @@ or the portal's URL, from which the export is downloaded. Everything else is off
 5. the model card's claims match the log: its rounds (round, status, contributors,
    aggregate digest, log index), its round count, its nodes (exactly the contributors,
    each with the jurisdiction it enrolled with), its privacy spend (within budget, present
-   for every node, equal to any spend the log records), its content hash.
+   for every node, equal to any spend the log records), its content hash;
+6. the weights are recomputed: the card's ``update_rule`` (``open_models.update_rule``: rule
+   id, float64 precision, server learning rate, denominator) applied from its pinned initial
+   weights (``initial_weights.safetensors`` beside the model, or the stated seed's, hashing
+   to the pinned SHA-256) to the agreed values of each accepted round's signed
+   attestations, in round order, gives exactly the published weights, bit for bit (one
+   ulp is a failure).
+
+A node runs the same checks (strict) on every model the coordinator pushes before it
+installs it (``trust_node.federation.install``).
 
 ``reproduce-eval`` re-runs the evaluation the card states, on the evaluation set published
 with the model (a synthetic set, generated from a seed, never node data), and compares every
@@ -39,6 +48,7 @@ The modules, split by what they hold so each can be read (and imported) on its o
 * :mod:`.report`: the :class:`~.report.ModelReport` every check writes its failures into;
 * :mod:`.verify_model`: checks 1-4 (log, hashes, inclusion, attestations);
 * :mod:`.card_claims`: check 5 (the card's claims against the log);
+* :mod:`.recompute`: check 6 (the weights from the attested aggregates);
 * :mod:`.reproduce_eval`: the evaluation-set format and the re-run evaluation; publishers
   (coordinator, node) import the format from here, so it carries no CLI code;
 * :mod:`.verbs`: the typer commands :mod:`governance.audit_cli` registers.

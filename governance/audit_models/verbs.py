@@ -124,7 +124,9 @@ def verify_model_cmd(
     anchors: AnchorsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Verify a published model: weights hash in the log, t attestations, card claims."""
+    """Verify a published model: weights hash in the log, t attestations, card claims, and
+    weights recomputed bit for bit from the attested aggregates by the published update rule.
+    """
     pinned = None
     if log_key or anchors:
         try:

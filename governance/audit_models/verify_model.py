@@ -1,8 +1,10 @@
 """``verify-model``'s checks of the log: bundle, content hash, inclusion, attestations.
 
 Each failure goes into the :class:`~governance.audit_models.report.ModelReport` with a code
-and where it is, so one run lists every problem; the card's claims are checked last, by
-:mod:`governance.audit_models.card_claims`, against what these checks found in the log.
+and where it is, so one run lists every problem; the card's claims are checked by
+:mod:`governance.audit_models.card_claims` against what these checks found in the log, and
+last the weights are recomputed from the attested aggregates
+(:mod:`governance.audit_models.recompute`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 from governance.attestation import MIN_T, AttestationError, read_attestation
 from governance.audit_models.card_claims import check_card
+from governance.audit_models.recompute import check_recomputation
 from governance.audit_models.report import ModelReport
 from governance.audit_models.sources import bundle_entries, entry_payload, load_model
 from governance.envelope import Envelope
@@ -120,13 +123,18 @@ def verify_model(
     model_id: str,
     version: str | None = None,
     anchors: Anchors | None = None,
+    *,
+    thresholds: Mapping[str, int] | None = None,
 ) -> ModelReport:
     """Check a published model's files against the exported log, listing every problem.
 
     The log verifies, the files hash to what its publication entry of ``model_id`` (and
     ``version``, default the latest) states, that entry is in the signed tree, each accepted
-    round carries ``t`` key-holder attestations, and the card's claims hold. Failures go into
-    the returned report; a bundle unusable as a whole raises :class:`BundleFormatError`.
+    round carries ``t`` key-holder attestations, the card's claims hold, and the weights are
+    the update rule applied to the attested aggregates (:mod:`.recompute`). ``thresholds``
+    (``t``, ``m``: a node's own copy of the trust policy) raise what the log's policy asks.
+    Failures go into the returned report; a bundle unusable as a whole raises
+    :class:`BundleFormatError`.
     """
     report = ModelReport(model_id, version)
     log_report = verify_bundle(bundle, anchors)  # BundleFormatError: unreadable
@@ -160,8 +168,21 @@ def verify_model(
     if why:
         report.fail("not-included", f"entry {index}", why)
     card = model.card if model is not None else document.get("card") or {}
-    _check_rounds_and_attestations(entries, payload, index, dict(card), report)
+    agreed = _check_rounds_and_attestations(
+        entries, payload, index, dict(card), report, dict(thresholds or {})
+    )
+    if model is not None:
+        check_recomputation(model, model_dir, report.rounds, agreed, report)
     return report
+
+
+def _raised(policy: dict[str, Any], floor: Mapping[str, int]) -> dict[str, Any]:
+    """The log's thresholds, each raised to the verifier's own (``t``, ``m``)."""
+    out = dict(policy)
+    for name, value in floor.items():
+        logged = out.get(name)
+        out[name] = max(logged, value) if isinstance(logged, int) else value
+    return out
 
 
 def _check_rounds_and_attestations(
@@ -170,11 +191,13 @@ def _check_rounds_and_attestations(
     pub_index: int,
     card: dict[str, Any],
     report: ModelReport,
-) -> None:
+    floor: Mapping[str, int],
+) -> dict[int, tuple[str, ...] | None]:
+    """Check rounds and attestations; returns each accepted round's agreed signed values."""
     run = payload.get("run") or card.get("run")
     holders, jurisdictions = _key_holders(entries, pub_index)
     t = payload.get("t", card.get("t", (card.get("federation") or {}).get("t")))
-    policy = _thresholds_in_force(entries, pub_index)
+    policy = _raised(_thresholds_in_force(entries, pub_index), floor)
     if isinstance(t, int) and not isinstance(t, bool) and t >= 1:
         report.t = t
         if t < MIN_T:
@@ -227,8 +250,9 @@ def _check_rounds_and_attestations(
     raw_envelopes = payload.get("attestations")
     envelopes = raw_envelopes if isinstance(raw_envelopes, dict) else None
     signers_all: set[str] = set()
+    agreed: dict[int, tuple[str, ...] | None] = {}
     for round_no, entry in sorted(accepted.items()):
-        signers = _check_round_attestations(
+        signers, agreed[round_no] = _check_round_attestations(
             entries[:pub_index],
             entry,
             str(run),
@@ -240,6 +264,7 @@ def _check_rounds_and_attestations(
         signers_all |= signers
     report.signers = sorted(signers_all)
     check_card(entries, card, run_rounds, accepted, jurisdictions, report)
+    return agreed
 
 
 def _check_round_attestations(
@@ -250,7 +275,8 @@ def _check_round_attestations(
     holders: Mapping[str, bytes],
     report: ModelReport,
     envelopes: Any,
-) -> set[str]:
+) -> tuple[set[str], tuple[str, ...] | None]:
+    """The round's valid signers, and the values they agree on (None: not re-checkable)."""
     rp = entry_payload(round_entry)
     where = f"round {round_no} (entry {round_entry['index']})"
     subject = f"model-update:{run}:{round_no}"
@@ -286,9 +312,9 @@ def _check_round_attestations(
     if envelopes is None:
         report.unchecked.append(
             f"{where}: attestation signatures not re-checkable (the publication carries no "
-            "signed envelopes)"
+            "signed envelopes), so the weights are not recomputed from them"
         )
-        return valid
+        return valid, None
     logged_sha = {(str(p.get("signer_id")), str(p.get("envelope_sha256"))) for p in logged}
     good: set[str] = set()
     values: set[tuple[str, ...]] = set()
@@ -327,4 +353,5 @@ def _check_round_attestations(
             where,
             f"{len(good)} valid signed attestation(s) published, t = {report.t}",
         )
-    return good
+    enough = report.t is not None and len(good) >= report.t
+    return good, (next(iter(values)) if enough and len(values) == 1 else None)

@@ -75,6 +75,9 @@ LINEAR_STATISTICS: Final = "linear-statistics"
 LINEAR_CALIBRATION: Final = "linear-calibration"
 NOISE_SHARES: Final = "noise_shares"
 JURISDICTIONS: Final = "jurisdictions"
+#: The coordinator's exported transparency log (JSON bundle bytes, up to a signed tree head
+#: covering the publication): what a node checks a published model against before installing.
+LOG_BUNDLE: Final = "log_bundle"
 
 # the node's training report, signed metadata of its update (decimal strings)
 EPSILON_SPENT: Final = "epsilon_spent"

@@ -114,9 +114,12 @@ def test_a_training_run_name_is_refused(fed: Federation, outside: Path, attack: 
     _attack(fed, outside, _train(HOSTILE[attack](outside), fed.key_id))
 
 
-def test_a_safe_identifier_still_installs(fed: Federation) -> None:
-    # The control: the same message with safe identifiers is accepted, so each attack
-    # above is refused for its identifier, not for the way the test builds the message.
+def test_a_safe_identifier_passes_the_path_checks(fed: Federation) -> None:
+    # The control: the same message with safe identifiers passes the identifier checks, so
+    # each attack above is refused for its identifier, not for the way the test builds the
+    # message. It then meets the publication checks (this bare model was never published
+    # or attested, so it is refused as ``install_refused``, not ``bad_request``); a
+    # published, attested model installing is ``test_publish_recomputed``'s control.
     reply = leave(fed.node_homes[0], _publish("gcdt-emission-factor", "run-1"))
-    assert not reply.has_error()
-    assert (fed.node_homes[0] / "models" / "current" / "model.json").is_file()
+    assert reply.has_error() and reply.error.reason == "install_refused"
+    assert not (fed.node_homes[0] / "models" / "current").exists()

@@ -40,6 +40,7 @@ from open_models.features import FeatureSpec
 from open_models.network import flatten, initial_weights, unflatten, weight_layout
 from open_models.published import PublishedModel
 from open_models.training import TrainConfig, train_local
+from open_models.update_rule import CARD_SECTION, UpdateRule, card_section
 from tests.policy_setup import log_founded_policy
 from trust_node.generate import generate
 from trust_node.statistics import prepare_release
@@ -161,9 +162,9 @@ def _train(
         spent.update({node_id: eps for node_id, (_, eps) in zip(nodes, updates, strict=True)})
         total = add_all(key.public(), [vector for vector, _ in updates])
         outcome = _attested(log, key, nodes, total, round_no)
-        values = np.asarray(outcome.floats())
-        weights = weights + values[:-1] / values[-1]
-        claims.append(_accept(log, nodes, round_no, total, outcome, float(values[-1])))
+        weights = UpdateRule().step(weights, outcome.values or ())  # the published rule
+        total_weight = float(outcome.floats()[-1])
+        claims.append(_accept(log, nodes, round_no, total, outcome, total_weight))
         envelopes[str(round_no)] = [a.envelope.to_json() for a in outcome.agreeing]
     return weights, claims, envelopes, spent
 
@@ -406,6 +407,13 @@ def _card(
                 for n in NODES
             ],
         },
+        # the rule as the coordinator states it; w_0 from seed 0 (no initial-weights file)
+        CARD_SECTION: card_section(
+            UpdateRule(),
+            flatten(initial_weights(FeatureSpec(), 0), weight_layout(FeatureSpec())),
+            0,
+            list(range(1, rounds + 1)),
+        ),
         "evaluation": {
             "dataset": {
                 "file": EVALUATION_SET_FILE,

@@ -40,6 +40,8 @@ from flwr.app import ConfigRecord
 
 from governance.audit_models.verify_model import verify_model
 from governance.errors import GovernanceError
+from governance.translog import Anchors
+from governance.translog.note import NoteError, VerifierKey
 from kernel import paths
 from kernel.wire import flower as wire
 from open_models.errors import OpenModelsError
@@ -108,13 +110,15 @@ def check_publication(
     runtime: NodeContext, record: ConfigRecord, staging: Path, model: PublishedModel
 ) -> None:
     """``verify-model --strict`` of the staged model against the message's log bundle."""
-    bundle = _bundle(runtime, record)
+    bundle, anchors = _bundle(runtime, record)
     policy = runtime.state.trust_policy
     thresholds = (
         {"t": policy.publication.t, "m": policy.publication.m} if policy is not None else {}
     )
     try:
-        report = verify_model(bundle, staging, model.model_id, model.version, thresholds=thresholds)
+        report = verify_model(
+            bundle, staging, model.model_id, model.version, anchors, thresholds=thresholds
+        )
     except GovernanceError as exc:
         raise PublishedModelRejectedError(f"publication cannot be checked: {exc}") from exc
     announced = record.get(wire.LOG_INDEX)
@@ -133,8 +137,10 @@ def check_publication(
         )
 
 
-def _bundle(runtime: NodeContext, record: ConfigRecord) -> dict[str, Any]:
-    """The message's log bundle, signed by the coordinator key pinned at enrolment."""
+def _bundle(runtime: NodeContext, record: ConfigRecord) -> tuple[dict[str, Any], Anchors]:
+    """The message's log bundle, and the anchors that pin its log key to the coordinator
+    key this node pinned at enrolment (never the key the bundle names for itself).
+    """
     raw = record.get(wire.LOG_BUNDLE)
     if not isinstance(raw, bytes):
         raise PublishedModelRejectedError(
@@ -145,11 +151,16 @@ def _bundle(runtime: NodeContext, record: ConfigRecord) -> dict[str, Any]:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise PublishedModelRejectedError(f"log bundle is not JSON: {exc}") from exc
     pinned = runtime.coordinator.get("identity_public_key")
-    if not isinstance(bundle, dict) or not pinned or bundle.get("public_key") != pinned:
+    claimed = bundle.get("log_vkey") if isinstance(bundle, dict) else None
+    try:
+        key = VerifierKey.parse(claimed) if isinstance(claimed, str) else None
+    except NoteError as exc:
+        raise PublishedModelRejectedError(f"log bundle names no valid log key: {exc}") from exc
+    if key is None or not pinned or key.public_key.hex() != pinned:
         raise PublishedModelRejectedError(
             "log bundle is not signed by the coordinator key pinned at enrolment"
         )
-    return bundle
+    return bundle, Anchors(log_key=key)
 
 
 def _stage(record: ConfigRecord, staging: Path) -> Path:

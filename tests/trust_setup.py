@@ -18,6 +18,8 @@ from coordinator.cli import app as coordinator_app
 from coordinator.context import CoordinatorContext
 from coordinator.enrolment import enrol_node
 from coordinator.transport import TrustServer, start_server
+from governance.identity import identity_fingerprint
+from governance.pki import certificate_fingerprint, load_certificate
 from governance.policy import PublicationThresholds, write_policy
 from kernel.settings import Settings, load_settings
 from trust_node.context import NodeContext
@@ -54,6 +56,14 @@ def set_thresholds(coordinator: Settings, **thresholds: int) -> None:
     )
 
 
+def enrolment_pins(context: CoordinatorContext) -> dict[str, str]:
+    """The two fingerprints `gcdt-coordinator init` prints, as a node operator receives them."""
+    return {
+        "expect_ca_fingerprint": certificate_fingerprint(load_certificate(context.layout.ca_cert)),
+        "expect_coordinator_fingerprint": identity_fingerprint(context.identity.public_key),
+    }
+
+
 def enrol(coordinator: Settings, node_home: Path, node_id: str, *, key_holder: bool) -> NodeContext:
     node_settings = settings_for(node_home)
     init_node(node_settings, node_id, "IN")
@@ -67,7 +77,7 @@ def enrol(coordinator: Settings, node_home: Path, node_id: str, *, key_holder: b
         key_holder=key_holder,
         response_path=node_home / "enrolment" / "response.json",
     )
-    install_enrolment(node_settings, result.response_path)
+    install_enrolment(node_settings, result.response_path, **enrolment_pins(context))
     return NodeContext(node_settings)
 
 

@@ -37,20 +37,36 @@ def enrol(
     home: HomeOpt = None,
     address: AddressOpt = None,
     expect_ca_fingerprint: Annotated[
-        str | None, typer.Option(help="Refuse unless the trust root has this SHA-256 fingerprint.")
+        str | None,
+        typer.Option(
+            help="Required: the trust root's SHA-256 fingerprint, from the coordinator's "
+            "operator out of band."
+        ),
+    ] = None,
+    expect_coordinator_fingerprint: Annotated[
+        str | None,
+        typer.Option(
+            help="Required: the coordinator identity key's SHA-256 fingerprint, from its "
+            "operator out of band."
+        ),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Install the coordinator's enrolment response (certificate, trust root, trust policy)."""
+    """Install the coordinator's enrolment response (certificate, trust root, trust policy).
+
+    Refused unless the trust root and the coordinator's identity key match both pins.
+    """
     result = run(
         lambda: install_enrolment(
-            settings(home), response, expect_ca_fingerprint=expect_ca_fingerprint, address=address
+            settings(home),
+            response,
+            expect_ca_fingerprint=expect_ca_fingerprint,
+            expect_coordinator_fingerprint=expect_coordinator_fingerprint,
+            address=address,
         ),
         as_json=as_json,
     )
-    print_result(
-        result, as_json=as_json, title="Enrolled; compare the trust root fingerprint out of band."
-    )
+    print_result(result, as_json=as_json, title="Enrolled; trust root and coordinator key pinned.")
 
 
 def key_ceremony(

@@ -33,7 +33,7 @@ def _run(*args: str) -> str:
     return result.stdout
 
 
-def _init_and_enrol(coordinator: Path, name: str, home: Path) -> None:
+def _init_and_enrol(coordinator: Path, name: str, home: Path, pins: list[str]) -> None:
     """``gcdt-node init``, the coordinator approves the request, ``gcdt-node enrol``."""
     out = json.loads(
         _run(
@@ -62,16 +62,22 @@ def _init_and_enrol(coordinator: Path, name: str, home: Path) -> None:
         )
     )
     assert enrolled["identity_key_id"] == out["identity_key_id"]
-    _run("gcdt-node", "enrol", str(home / "response.json"), "--home", str(home))
+    _run("gcdt-node", "enrol", str(home / "response.json"), "--home", str(home), *pins)
 
 
 @pytest.mark.slow
 def test_operators_join_a_trust_with_the_cli(tmp_path: Path) -> None:
     coordinator = tmp_path / "coordinator"
-    _run("gcdt-coordinator", "init", "--home", str(coordinator))
+    init = json.loads(_run("gcdt-coordinator", "init", "--home", str(coordinator), "--json"))
+    pins = [
+        "--expect-ca-fingerprint",
+        init["trust_root_fingerprint_sha256"],
+        "--expect-coordinator-fingerprint",
+        init["identity_key_fingerprint_sha256"],
+    ]
     nodes = {name: tmp_path / name for name in ("node-a", "node-b")}
     for name, home in nodes.items():
-        _init_and_enrol(coordinator, name, home)
+        _init_and_enrol(coordinator, name, home, pins)
 
     server = subprocess.Popen(
         [str(BIN / "gcdt-coordinator"), "serve", "--home", str(coordinator), "--port", "0"],

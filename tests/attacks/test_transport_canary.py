@@ -25,8 +25,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import ssl
+import struct
 import subprocess
 import sys
 import time
@@ -47,7 +49,7 @@ from governance.policy.models import Consent
 from open_models.benchmark_cells import CellCatalogue
 from open_models.contract import CELL_KEYS
 from tests.attacks.transport_needles import Needles, ungzip, without_ciphertexts
-from tests.attacks.transport_tap import Decoded, Relay, client_end, decode_h2, server_end
+from tests.attacks.transport_tap import Decoded, Relay, client_end, decode_stream, server_end
 from tests.trust_setup import Trust, running_trust
 from trust_node.federation.supernode import ensure_auth_key
 from trust_node.generate import generate
@@ -90,7 +92,7 @@ def planted_records() -> pd.DataFrame:
     frame["record_id"] = [f"CANARYREC{i:04d}Z" for i in range(len(frame))]
     for offset, column in enumerate(PLANTED_COLUMNS):
         values = frame[column].astype(float)
-        planted = values.round(0) + 0.4713 + offset * 0.0101 + frame.index * 1e-4
+        planted = values.round(0) + 0.471293 + offset * 0.010101 + frame.index * 1.3e-5
         frame[column] = planted.where(values.notna() & (values != 0), values)
     return frame
 
@@ -114,7 +116,7 @@ def needles_for(frame: pd.DataFrame) -> Needles:
     for cell, count in cells.size().items():
         if count >= MIN_COUNT_NEEDLE:
             needles.number(float(count), f"cell count {cell}", as_text=False)
-    assert cells.size().max() >= FILLED_CELL_FACILITIES, "the filled cell lost facilities"
+    assert cells.size().max() >= MIN_COUNT_NEEDLE, "no cell has a count worth searching for"
     for index, value in enumerate(contribution_vector(frame, catalogue)):
         if value and not float(value).is_integer():
             needles.number(float(value), f"noiseless contribution [{index}]")
@@ -228,10 +230,10 @@ def _run_everything(
     _ingest_generated(node1.settings.database_url)
     coordinator = trust.coordinator.home_dir
     tls = coordinator / "tls"
-    host, port = trust.address.rsplit(":", 1)
+    address = _trust_server(coordinator, processes)
     trust_relay = stack.enter_context(
         Relay(
-            (host, int(port)),
+            ("127.0.0.1", int(address.rsplit(":", 1)[1])),
             downstream_tls=server_end(tls / "cert.pem", tls / "key.pem", ["h2"]),
             upstream_tls=client_end(
                 tls / "ca.crt", ["h2"], cert=node0.layout.tls_cert, key=node0.layout.tls_key
@@ -239,22 +241,21 @@ def _run_everything(
         )
     )
     api, api_relay = _hosted_api(node0.settings.home_dir, frame, processes, stack)
-    for state, address in ((node0, trust_relay.address), (node1, trust.address)):
+    routes = [(node0, trust_relay.address), (node1, address)]
+    for state, route in routes:
         processes.start(
             f"{state.node_id}-attest",
             "gcdt-node",
             "attest",
             "--watch",
             "--poll",
-            "0.5",
+            "2",
             "--address",
-            address,
+            route,
             "--home",
             str(state.settings.home_dir),
         )
-    _statistics_round(
-        coordinator, [(node0, trust_relay.address), (node1, trust.address)], processes
-    )
+    _statistics_round(coordinator, routes, processes)
     fleet_relay, update = _training(trust, processes, stack)
     requests = _other_tenant(api, api_relay, frame)
     needles = needles_for(frame)
@@ -272,6 +273,21 @@ def _run_everything(
         update_values=values,
         public_context=public.context,
     )
+
+
+def _trust_server(coordinator: Path, processes: Processes) -> str:
+    """``gcdt-coordinator serve``: the trust server with the statistics service installed."""
+    processes.start(
+        "coordinator-serve", "gcdt-coordinator", "serve", "--home", str(coordinator), "--port", "0"
+    )
+    log = processes.logs / "coordinator-serve.log"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        match = re.search(r"listening on [\d.]+:(\d+)", log.read_text(errors="replace"))
+        if match:
+            return f"localhost:{match.group(1)}"
+        time.sleep(0.5)
+    pytest.fail(f"the trust server did not start\n{processes.tail()}")
 
 
 def _consent_to_both(trust: Trust) -> None:
@@ -334,9 +350,8 @@ def _hosted_api(
 
 def _tenant(base: str, token: str, ca: Path | None) -> httpx.Client:
     verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=str(ca)) if ca else False
-    return httpx.Client(
-        base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60, verify=verify
-    )
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return httpx.Client(base_url=base, headers=headers, timeout=60, verify=verify)
 
 
 def _wait_https(api: HostedApi, processes: Processes) -> None:
@@ -550,7 +565,7 @@ def grpc_haystack(streams: list[bytes], context: Any) -> Haystack:
     wide, narrow, headers = bytearray(), bytearray(), []
     ciphertexts = messages = 0
     for stream in streams:
-        decoded: Decoded = decode_h2(stream)
+        decoded: Decoded = decode_stream(stream)
         headers += decoded.headers
         wide += stream + b"\x00" + b"\n".join(decoded.headers)
         narrow += b"\n".join(decoded.headers)
@@ -598,18 +613,13 @@ def test_the_tap_saw_plaintext_of_every_flow(haystacks: dict[str, Haystack]) -> 
     trust, fleet, api = haystacks["trust gRPC"], haystacks["Flower Fleet"], haystacks["node API"]
     assert any(b":path: /gcdt.trust.v1." in h for h in trust.headers), trust.headers[:5]
     assert trust.ciphertexts >= 1, "the statistics submission's ciphertexts were not seen"
-    assert any(b"/flwr.proto.Fleet/" in h for h in fleet.headers), fleet.headers[:5]
+    assert any(b"/fleet/push-messages" in h for h in fleet.headers), fleet.headers[:5]
     assert b'"ciphertexts"' in fleet.wide, "the released training frame was not seen"
     assert b"HTTP/1.1 200" in api.wide and b"HTTP/1.1 404" in api.wide
 
 
-def test_the_search_finds_a_planted_value_in_each_encoding(
-    captured: Captured, haystacks: dict[str, Haystack]
-) -> None:
-    """The check itself can fail: each encoding, slipped into the capture, is found."""
-    import struct
-
-    hay = haystacks["trust gRPC"]
+def test_the_search_finds_a_planted_value_in_each_encoding(captured: Captured) -> None:
+    """The check itself can fail: each encoding of a planted value is among the needles."""
     row = captured.frame.iloc[3]
     value = float(row["production_t"])
     for leak in (
@@ -618,8 +628,5 @@ def test_the_search_finds_a_planted_value_in_each_encoding(
         struct.pack("<d", value),
         struct.pack(">d", value),
     ):
-        assert captured.needles.found(hay.wide + leak, hay.narrow)
-    packed = struct.pack("<f", value)
-    assert captured.needles.found(hay.wide, hay.narrow + packed) or packed not in (
-        captured.needles.narrow
-    )
+        assert captured.needles.found(b"..." + leak + b"...", b""), leak
+    assert captured.needles.found(b"", b"..." + struct.pack("<f", value) + b"...")

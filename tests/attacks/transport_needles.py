@@ -23,6 +23,8 @@ import numpy as np
 #: Bytes a hex-encoded ciphertext is made of: a float32 needle of only these bytes could
 #: match hex text by chance, so such needles are left out (their float64 forms remain).
 HEX_ALPHABET = frozenset(b"0123456789abcdefABCDEF")
+#: Shortest decimal text searched: "1.523" occurs in any ISO timestamp's fraction of a second.
+MIN_TEXT = 8
 #: Shortest opaque field worth trying as a ciphertext (a CKKS ciphertext is ~100 KiB).
 MIN_CIPHERTEXT = 1024
 
@@ -35,14 +37,15 @@ class Needles:
     narrow: dict[bytes, str] = field(default_factory=dict)  # float32: outside ciphertexts
 
     def text(self, value: str, label: str) -> None:
-        self.wide[value.encode()] = label
+        """A text form; shorter than :data:`MIN_TEXT` it would turn up by chance, so skipped."""
+        if len(value) >= MIN_TEXT:
+            self.wide[value.encode()] = label
 
     def number(self, value: float, label: str, *, as_text: bool = True) -> None:
         single = np.float32(value)
         if as_text:
-            self.wide[repr(float(value)).encode()] = label
-            self.wide[repr(float(single)).encode()] = label
-            self.wide[str(single).encode()] = label
+            for form in {repr(float(value)), repr(float(single)), str(single)}:
+                self.text(form, label)
         self.wide[struct.pack("<d", value)] = label
         self.wide[struct.pack(">d", value)] = label
         packed = struct.pack("<f", value)

@@ -12,6 +12,8 @@ relay is the tenant-facing side and reads what the API answers).
 Decoding: gRPC rides HTTP/2, whose headers are HPACK-compressed (Huffman-coded text would
 hide a canary from a byte search), so each direction is parsed into frames (hyperframe),
 header blocks decoded (hpack), and DATA reassembled per stream into gRPC messages.
+Flower 1.41's SuperNode speaks its Fleet API as REST (HTTP/1.1 requests with protobuf
+bodies): those are split into header lines and bodies (:func:`decode_http1`).
 """
 
 from __future__ import annotations
@@ -195,6 +197,51 @@ def decode_h2(stream: bytes) -> Decoded:
     for payload in data.values():
         decoded.messages += list(_grpc_messages(bytes(payload)))
     return decoded
+
+
+def decode_stream(stream: bytes) -> Decoded:
+    """One direction of a connection, HTTP/2 or HTTP/1.1, whichever it speaks."""
+    return decode_h2(stream) if stream.startswith(H2_PREFACE) else decode_http1(stream)
+
+
+def decode_http1(stream: bytes) -> Decoded:
+    """HTTP/1.1 messages in a row: header lines, and bodies by Content-Length or chunks."""
+    decoded = Decoded()
+    position = 0
+    while position < len(stream):
+        end = stream.find(b"\r\n\r\n", position)
+        if end < 0:
+            decoded.messages.append(stream[position:])
+            break
+        lines = stream[position:end].split(b"\r\n")
+        decoded.headers += lines
+        fields = {
+            k.strip().lower(): v.strip() for k, _, v in (line.partition(b":") for line in lines[1:])
+        }
+        position = end + 4
+        if fields.get(b"transfer-encoding", b"").lower() == b"chunked":
+            body, position = _chunks(stream, position)
+        else:
+            length = int(fields.get(b"content-length", b"0") or 0)
+            body, position = stream[position : position + length], position + length
+        decoded.messages.append(body)
+    return decoded
+
+
+def _chunks(stream: bytes, position: int) -> tuple[bytes, int]:
+    body = bytearray()
+    while position < len(stream):
+        end = stream.find(b"\r\n", position)
+        if end < 0:
+            break
+        size = int(stream[position:end].split(b";")[0] or b"0", 16)
+        position = end + 2
+        if size == 0:
+            trailer = stream.find(b"\r\n\r\n", position - 2)
+            return bytes(body), (trailer + 4 if trailer >= 0 else len(stream))
+        body += stream[position : position + size]
+        position += size + 2
+    return bytes(body), len(stream)
 
 
 def _grpc_messages(payload: bytes) -> Iterator[bytes]:

@@ -348,9 +348,9 @@ class Federation:
         _wait_tcp(port, self.services.services[-1])
         self.state.listen(
             "coordinator",
-            ["Fleet", "Control", "ServerAppIo"],  # Flower 1.41: one port for the three APIs
+            ["Fleet", "Control", "ServerAppIo"],  # Flower 1.41: one HTTP port for the three APIs
             f"127.0.0.1:{port}",
-            scheme="grpcs",
+            scheme="https",
             tls="server",
             ca=str(self.state.coordinator / "tls" / "ca.crt"),
         )
@@ -367,7 +367,7 @@ class Federation:
         for node in self.state.nodes:
             clientappio = free_port()
             self.state.listen(
-                node.node_id, ["ClientAppIo"], f"127.0.0.1:{clientappio}", scheme="grpc", tls="none"
+                node.node_id, ["ClientAppIo"], f"127.0.0.1:{clientappio}", scheme="http", tls="none"
             )
             self.services.start(
                 f"{node.node_id}-supernode",

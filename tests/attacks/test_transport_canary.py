@@ -56,7 +56,8 @@ from trust_node.generate import generate
 from trust_node.statistics.contributions import contribution_vector, facility_cells
 from trust_node.store import OPERATOR_TENANT, SqlRecordRepository
 
-pytestmark = pytest.mark.slow
+#: Two training runs, a statistics round and the node API, on two loaded cores: 8-10 minutes.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 NODES = ("node-0", "node-1")
 YEARS = (2023, 2024)

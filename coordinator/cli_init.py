@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from coordinator.cli_common import coordinator, redacted, run
 from coordinator.context import CoordinatorContext
 from coordinator.store import CoordinatorError
-from governance.identity import Identity
+from governance.identity import Identity, identity_fingerprint
 from governance.pki import (
     CA_CERT_FILE,
     CA_KEY_FILE,
@@ -68,6 +68,11 @@ def init(
     typer.echo(f"  trust root:        {result['trust_root_certificate']}")
     typer.echo(f"  root fingerprint:  {result['trust_root_fingerprint_sha256']}")
     typer.echo(f"  identity key:      {result['identity_public_key']}")
+    typer.echo(f"  identity fingerprint: {result['identity_key_fingerprint_sha256']}")
+    typer.echo(
+        "Hand both fingerprints to every node operator out of band: `gcdt-node enrol` "
+        "needs --expect-ca-fingerprint and --expect-coordinator-fingerprint."
+    )
     typer.echo(f"  server cert:       {result['server_certificate']} ({', '.join(hosts)})")
     typer.echo(
         f"  trust policy draft: {result['trust_policy_draft']} (in force once its members sign it)"
@@ -118,6 +123,7 @@ def _initialise(
         "home": str(layout.home),
         "coordinator_id": coordinator_id,
         "identity_public_key": identity.public_key.hex(),
+        "identity_key_fingerprint_sha256": identity_fingerprint(identity.public_key),
         "trust_root_certificate": str(layout.ca_cert),
         "trust_root_fingerprint_sha256": certificate_fingerprint(root.certificate),
         "server_certificate": str(layout.tls_cert),

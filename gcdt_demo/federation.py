@@ -16,6 +16,7 @@ Layout under the work directory::
 from __future__ import annotations
 
 import json
+import ssl
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -79,6 +80,13 @@ class DemoState:
     proofs: dict[str, str] = field(default_factory=dict)
     portal_url: str = ""
     hosted_api: str = ""
+    hosted_api_ca: str = ""
+    pins: list[str] = field(default_factory=list)  # `gcdt-node enrol` flags, out of band
+    listeners: list[dict[str, Any]] = field(default_factory=list)
+
+    def listen(self, party: str, serves: list[str], address: str, **how: str) -> None:
+        """Record a socket a party listens on (``summary.json``'s ``listeners``)."""
+        self.listeners.append({"party": party, "serves": serves, "address": address, **how})
 
 
 class Federation:
@@ -124,8 +132,18 @@ class Federation:
 
     # -- steps ------------------------------------------------------------------------
     def set_up_parties(self) -> None:
-        """Trust root; each node's keys, policy and enrolment, approved by the coordinator."""
-        self._coord("init")
+        """Trust root; each node's keys, policy and enrolment, approved by the coordinator.
+
+        The coordinator's two fingerprints (trust root, identity key) reach the nodes the way
+        they would out of band: read from what `init` printed, passed to `gcdt-node enrol`.
+        """
+        init = self._coord_json("init", "--json")
+        self.state.pins = [
+            "--expect-ca-fingerprint",
+            str(init["trust_root_fingerprint_sha256"]),
+            "--expect-coordinator-fingerprint",
+            str(init["identity_key_fingerprint_sha256"]),
+        ]
 
         def join(node: NodeInfo) -> None:
             self.runner.run_json(
@@ -148,7 +166,9 @@ class Federation:
                 "--out",
                 str(node.home / "response.json"),
             )
-        self._each_node(lambda n: self._node(n, "enrol", str(n.home / "response.json")))
+        self._each_node(
+            lambda n: self._node(n, "enrol", str(n.home / "response.json"), *self.state.pins)
+        )
         self.found_trust()
 
     def found_trust(self) -> None:
@@ -220,8 +240,10 @@ class Federation:
             "--port",
             str(port),
         )
-        base = f"http://127.0.0.1:{port}"
-        _wait_http(f"{base}/health", api)
+        # HTTPS from the node's own API root (`gcdt-node serve` makes it; tenants pin it).
+        base = f"https://127.0.0.1:{port}"
+        ca = str(node.home / "api-tls" / "root" / "ca.crt")
+        _wait_http(f"{base}/health", api, verify=ca)
         frame = pd.read_csv(data, dtype=str, keep_default_na=False)
         halves = {"sme-kilns": frame.iloc[::2], "sme-steel": frame.iloc[1::2]}
         for tenant, part in halves.items():
@@ -230,7 +252,9 @@ class Federation:
             )
             node.tenants[tenant] = added["token"]
             headers = {"Authorization": f"Bearer {added['token']}"}
-            with httpx.Client(base_url=base, headers=headers, timeout=120) as sme:
+            with httpx.Client(
+                base_url=base, headers=headers, timeout=120, verify=_trusting(ca)
+            ) as sme:
                 upload = sme.post(
                     "/v1/records",
                     params={"name": f"{tenant}.csv"},
@@ -243,6 +267,10 @@ class Federation:
                 if consent.status_code != 200:
                     raise DemoError(f"{tenant} consent refused: {consent.text[:500]}")
         self.state.hosted_api = base
+        self.state.hosted_api_ca = ca
+        self.state.listen(
+            node.node_id, ["node API"], f"127.0.0.1:{port}", scheme="https", ca=ca, tls="server"
+        )
 
     def start_trust_server(self) -> None:
         server = self.services.start(
@@ -256,6 +284,14 @@ class Federation:
         )
         match = server.wait_for(r"trust server listening on [\d.]+:(\d+)", timeout=180)
         self.state.address = f"localhost:{match.group(1)}"
+        self.state.listen(
+            "coordinator",
+            ["trust gRPC"],
+            self.state.address,
+            scheme="grpcs",
+            tls="mutual",
+            ca=str(self.state.coordinator / "tls" / "ca.crt"),
+        )
 
     def key_ceremony(self) -> None:
         first = self.state.nodes[0]
@@ -353,6 +389,22 @@ class Federation:
         )
         _wait_tcp(port, self.services.services[-1])
         _wait_tcp(gate, self.services.services[-1])
+        self.state.listen(
+            "coordinator",
+            ["Fleet", "Control", "ServerAppIo"],  # Flower 1.41: one HTTP port, loopback only
+            f"127.0.0.1:{port}",
+            scheme="https",
+            tls="server",
+            ca=str(self.state.coordinator / "tls" / "ca.crt"),
+        )
+        self.state.listen(
+            "coordinator",
+            ["Fleet gate"],  # enrolled nodes' certificates only, Fleet routes only
+            f"127.0.0.1:{gate}",
+            scheme="https",
+            tls="mutual",
+            ca=str(self.state.coordinator / "tls" / "ca.crt"),
+        )
         for node in self.state.nodes:
             key = self._node(node, "supernode", "--superlink", f"127.0.0.1:{gate}", "--print-key")
             self._coord(
@@ -364,6 +416,13 @@ class Federation:
                 str(port),
             )
         for node in self.state.nodes:
+            clientappio, uplink = free_port(), free_port()
+            self.state.listen(
+                node.node_id, ["ClientAppIo"], f"127.0.0.1:{clientappio}", scheme="http", tls="none"
+            )
+            self.state.listen(
+                node.node_id, ["Fleet uplink"], f"127.0.0.1:{uplink}", scheme="https", tls="server"
+            )
             self.services.start(
                 f"{node.node_id}-supernode",
                 "gcdt-node",
@@ -373,7 +432,9 @@ class Federation:
                 "--superlink",
                 f"127.0.0.1:{gate}",
                 "--port",
-                str(free_port()),
+                str(clientappio),
+                "--uplink-port",
+                str(uplink),
             )
 
     def _evaluation_set(self) -> Path:
@@ -526,6 +587,7 @@ class Federation:
         base = f"http://127.0.0.1:{port}"
         _wait_http(f"{base}/", portal)
         self.state.portal_url = base + "/"
+        self.state.listen("coordinator", ["portal"], f"127.0.0.1:{port}", scheme="http", tls="none")
 
     def verify_model(self) -> None:
         """What an auditor runs against the portal: the model's hash is in the log, its
@@ -569,6 +631,10 @@ class Federation:
             "benchmark_id": s.benchmark.get("benchmark_id") if s.benchmark else None,
             "trust_server": s.address,
             "hosted_node_api": s.hosted_api or None,
+            "hosted_node_api_ca": s.hosted_api_ca or None,
+            # Every socket a party listens on while the demo serves, so a script can probe
+            # each: party, what it serves, host:port, scheme, TLS kind and the CA to verify.
+            "listeners": s.listeners,
             "coordinator_home": str(s.coordinator),
             "nodes": [
                 {
@@ -626,7 +692,13 @@ def _port_or_free(port: int) -> int:
     return free_port()
 
 
-def _wait_http(url: str, service: Service, timeout: float = 120) -> None:
+def _trusting(ca: str) -> ssl.SSLContext:
+    """A client TLS context that trusts only the CA in file ``ca`` (hostname checked)."""
+    return ssl.create_default_context(cafile=ca)
+
+
+def _wait_http(url: str, service: Service, timeout: float = 120, verify: str = "") -> None:
+    """Until ``url`` answers 200; ``verify``: the CA file to check its certificate with."""
     import httpx
 
     deadline = time.monotonic() + timeout
@@ -634,9 +706,10 @@ def _wait_http(url: str, service: Service, timeout: float = 120) -> None:
         if service.process.poll() is not None:
             raise DemoError(f"{service.name} exited before it was ready; log: {service.log}")
         try:
-            if httpx.get(url, timeout=2).status_code == 200:
+            checked = _trusting(verify) if verify else True
+            if httpx.get(url, timeout=2, verify=checked).status_code == 200:
                 return
-        except httpx.HTTPError:
+        except (httpx.HTTPError, OSError):  # OSError: the CA file is not written yet
             pass
         time.sleep(0.5)
     raise DemoError(f"{service.name}: {url} not ready within {timeout:.0f} s")

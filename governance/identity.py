@@ -7,6 +7,7 @@ logs by accident.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,15 @@ def load_public_key(raw: bytes) -> Ed25519PublicKey:
     the caller to turn into its own error.
     """
     return Ed25519PublicKey.from_public_bytes(raw)
+
+
+def identity_fingerprint(public_key: bytes) -> str:
+    """SHA-256 over the raw 32-byte Ed25519 public key, hex: what operators compare out of band.
+
+    The full digest (not the 16-byte :func:`governance.envelope.key_id`) because it pins a key
+    at enrolment, where a second-preimage of a shortened name would let a forger in.
+    """
+    return hashlib.sha256(public_key).hexdigest()
 
 
 def verify_signature(public_key: bytes, signature: bytes, data: bytes) -> bool:

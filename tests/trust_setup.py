@@ -20,6 +20,8 @@ from coordinator.cli import app as coordinator_app
 from coordinator.context import CoordinatorContext
 from coordinator.enrolment import enrol_node
 from coordinator.transport import TrustServer, start_server
+from governance.identity import identity_fingerprint
+from governance.pki import certificate_fingerprint, load_certificate
 from governance.policy import PublicationThresholds, policy_to_toml
 from governance.policy.files import signature_path
 from governance.policy.trust_files import accept_trust_chain
@@ -58,6 +60,14 @@ def set_thresholds(coordinator: Settings, **thresholds: int) -> None:
     )
 
 
+def enrolment_pins(context: CoordinatorContext) -> dict[str, str]:
+    """The two fingerprints `gcdt-coordinator init` prints, as a node operator receives them."""
+    return {
+        "expect_ca_fingerprint": certificate_fingerprint(load_certificate(context.layout.ca_cert)),
+        "expect_coordinator_fingerprint": identity_fingerprint(context.identity.public_key),
+    }
+
+
 def enrol(
     coordinator: Settings, node_home: Path, node_id: str, *, key_holder: bool = False
 ) -> NodeContext:
@@ -73,7 +83,7 @@ def enrol(
         identity=context.identity,
         response_path=node_home / "enrolment" / "response.json",
     )
-    install_enrolment(node_settings, result.response_path)
+    install_enrolment(node_settings, result.response_path, **enrolment_pins(context))
     return NodeContext(node_settings)
 
 

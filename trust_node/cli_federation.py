@@ -51,6 +51,14 @@ def supernode(
             "app runner takes its tasks (one per node on a machine).",
         ),
     ] = 9094,
+    uplink_port: Annotated[
+        int,
+        typer.Option(
+            "--uplink-port",
+            help="Loopback port of the node's uplink, the only peer the SuperNode dials "
+            "(0: any free port).",
+        ),
+    ] = 0,
     print_key: Annotated[
         bool,
         typer.Option(
@@ -75,7 +83,7 @@ def supernode(
     if print_key:
         typer.echo(str(public))
         return
-    uplink, local_cert = run(lambda: start_uplink(node_home, superlink))
+    uplink, local_cert = run(lambda: start_uplink(node_home, superlink, uplink_port))
     spec = SuperNodeSpec(node_home, uplink.address, port=port, root_certificates=local_cert)
     command = run(spec.command)
     err.print(f"SuperNode auth public key (register it with the coordinator): {public}")

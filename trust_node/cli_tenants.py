@@ -104,19 +104,75 @@ def operator_token(
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface (GCDT_API_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (GCDT_API_PORT).")] = None,
+    tls_cert: Annotated[
+        Path | None, typer.Option("--tls-cert", help="Operator-given server certificate (PEM).")
+    ] = None,
+    tls_key: Annotated[
+        Path | None, typer.Option("--tls-key", help="Its private key (PEM).")
+    ] = None,
+    tls_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--tls-host",
+            help="Extra DNS name or IP the node's own certificate covers (repeatable).",
+        ),
+    ] = None,
+    insecure_http: Annotated[
+        bool,
+        typer.Option(
+            "--insecure-http",
+            help="Serve plain HTTP; refused unless --host is a loopback address.",
+        ),
+    ] = False,
     home: HomeOpt = None,
     database_url: DatabaseOpt = None,
 ) -> None:
-    """Run the node API with uvicorn (first run prints a new operator token)."""
+    """Run the node API with uvicorn over HTTPS (first run prints a new operator token)."""
     import uvicorn
 
     from trust_node.api import create_app, load_api_settings
+    from trust_node.api.tls import serve_tls
 
     settings = load_api_settings(home=home, database_url=database_url, api_host=host, api_port=port)
+    tls = run(
+        lambda: serve_tls(
+            settings.home_dir,
+            settings.api_host,
+            node_id=_node_id(settings.home_dir),
+            insecure_http=insecure_http,
+            cert_file=tls_cert,
+            key_file=tls_key,
+            extra_hosts=tuple(tls_host or ()),
+        )
+    )
     settings.ensure_home()
     app = run(lambda: create_app(settings))
     registry: TenantRegistry = app.state.services.registry
     if not registry.has_operator_token():
         err.print("no operator token yet; issued one for /operator/... (shown once):")
         sys.stderr.write(registry.issue_operator_token().token + "\n")
-    uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_level="info")
+    if tls.root_file is not None:
+        err.print(
+            f"node API root for tenants (hand it over out of band): {tls.root_file} "
+            f"sha256 {tls.root_fingerprint_sha256}"
+        )
+    err.print(f"node API on {tls.scheme}://{settings.api_host}:{settings.api_port}")
+    uvicorn.run(
+        app,
+        host=settings.api_host,
+        port=settings.api_port,
+        log_level="info",
+        ssl_certfile=str(tls.cert_file) if tls.cert_file else None,
+        ssl_keyfile=str(tls.key_file) if tls.key_file else None,
+    )
+
+
+def _node_id(home: Path) -> str:
+    """The node's id for its API certificate's name (a home not yet initialised: ``node``)."""
+    from governance.identity import Identity
+    from governance.pki import HomeLayout
+
+    try:
+        return Identity.load(HomeLayout(home).identity_dir).party_id
+    except (OSError, ValueError):
+        return "node"

@@ -38,7 +38,18 @@ def enrol(
     home: HomeOpt = None,
     address: AddressOpt = None,
     expect_ca_fingerprint: Annotated[
-        str | None, typer.Option(help="Refuse unless the trust root has this SHA-256 fingerprint.")
+        str | None,
+        typer.Option(
+            help="Required: the trust root's SHA-256 fingerprint, from the coordinator's "
+            "operator out of band."
+        ),
+    ] = None,
+    expect_coordinator_fingerprint: Annotated[
+        str | None,
+        typer.Option(
+            help="Required: the coordinator identity key's SHA-256 fingerprint, from its "
+            "operator out of band."
+        ),
     ] = None,
     expect_policy_sha256: Annotated[
         str | None,
@@ -46,7 +57,10 @@ def enrol(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Install the coordinator's enrolment response (certificate, trust root, trust policy)."""
+    """Install the coordinator's enrolment response (certificate, trust root, trust policy).
+
+    Refused unless the trust root and the coordinator's identity key match both pins.
+    """
     result = run(
         lambda: install_enrolment(
             settings(home),
@@ -54,12 +68,11 @@ def enrol(
             expect_ca_fingerprint=expect_ca_fingerprint,
             address=address,
             expect_policy_sha256=expect_policy_sha256,
+            expect_coordinator_fingerprint=expect_coordinator_fingerprint,
         ),
         as_json=as_json,
     )
-    print_result(
-        result, as_json=as_json, title="Enrolled; compare the trust root fingerprint out of band."
-    )
+    print_result(result, as_json=as_json, title="Enrolled; trust root and coordinator key pinned.")
 
 
 def key_ceremony(

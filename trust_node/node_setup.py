@@ -33,7 +33,7 @@ from governance.ckks import (
 from governance.ckks.holders import expected_recipients
 from governance.envelope import key_id, seal
 from governance.errors import GovernanceError
-from governance.identity import Identity
+from governance.identity import Identity, identity_fingerprint
 from governance.pki import (
     HomeLayout,
     certificate_fingerprint,
@@ -129,12 +129,21 @@ def install_enrolment(
     settings: Settings,
     response_path: Path,
     *,
-    expect_ca_fingerprint: str | None = None,
+    expect_ca_fingerprint: str | None,
+    expect_coordinator_fingerprint: str | None,
     address: str | None = None,
     expect_policy_sha256: str | None = None,
 ) -> dict[str, Any]:
     """Install the coordinator's response: certificate, trust root, coordinator key and,
-    once the trust is founded, the member-signed trust policy (its chain verified)."""
+    once the trust is founded, the member-signed trust policy (its chain verified).
+
+    The response file travels over any channel, so whoever can change it could hand the node
+    a trust root and a coordinator key of their own (and then read everything the node sends
+    "to the coordinator"). Both are pinned by fingerprints the coordinator's operator printed
+    at ``gcdt-coordinator init`` and handed over out of band; without both pins, or with a
+    mismatch, nothing is installed.
+    """
+    pins = _pins(expect_ca_fingerprint, expect_coordinator_fingerprint)
     layout = NodeLayout(settings.home_dir)
     identity = Identity.load(layout.identity_dir)
     try:
@@ -148,8 +157,9 @@ def install_enrolment(
     cert = x509.load_pem_x509_certificate(body["certificate_pem"].encode("ascii"))
     ca = x509.load_pem_x509_certificate(body["ca_certificate_pem"].encode("ascii"))
     ca_fp = certificate_fingerprint(ca)
-    if expect_ca_fingerprint is not None and expect_ca_fingerprint.lower() != ca_fp:
-        raise NodeSetupError(f"trust root fingerprint {ca_fp} is not the expected one")
+    coordinator_key = _hex_key(body.get("coordinator_identity_key"))
+    _check_pin("trust root", pins[0], ca_fp)
+    _check_pin("coordinator identity key", pins[1], identity_fingerprint(coordinator_key))
     try:
         cert.verify_directly_issued_by(ca)
         bound = node_bindings(cert)
@@ -160,7 +170,6 @@ def install_enrolment(
         raise NodeSetupError("the certificate binds another node id or identity key")
     if cert.public_key() != own_tls:
         raise NodeSetupError("the certificate is not for this node's TLS key")
-    coordinator_key = bytes.fromhex(body["coordinator_identity_key"])
     if body.get("trust_policy_sig"):
         try:
             accept_trust_chain(
@@ -182,10 +191,49 @@ def install_enrolment(
     return {
         "node_id": identity.party_id,
         "trust_root_fingerprint_sha256": ca_fp,
+        "coordinator_identity_fingerprint_sha256": identity_fingerprint(coordinator_key),
         "certificate": str(layout.tls_cert),
         "coordinator": coordinator,
         "trust_policy": bool(body.get("trust_policy_sig")),
     }
+
+
+def _pins(ca: str | None, coordinator: str | None) -> tuple[str, str]:
+    """Both out-of-band pins, normalised; a missing one refuses enrolment."""
+    ca_pin, coordinator_pin = _normalise(ca or ""), _normalise(coordinator or "")
+    missing = [
+        flag
+        for flag, pin in (
+            ("--expect-ca-fingerprint", ca_pin),
+            ("--expect-coordinator-fingerprint", coordinator_pin),
+        )
+        if not pin
+    ]
+    if missing:
+        raise NodeSetupError(
+            f"enrolment needs {' and '.join(missing)}: the SHA-256 fingerprints "
+            "`gcdt-coordinator init` printed, handed over out of band; without them the "
+            "node would trust whichever root and coordinator key the response file names"
+        )
+    return ca_pin, coordinator_pin
+
+
+def _normalise(fingerprint: str) -> str:
+    return fingerprint.strip().lower().replace(":", "")
+
+
+def _check_pin(what: str, expected: str, got: str) -> None:
+    if expected != got:
+        raise NodeSetupError(
+            f"{what} fingerprint mismatch, enrolment refused: expected {expected}, got {got}"
+        )
+
+
+def _hex_key(value: object) -> bytes:
+    try:
+        return bytes.fromhex(str(value))
+    except ValueError as exc:
+        raise NodeSetupError(f"the response's coordinator identity key is not hex: {exc}") from exc
 
 
 @dataclass(frozen=True)

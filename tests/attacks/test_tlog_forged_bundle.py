@@ -1,14 +1,14 @@
 """Attack: a log bundle forged from scratch under the same log id with a fresh key.
 
 The forger runs the real pipeline on its own machine: a fresh ``coordinator`` identity
-(the genuine log's id), a fresh database, two invented key holders enrolled in its log, a
-real statistics round (real CKKS sums, ``StatisticsService``), and then a benchmark whose
-BF-BOF steel intensity its key holders "attest" at 0.30 tCO2e/t (the genuine figure is
-several times higher). Everything in the bundle is internally consistent: pinned to the
-*forger's* key, ``gcdt-audit verify-log`` and ``verify-benchmark`` pass. Pinned to the
-genuine operator's key, as an auditor holding that key out of band does, both fail and
-name the key they checked against. On main (a11d848) both verbs trusted the key the
-bundle carried, so the forgery passed with exit 0.
+(the genuine log's id), a fresh database, three invented members founding their own
+trust policy in its log, a real statistics round (real CKKS sums, ``StatisticsService``),
+and then a benchmark whose BF-BOF steel intensity its key holders "attest" at 0.30
+tCO2e/t (the genuine figure is several times higher). Everything in the bundle is
+internally consistent: pinned to the *forger's* key, ``gcdt-audit verify-log`` and
+``verify-benchmark`` pass. Pinned to the genuine operator's key, as an auditor holding
+that key out of band does, both fail and name the key they checked against. On main
+(a11d848) both verbs trusted the key the bundle carried, so the forgery passed with exit 0.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from governance.translog import TransparencyLog, log_verifier
 from kernel.settings import load_settings
 from open_models.benchmark_cells import field_scale
 from open_models.benchmark_values import derive_benchmarks
+from tests.policy_setup import log_founded_policy
 from trust_node.generate import generate
 from trust_node.statistics import prepare_release
 
@@ -97,6 +98,8 @@ def forgery(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Forgery]:
             "enrolment",
             {"node_id": node_id, "identity_public_key": ident.public_key.hex(), "key_holder": True},
         )
+    # its invented members found a trust policy of their own, logged as the genuine log would
+    log_founded_policy(log, holders, list(INVENTED))
     records = generate(3, 300, seed=7, start_year=2022, end_year=2023).records
     parts = [g for _, g in records.groupby("jurisdiction")]
     service = StatisticsService(store, log, key.public(), PublicationThresholds(k=3, m=3, t=2))

@@ -34,7 +34,7 @@ def _run(*args: str) -> str:
     return result.stdout
 
 
-def _init_and_enrol(coordinator: Path, name: str, home: Path) -> None:
+def _init_and_enrol(coordinator: Path, name: str, home: Path, pins: list[str]) -> None:
     """``gcdt-node init``, the coordinator approves the request, ``gcdt-node enrol``."""
     out = json.loads(
         _run(
@@ -62,7 +62,7 @@ def _init_and_enrol(coordinator: Path, name: str, home: Path) -> None:
         )
     )
     assert enrolled["identity_key_id"] == out["identity_key_id"]
-    _run("gcdt-node", "enrol", str(home / "response.json"), "--home", str(home))
+    _run("gcdt-node", "enrol", str(home / "response.json"), "--home", str(home), *pins)
 
 
 def _found(coordinator: Path, nodes: dict[str, Path]) -> None:
@@ -112,10 +112,16 @@ def _found(coordinator: Path, nodes: dict[str, Path]) -> None:
 @pytest.mark.slow
 def test_operators_join_a_trust_with_the_cli(tmp_path: Path) -> None:
     coordinator = tmp_path / "coordinator"
-    _run("gcdt-coordinator", "init", "--home", str(coordinator))
+    init = json.loads(_run("gcdt-coordinator", "init", "--home", str(coordinator), "--json"))
+    pins = [
+        "--expect-ca-fingerprint",
+        init["trust_root_fingerprint_sha256"],
+        "--expect-coordinator-fingerprint",
+        init["identity_key_fingerprint_sha256"],
+    ]
     nodes = {name: tmp_path / name for name in ("node-a", "node-b")}
     for name, home in nodes.items():
-        _init_and_enrol(coordinator, name, home)
+        _init_and_enrol(coordinator, name, home, pins)
     _found(coordinator, nodes)
 
     server = subprocess.Popen(

@@ -78,7 +78,7 @@ def local_certificate(directory: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
-def start_uplink(home: Path, gate: str) -> tuple[Forwarder, Path]:
+def start_uplink(home: Path, gate: str, port: int = 0) -> tuple[Forwarder, Path]:
     """Start the uplink in this process; return it and the certificate the SuperNode pins."""
     layout = HomeLayout(home)
     for path in (layout.tls_cert, layout.tls_key, layout.ca_cert):
@@ -89,4 +89,4 @@ def start_uplink(home: Path, gate: str) -> tuple[Forwarder, Path]:
     local_tls.load_cert_chain(cert, key)
     to_gate = upstream_client(client_context(layout.ca_cert, layout.tls_cert, layout.tls_key))
     app = FleetForwarder(f"https://{gate}", to_gate, RefusalLog(home / FLOWER_DIR / UPLINK_LOG))
-    return Forwarder(app, LOOPBACK, 0, local_tls, "node uplink").start(), cert
+    return Forwarder(app, LOOPBACK, port, local_tls, "node uplink").start(), cert

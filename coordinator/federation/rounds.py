@@ -46,6 +46,9 @@ from kernel.wire import trust as trust_wire
 logger = logging.getLogger(__name__)
 
 REFUSED = "node refused the round (budget or consent)"
+#: How far a decrypted weight may stray from the contributor count: the CKKS error bound
+#: tests pin for values up to 1e6 (docs/keys-and-budgets.md §1, 1e-3 absolute).
+WEIGHT_TOLERANCE = 1e-3
 
 
 class TrainingRoundStatus(StrEnum):
@@ -280,8 +283,17 @@ class FederatedTraining:
     def _accept(self, outcome: RoundOutcome, attested: AttestationOutcome) -> RoundOutcome:
         values = np.asarray(attested.floats(), dtype=np.float64)
         weight = float(values[-1])
-        if not weight > 0:
-            return self._not_attested(outcome, f"attested total weight {weight} is not positive")
+        # Every node weighs its update by the public constant 1 (issue 14: no record count
+        # leaves a node), so the denominator is the number of contributors, a public number;
+        # a sum whose weight slot says otherwise carries a node that lied about its weight.
+        expected = float(len(outcome.contributors))
+        if not abs(weight - expected) <= WEIGHT_TOLERANCE:
+            return self._not_attested(
+                outcome,
+                f"attested total weight {weight} is not the {len(outcome.contributors)} "
+                "contributors' public unit weights",
+            )
+        weight = expected
         self.weights = self.weights + values[:-1] / weight
         outcome.total_weight = weight
         outcome.status = TrainingRoundStatus.ACCEPTED

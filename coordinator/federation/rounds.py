@@ -16,6 +16,7 @@ stalls the run.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ from coordinator.federation.replies import (
 from coordinator.store import DuplicateSubmissionError
 from governance.attestation import AttestationOutcome, InsufficientAttestationsError
 from governance.nonces import NonceStore
+from governance.policy import DatasetBudget
 from governance.translog import TransparencyLog
 from kernel.wire import flower as wire
 from kernel.wire import trust as trust_wire
@@ -94,8 +96,12 @@ class FederatedTraining:
         initial_weights: np.ndarray,
         model_version: str,
         nonces: NonceStore | None = None,
+        privacy_cap: DatasetBudget | None = None,
     ) -> None:
         self.grid = grid
+        #: the trust policy's (epsilon, delta) cap on a node's privacy-unit account: a
+        #: reply whose signed report declares more is not counted (issue 14)
+        self.privacy_cap = privacy_cap
         self.config = config
         self.summer = summer
         self.pipeline = pipeline
@@ -204,6 +210,7 @@ class FederatedTraining:
         if update.node in outcome.contributors:
             raise RejectedReply(update.node, "second submission in one round")
         report = training_report(update.metadata)
+        self._within_cap(update.node, report)
         vector = update.submission.vector
         try:
             self.pipeline.keep(
@@ -226,6 +233,24 @@ class FederatedTraining:
             raise RejectedReply(update.node, str(exc)) from exc
         outcome.contributors.append(update.node)
         outcome.reports[update.node] = report
+
+    def _within_cap(self, node: str, report: Mapping[str, float]) -> None:
+        """Refuse to count a node that declares a budget above the trust policy's cap."""
+        cap = self.privacy_cap
+        if cap is None:
+            return
+        declared = {
+            "epsilon_budget": (report.get(wire.EPSILON_BUDGET), cap.epsilon),
+            "epsilon_spent": (report.get(wire.EPSILON_SPENT), cap.epsilon),
+            "dp_delta": (report.get(wire.DP_DELTA), cap.delta),
+        }
+        over = [
+            f"{name} {value:g} > cap {limit:g}"
+            for name, (value, limit) in declared.items()
+            if value is not None and value > limit and not math.isclose(value, limit)
+        ]
+        if over:
+            raise RejectedReply(node, "declared privacy above the trust cap: " + ", ".join(over))
 
     def _log_refusals(self, round_no: int, outcome: RoundOutcome) -> None:
         events = [("submission_rejected", r) for r in outcome.rejected]

@@ -79,6 +79,7 @@ def run_training(grid: Grid, config: FederationConfig, run_name: str) -> Trainin
         run_name=run_name,
         initial_weights=start,
         model_version=version,
+        privacy_cap=context.trust_policy.privacy_budget.unit_account()[1],
     )
     result = training.run()
     accepted = [r for r in result.rounds if r.status == TrainingRoundStatus.ACCEPTED]

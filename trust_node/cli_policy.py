@@ -15,9 +15,9 @@ from typing import Annotated
 
 import typer
 
+from governance.errors import PolicyError
 from governance.identity import Identity
 from governance.pki import HomeLayout
-from governance.errors import PolicyError
 from governance.policy import NodePolicy, load_policy, parse_policy
 from governance.policy.install import install_policy
 from kernel.cli import HomeOpt, JsonOpt, settings

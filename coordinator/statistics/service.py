@@ -22,8 +22,8 @@ auditor can check them offline (``gcdt-audit verify-benchmark``).
 from __future__ import annotations
 
 import datetime as dt
-import math
 import json
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any

@@ -138,7 +138,7 @@ class PrivacyBudget(_Strict):
     def for_dataset(self, dataset: str) -> DatasetBudget:
         return self.datasets.get(dataset) or DatasetBudget(epsilon=self.epsilon, delta=self.delta)
 
-    def unit_account(self) -> tuple[str, DatasetBudget]:
+    def unit_account(self) -> tuple[PrivacyUnit, DatasetBudget]:
         """The one ledger account (its dataset name is the unit) and its budget."""
         return self.unit, self.for_dataset(self.unit)
 

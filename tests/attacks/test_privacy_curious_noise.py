@@ -21,7 +21,7 @@ import pytest
 
 from coordinator.statistics import NotEnoughSubmissionsError, StatisticsService
 from coordinator.store.repository import CoordinatorStore, open_engine
-from governance.ckks import CkksKey, add_all, decrypt
+from governance.ckks import CkksKey, decrypt
 from governance.envelope import seal
 from governance.identity import Identity
 from governance.policy.models import PublicationThresholds

@@ -91,7 +91,7 @@ def test_no_release_starts_under_a_policy_above_the_cap(trust: Trust) -> None:
     flat = flatten(initial_weights(spec), weight_layout(spec))
     refused = local_round(node, flat, run="caps", round_no=1, clip_norm=1.0)
     assert isinstance(refused, LocalRefusal) and "exceeds the trust's cap" in refused.reason
-    with pytest.raises(TrustCapError, match="privacy_budget.epsilon: 1000.0 exceeds"):
+    with pytest.raises(TrustCapError, match=r"privacy_budget\.epsilon: 1000\.0 exceeds"):
         submit_statistics(node, address=trust.address)
     period = node.node_policy.privacy_budget.accounting_period
     assert node.ledger.charges(node.node_id, "facility", period) == []

@@ -38,7 +38,12 @@ from open_models.footprint import Footprint, measure_footprint
 from open_models.network import unflatten, weight_layout
 from open_models.training import TrainConfig, train_local
 from trust_node.context import NodeContext
-from trust_node.privacy import TrustCapError, check_trust_caps, one_record_per_facility, unit_account
+from trust_node.privacy import (
+    TrustCapError,
+    check_trust_caps,
+    one_record_per_facility,
+    unit_account,
+)
 from trust_node.tenants import consented_records
 
 #: The averaging weight every update carries: a public constant, so the decrypted sum's

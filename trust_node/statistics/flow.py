@@ -18,9 +18,9 @@ from open_models.benchmark_cells import CatalogueError
 from open_models.benchmark_values import RoundTerms
 from trust_node.attestation import attest_subject, key_holder
 from trust_node.context import NodeContext
+from trust_node.privacy import check_trust_caps
 from trust_node.statistics.attest import attest_statistics_request
 from trust_node.statistics.errors import StatisticsError
-from trust_node.privacy import check_trust_caps
 from trust_node.statistics.release import prepare_release
 from trust_node.tenants import consented_records
 

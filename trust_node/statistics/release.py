@@ -35,6 +35,7 @@ from open_models.benchmark_values import RoundTerms
 from trust_node.statistics.contributions import contribution_vector
 from trust_node.statistics.errors import StatisticsBudgetRefusedError, StatisticsError
 
+
 def mechanism_for(terms: RoundTerms, unit: PrivacyUnit = "facility") -> GaussianRelease:
     """The Gaussian release a node's noise share is charged as, from the round's published terms."""
     return GaussianRelease(sigma=terms.sigma_total, sensitivity=terms.sensitivity(unit))
@@ -88,9 +89,7 @@ def prepare_release(
     except BudgetExceededError as exc:
         raise StatisticsBudgetRefusedError(str(exc)) from exc
     records = load_records()
-    vector = contribution_vector(
-        records, terms.catalogue, one_cell_per_year=unit == "facility"
-    )
+    vector = contribution_vector(records, terms.catalogue, one_cell_per_year=unit == "facility")
     noise = (rng or secure_rng()).normal(0.0, terms.sigma_node, size=vector.shape)
     encrypted = encrypt(key, (vector + noise).tolist())
     return PreparedRelease(terms, encrypted, receipt, len(records))

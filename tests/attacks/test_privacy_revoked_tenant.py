@@ -17,6 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from governance.policy.models import ConsentScope
 from trust_node.api import create_app, load_api_settings
 from trust_node.cli import app as node_cli
 from trust_node.generate import generate
@@ -25,7 +26,9 @@ from trust_node.tenants import ConsentLog, consented_records, verify_consent_log
 
 
 @pytest.mark.parametrize("scope", ["training", "statistics"])
-def test_a_revoked_tenant_is_absent_from_the_next_round(tmp_path: Path, scope: str) -> None:
+def test_a_revoked_tenant_is_absent_from_the_next_round(
+    tmp_path: Path, scope: ConsentScope
+) -> None:
     home = tmp_path / "home"
     url = f"sqlite:///{tmp_path / 'node.sqlite'}"
     api = create_app(load_api_settings(home=home, database_url=url))

@@ -99,7 +99,7 @@ def test_curious_contributors_cannot_strip_the_charged_noise(
         )
         remainders.append(total - known - honest_truth)
     noise = np.concatenate(remainders)
-    assert noise.size >= 1000
+    assert noise.size >= 1000  # 4 rounds x 448 cells and fields (two years)
     # the sample sd of >= 1000 Gaussian draws is within 5 % of the true sd (beyond 3 sd of
     # its own sampling error, ~2.2 %): the honest remainder carries sigma_total, no less
     assert 0.95 * terms.sigma_total <= np.std(noise) <= 1.05 * terms.sigma_total, (

@@ -39,6 +39,7 @@ from open_models.network import unflatten, weight_layout
 from open_models.training import TrainConfig, train_local
 from trust_node.context import NodeContext
 from trust_node.privacy import (
+    TRAINING_SHARE,
     TrustCapError,
     check_trust_caps,
     one_record_per_facility,
@@ -92,7 +93,11 @@ def local_round(
     account = unit_account(runtime.ledger, runtime.node_id, policy)
     spec = FeatureSpec()
     layout = weight_layout(spec)
-    privacy = DpSpec(account, rounds_remaining=max(1, rounds_remaining))
+    privacy = DpSpec(
+        account,
+        rounds_remaining=max(1, rounds_remaining),
+        plan_epsilon=account.epsilon_budget * TRAINING_SHARE,
+    )
     try:
         with measure_footprint(policy.jurisdiction) as footprint:
             result = train_local(

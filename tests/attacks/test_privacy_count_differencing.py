@@ -27,11 +27,18 @@ from governance.identity import Identity
 from governance.pki import HomeLayout
 from governance.translog import TransparencyLog
 from kernel.settings import load_settings
+from open_models.features import FeatureSpec
+from open_models.network import flatten, initial_weights, weight_layout
 from open_models.training import labelled
 from tests.federation.homes import attesting, running_federation, start_ray
 from tests.federation.test_dropout import _allow_two_contributors
+from tests.trust_setup import settings_for
 from trust_node.context import NodeContext
 from trust_node.federation.client_app import build_client_app
+from trust_node.federation.training import LocalUpdate, local_round
+from trust_node.generate import generate
+from trust_node.node_setup import init_node
+from trust_node.store import OPERATOR_TENANT, SqlRecordRepository
 from trust_node.tenants import consented_records
 
 flwr_sim = pytest.importorskip("flwr.simulation")
@@ -129,3 +136,28 @@ def test_a_dropped_node_count_cannot_be_computed_from_what_is_published(tmp_path
     assert accepted[1]["total_weight"] == 3 and accepted[2]["total_weight"] == 2
     assert weights == {1: pytest.approx(3.0, abs=1e-3), 2: pytest.approx(2.0, abs=1e-3)}
     assert not any(round(v) in counts for v in _numbers(card["training"]).values())
+
+
+def test_an_update_weighs_the_same_whatever_the_node_count(tmp_path: Path) -> None:
+    """The same attack one level down, without Flower: the weight slot of a real node's
+    update (what the coordinator sums and publishes) before and after the node gains
+    facilities. Before issue 14 it was the exact labelled-record count."""
+    settings = settings_for(tmp_path / "node")
+    init_node(settings, "node-w", "IN")
+    repo = SqlRecordRepository.from_url(settings.database_url)
+    spec = FeatureSpec()
+    flat = flatten(initial_weights(spec), weight_layout(spec))
+    slots, counts = [], []
+    for seed, records in ((1, 30), (2, 45)):
+        data = generate(["IN"], records=records, seed=seed).records
+        data["record_id"] = f"s{seed}-" + data["record_id"]
+        data["facility_id"] = f"s{seed}-" + data["facility_id"]
+        repo.add_batch(OPERATOR_TENANT, data, source="test", sha256="0" * 64)
+        node = NodeContext.open(settings.home_dir)
+        update = local_round(node, flat, run="weights", round_no=seed, clip_norm=1.0)
+        assert isinstance(update, LocalUpdate), update
+        slots.append(float(update.vector[-1]))
+        counts.append(len(labelled(consented_records(node.repository, "training"))))
+    repo.engine.dispose()
+    assert counts[0] != counts[1]
+    assert slots == [1.0, 1.0], f"weight slots {slots} follow the counts {counts}"

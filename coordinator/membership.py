@@ -133,8 +133,15 @@ def log_version(translog: TransparencyLog, chain: TrustPolicyChain) -> LogEntry:
             "key_groups": [g.model_dump(mode="json") for g in policy.key_groups],
             "signature_quorum": policy.signature_quorum,
             "thresholds": policy.publication.model_dump(mode="json"),
+            "privacy_budget": _cap(policy),
         },
     )
+
+
+def _cap(policy: TrustPolicy) -> dict[str, object]:
+    """The per-node cap auditors check cards and benchmarks against (issue 14)."""
+    unit, budget = policy.privacy_budget.unit_account()
+    return {"unit": unit, "epsilon": budget.epsilon, "delta": budget.delta}
 
 
 def draft_from_data(data: dict[str, object]) -> TrustPolicy:

@@ -32,6 +32,7 @@ import rfc8785
 from governance.attestation import MIN_T, AttestationError, read_attestation
 from governance.envelope import Envelope
 from governance.errors import EnvelopeError, GovernanceError
+from governance.policy.in_force import privacy_cap_in_force
 from governance.policy.logged import key_holders_in_force
 from governance.translog import Anchors, merkle, verify_bundle
 from open_models.benchmark_cells import CatalogueError
@@ -130,6 +131,7 @@ def verify_benchmark(
             f"publication claims t={t}, the trust policy in force requires t={policy['t']}"
         )
     _check_contributors(entries[:index], terms, payload, policy, report)
+    _check_privacy(entries, index, terms, policy, report)
     reaching = [(v, s) for v, s in by_values.items() if len(s) >= max(t, MIN_T)]
     if len(reaching) > 1:
         groups = "; ".join(", ".join(s) for _, s in reaching)
@@ -148,6 +150,26 @@ def verify_benchmark(
     report.signers = sorted(signers)
     _check_cells(terms, values, payload, report)
     return report
+
+
+def _check_privacy(
+    entries: list[Mapping[str, Any]],
+    index: int,
+    terms: RoundTerms,
+    policy: Mapping[str, Any],
+    report: BenchmarkReport,
+) -> None:
+    """The round's (epsilon, delta) within the trust's cap, its noise sized for t - 1 curious
+    contributors (issue 14)."""
+    cap = privacy_cap_in_force(entries, index)
+    if cap is not None:
+        report.problems.extend(cap.problems(terms.epsilon, terms.delta, "round"))
+    t = policy.get("t")
+    if isinstance(t, int) and terms.curious < max(1, t - 1):
+        report.problems.append(
+            f"round noise is sized for {terms.curious} curious contributor(s), the trust "
+            f"policy in force (t={t}) requires {max(1, t - 1)}"
+        )
 
 
 def _thresholds_in_force(entries: list[Mapping[str, Any]], before: int) -> dict[str, Any]:

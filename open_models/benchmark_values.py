@@ -5,10 +5,19 @@ percentiles cost no privacy. The same function runs at the coordinator (to publi
 ``gcdt-audit verify-benchmark`` (to recompute what was published from the attested sums).
 
 **Noise.** A round fixes ``noise_multiplier`` z (relative to the vector's L2 sensitivity
-``SENSITIVITY``) and ``noise_shares`` n. Each node adds N(0, (z*S)^2 / n) to every
-coordinate of its normalised vector, so the sum of n shares carries N(0, (z*S)^2) — the
-Gaussian mechanism each node's ledger is charged for. The coordinator decrypts only when
-at least n nodes submitted (more shares only add noise).
+``SENSITIVITY``), ``noise_shares`` n and ``curious`` c. Each node adds
+N(0, (z*S)^2 / (n - c)) to every coordinate of its normalised vector, so the shares of any
+n - c honest contributors alone sum to N(0, (z*S)^2) — the Gaussian mechanism each node's
+ledger is charged for — even after c curious contributors (or key holders that are
+contributors) subtract their own shares from the decrypted sum. The coordinator decrypts
+only when at least n nodes submitted (more shares only add noise), so dropouts never leave
+less noise than charged. (Sizing shares for n alone left sigma*sqrt((n-1)/n) against one
+curious peer: epsilon 2 became 2.93 for n = 2, issue 14.)
+
+**Unit.** ``S`` bounds one facility in one cell. Under the facility privacy unit a
+facility keeps at most one cell per year, so its L2 sensitivity over the round is
+``S * sqrt(len(years))`` (:meth:`RoundTerms.sensitivity`); ``z`` is stated relative to
+``S``, and what a node is charged is ``sigma_total`` against its unit's sensitivity.
 
 **Suppression (invariant 4).** Counts are learned only after decryption, and only as
 noisy sums. A cell is published only if its noisy facility count is at least
@@ -57,8 +66,15 @@ class RoundTerms:
     delta: float
     k: int
     m: int
+    #: Contributors that may subtract their own share (the policy's t - 1, at least 1).
+    curious: int = 1
 
     def __post_init__(self) -> None:
+        if type(self.curious) is not int or not 1 <= self.curious < self.noise_shares:
+            raise CatalogueError(
+                f"curious must be an integer with 1 <= curious < noise_shares "
+                f"({self.noise_shares}), got {self.curious!r}"
+            )
         if type(self.round_id) is not int or self.round_id < 0:
             raise CatalogueError(f"round_id must be a natural number, got {self.round_id!r}")
         if not (math.isfinite(self.noise_multiplier) and self.noise_multiplier > 0):
@@ -85,8 +101,17 @@ class RoundTerms:
 
     @property
     def sigma_node(self) -> float:
-        """Each node's share: sigma_total / sqrt(noise_shares)."""
-        return self.sigma_total / math.sqrt(self.noise_shares)
+        """Each node's share: sigma_total / sqrt(noise_shares - curious), so any
+        ``noise_shares - curious`` honest shares alone carry ``sigma_total``."""
+        return self.sigma_total / math.sqrt(self.noise_shares - self.curious)
+
+    def sensitivity(self, unit: str) -> float:
+        """L2 sensitivity of one privacy unit's contribution to this round's vector."""
+        if unit == "facility":
+            return SENSITIVITY * math.sqrt(len(self.years))
+        if unit == "record":
+            return SENSITIVITY
+        raise CatalogueError(f"unknown privacy unit {unit!r}; expected 'facility' or 'record'")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -99,6 +124,7 @@ class RoundTerms:
             "delta": self.delta,
             "k": self.k,
             "m": self.m,
+            "curious": self.curious,
             "catalogue_id": self.catalogue.catalogue_id(),
         }
 
@@ -115,6 +141,7 @@ class RoundTerms:
                 delta=float(data["delta"]),
                 k=int(data["k"]),
                 m=int(data["m"]),
+                curious=int(data.get("curious", 1)),
             )
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, CatalogueError):

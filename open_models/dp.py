@@ -83,8 +83,14 @@ class DpSpec:
     #: would spend budget on an update that is almost pure noise.
     max_noise_multiplier: float = DEFAULT_MAX_NOISE_MULTIPLIER
     noise_seed: int | None = None  # tests only: None seeds from os.urandom
+    #: The epsilon the rounds still planned may bring the account to (None: its budget).
+    #: A node whose account also pays for other releases (statistics) plans below the
+    #: budget to leave them room; the charge itself is still checked against the budget.
+    plan_epsilon: float | None = None
 
     def __post_init__(self) -> None:
+        if self.plan_epsilon is not None and not self.plan_epsilon > 0:
+            raise TrainingError(f"plan_epsilon must be > 0, got {self.plan_epsilon!r}")
         if isinstance(self.rounds_remaining, bool) or self.rounds_remaining < 1:
             raise TrainingError(f"rounds_remaining must be >= 1, got {self.rounds_remaining!r}")
         if not self.max_noise_multiplier > 0:
@@ -133,6 +139,8 @@ class DpTrainer:
         history = list(s.account.history())
         total_steps = steps * s.rounds_remaining
         budget = s.account.epsilon_budget
+        if s.plan_epsilon is not None:
+            budget = min(budget, s.plan_epsilon)
 
         def eps(sigma: float) -> float:
             return _integer_order_epsilon(

@@ -10,20 +10,23 @@ and installs it atomically beside its detached signature. Everything that reads 
 from __future__ import annotations
 
 import json
+import tomllib
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from governance.errors import PolicyError
 from governance.identity import Identity
 from governance.pki import HomeLayout
-from governance.policy import load_policy
+from governance.policy import NodePolicy, load_policy, parse_policy
 from governance.policy.install import install_policy
 from governance.policy.trust_chain import policy_sha256
 from kernel.cli import HomeOpt, JsonOpt, settings
 from trust_node.cli_common import node, run
 from trust_node.errors import NodeSetupError
 from trust_node.node_setup import load_node
+from trust_node.privacy import check_trust_caps
 from trust_node.trust_policy import sign_trust_proposal, sync_trust_policy
 
 policy_app = typer.Typer(help="Show or change this node's signed policy.", no_args_is_help=True)
@@ -37,6 +40,16 @@ def _current(home: Path | None) -> tuple[HomeLayout, Identity, dict[str, object]
     except FileNotFoundError:
         raise NodeSetupError(f"no node here ({layout.home}): run 'gcdt-node init' first") from None
     return layout, identity, policy.model_dump(mode="json"), policy.version
+
+
+def _within_trust(file: Path, home: Path | None) -> None:
+    """Refuse an edited policy above the trust policy's caps before it is signed."""
+    try:
+        proposed = parse_policy(tomllib.loads(file.read_text()), "node", file)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise PolicyError(f"cannot read as TOML: {exc}", path=file) from exc
+    assert isinstance(proposed, NodePolicy)
+    check_trust_caps(proposed, load_node(settings(home)).trust_policy)
 
 
 @policy_app.command("show")
@@ -59,6 +72,7 @@ def apply(
     """Validate an edited policy, sign it with the node identity and put it in force."""
     layout, identity, _data, version = run(lambda: _current(home), as_json=as_json)
     target = layout.node_policy
+    run(lambda: _within_trust(file, home), as_json=as_json)
     proposed = run(lambda: install_policy(file, target, "node", identity, version), as_json=as_json)
     result = {"policy": str(target), "version": proposed.version, "previous_version": version}
     if as_json:

@@ -9,8 +9,9 @@ states only what the log can confirm or what anyone can recompute:
 * ``federation.nodes``: exactly the contributors of the accepted rounds, with the
   jurisdiction they enrolled with and the privacy each stated in its signed training
   report (cumulative epsilon of its training account, budget, delta; the same value is
-  in its ``submission_digest`` entries). A node's record count is not known to the
-  coordinator (it rides encrypted), so the card states only the attested totals;
+  in its ``submission_digest`` entries). No record count leaves a node, not even
+  encrypted: every update is weighed by the public constant 1, so the card states the
+  averaging rule, never a total that one facility more or fewer would move by one;
 * ``compute_footprint``: the codecarbon (offline) energy and CO2 each node measured
   around its local training, summed over its rounds, and the total;
 * ``evaluation``: ``open_models.evaluation.evaluate`` of the model against Tier-1 and the
@@ -69,6 +70,17 @@ from open_models.update_rule import (
 
 ACCEPTED = TrainingRoundStatus.ACCEPTED
 FOOTPRINT_TOOL: Final = "codecarbon OfflineEmissionsTracker"
+#: What a node's ``epsilon_spent`` on the card means (issue 14); nodes whose policy is looser
+#: than the trust's caps (budget, delta or unit) refuse to train and are never counted.
+PRIVACY_STATEMENT: Final = (
+    "privacy unit: the facility (all its records across years) unless the trust policy "
+    "says 'record'; each node's epsilon_spent is the cumulative epsilon, at the delta "
+    "stated beside it, of its one privacy-unit account, composed under RDP (Opacus) over "
+    "every release charged to it: each DP-SGD round (one record per facility per round) "
+    "and each statistics release (one cell per facility and year, noise sized for t - 1 "
+    "curious contributors); the model's evaluation uses a published synthetic set and "
+    "charges nothing"
+)
 
 
 def read_evaluation_set_file(path: Path) -> EvaluationSet:
@@ -202,7 +214,9 @@ def build_model_card(
             "update_clip_norm": config.clip_norm,
             "quorum": config.quorum,
             "accepted_rounds": len(accepted),
-            "attested_records_last_round": accepted[-1].total_weight if accepted else None,
+            "averaging_weight": "the public constant 1 per contributing node: no record "
+            "count leaves a node, so no published number moves by one facility exactly",
+            "privacy": PRIVACY_STATEMENT,
             "seed": config.seed,
         },
         evaluation=evaluation,

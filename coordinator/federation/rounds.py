@@ -16,6 +16,7 @@ stalls the run.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ from governance.attestation import (
 )
 from governance.keygroups import GroupPublicationError
 from governance.nonces import NonceStore
+from governance.policy import DatasetBudget
 from governance.translog import TransparencyLog
 from kernel.wire import flower as wire
 from kernel.wire import trust as trust_wire
@@ -53,6 +55,9 @@ from open_models.update_rule import UpdateRule, UpdateRuleError
 logger = logging.getLogger(__name__)
 
 REFUSED = "node refused the round (budget or consent)"
+#: How far a decrypted weight may stray from the contributor count: the CKKS error bound
+#: tests pin for values up to 1e6 (docs/keys-and-budgets.md §1, 1e-3 absolute).
+WEIGHT_TOLERANCE = 1e-3
 
 
 class TrainingRoundStatus(StrEnum):
@@ -103,10 +108,14 @@ class FederatedTraining:
         nonces: NonceStore | None = None,
         groups: TrainingGroups | None = None,
         rule: UpdateRule | None = None,
+        privacy_cap: DatasetBudget | None = None,
     ) -> None:
         self.grid = grid
         self.groups = groups
         self.group_aggregation = groups.aggregation(pipeline) if groups is not None else None
+        #: the trust policy's (epsilon, delta) cap on a node's privacy-unit account: a
+        #: reply whose signed report declares more is not counted (issue 14)
+        self.privacy_cap = privacy_cap
         self.config = config
         self.summer = summer
         self.pipeline = pipeline
@@ -227,6 +236,7 @@ class FederatedTraining:
         if update.node in outcome.contributors:
             raise RejectedReply(update.node, "second submission in one round")
         report = training_report(update.metadata)
+        self._within_cap(update.node, report)
         vector = update.submission.vector
         try:
             self.pipeline.keep(
@@ -249,6 +259,24 @@ class FederatedTraining:
             raise RejectedReply(update.node, str(exc)) from exc
         outcome.contributors.append(update.node)
         outcome.reports[update.node] = report
+
+    def _within_cap(self, node: str, report: Mapping[str, float]) -> None:
+        """Refuse to count a node that declares a budget above the trust policy's cap."""
+        cap = self.privacy_cap
+        if cap is None:
+            return
+        declared = {
+            "epsilon_budget": (report.get(wire.EPSILON_BUDGET), cap.epsilon),
+            "epsilon_spent": (report.get(wire.EPSILON_SPENT), cap.epsilon),
+            "dp_delta": (report.get(wire.DP_DELTA), cap.delta),
+        }
+        over = [
+            f"{name} {value:g} > cap {limit:g}"
+            for name, (value, limit) in declared.items()
+            if value is not None and value > limit and not math.isclose(value, limit)
+        ]
+        if over:
+            raise RejectedReply(node, "declared privacy above the trust cap: " + ", ".join(over))
 
     def _log_refusals(self, round_no: int, outcome: RoundOutcome) -> None:
         events = [("submission_rejected", r) for r in outcome.rejected]
@@ -360,6 +388,17 @@ class FederatedTraining:
         values: Sequence[str | float],
         agreeing: tuple[Attestation, ...],
     ) -> RoundOutcome:
+        # Every node weighs its update by the public constant 1 (issue 14: no record count
+        # leaves a node), so the weight slot must be the number of contributors, a public
+        # number; a sum whose weight slot says otherwise carries a node that lied.
+        weight_slot = float(values[-1]) if values else 0.0
+        expected = float(len(outcome.contributors))
+        if not abs(weight_slot - expected) <= WEIGHT_TOLERANCE:
+            return self._not_attested(
+                outcome,
+                f"attested total weight {weight_slot} is not the {len(outcome.contributors)} "
+                "contributors' public unit weights",
+            )
         try:
             self.weights, weight = self._apply(outcome.round, values)
         except ValueError as exc:

@@ -85,6 +85,7 @@ def run_training(grid: Grid, config: FederationConfig, run_name: str) -> Trainin
         initial_weights=start,
         model_version=version,
         groups=load_training_groups(home),
+        privacy_cap=context.trust_policy.privacy_budget.unit_account()[1],
     )
     result = training.run()
     accepted = [r for r in result.rounds if r.status == TrainingRoundStatus.ACCEPTED]

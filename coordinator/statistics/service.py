@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -120,6 +121,7 @@ class StatisticsService:
         expected_nodes: Sequence[str] | None = None,
         noise_shares: int | None = None,
         deadline: dt.timedelta = DEFAULT_DEADLINE,
+        unit: str = "facility",
     ) -> RoundTerms:
         """Open a round over the public catalogue of ``years``; log its terms."""
         nodes = tuple(expected_nodes or [n.node_id for n in self.store.nodes()])
@@ -131,8 +133,20 @@ class StatisticsService:
                 f"noise_shares {shares} must be between m={self.thresholds.m} and the "
                 f"{len(nodes)} expected nodes"
             )
+        curious = max(1, self.thresholds.t - 1)
+        if shares <= curious:
+            raise StatisticsRoundError(
+                f"noise_shares {shares} must exceed the {curious} curious contributors the "
+                f"policy tolerates (t - 1 = {self.thresholds.t - 1}, at least 1)"
+            )
         catalogue = CellCatalogue.for_years(years)
-        z = noise_multiplier_for(target_epsilon=epsilon, delta=delta, sample_rate=1.0, steps=1)
+        # z is stated against one facility-cell (SENSITIVITY); under the facility unit one
+        # facility moves len(years) cells, so z grows by sqrt(len(years)) to keep the
+        # facility's epsilon at the round's stated epsilon (RoundTerms.sensitivity).
+        units = len(catalogue.years) if unit == "facility" else 1
+        z = math.sqrt(units) * noise_multiplier_for(
+            target_epsilon=epsilon, delta=delta, sample_rate=1.0, steps=1
+        )
         round_id = self.store.open_round(ROUND_KIND)
         terms = RoundTerms(
             round_id=round_id,
@@ -144,6 +158,7 @@ class StatisticsService:
             delta=float(delta),
             k=self.thresholds.k,
             m=self.thresholds.m,
+            curious=curious,
         )
         with self.engine.begin() as conn:
             conn.execute(

@@ -12,6 +12,7 @@ from typing import Any
 
 from governance.audit_models.report import ModelReport
 from governance.audit_models.sources import entry_payload
+from governance.policy.in_force import LoggedCap
 
 
 def check_card(
@@ -171,3 +172,23 @@ def _logged_spend(entries: list[dict[str, Any]], node: str, runs: set[str]) -> f
         if p.get("node_id") == node and isinstance(p.get("epsilon_spent"), int | float):
             value = float(p["epsilon_spent"])
     return value
+
+
+def check_card_caps(card: dict[str, Any], cap: LoggedCap | None, report: ModelReport) -> None:
+    """Every node on the card within the trust policy's privacy cap in force (issue 14).
+
+    A node whose stated budget, delta or spend is above the cap should never have been
+    counted; a card that lists one was published by a coordinator that did not check.
+    """
+    if cap is None:
+        return
+    fed = card.get("federation")
+    nodes = fed.get("nodes") if isinstance(fed, dict) else None
+    for n in nodes if isinstance(nodes, list) else []:
+        if not isinstance(n, dict):
+            continue
+        where = f"card.federation.nodes[{n.get('node_id')}]"
+        problems = cap.problems(n.get("epsilon_budget"), n.get("delta"), "budget")
+        problems += cap.problems(n.get("epsilon_spent"), None, "spend")
+        for problem in problems:
+            report.fail("card-privacy-cap", where, problem)

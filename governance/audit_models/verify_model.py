@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from governance.attestation import MIN_T, AttestationError, read_attestation
-from governance.audit_models.card_claims import check_card
+from governance.audit_models.card_claims import check_card, check_card_caps
 from governance.audit_models.recompute import check_recomputation
 from governance.audit_models.report import ModelReport
 from governance.audit_models.sources import bundle_entries, entry_payload, load_model
 from governance.envelope import Envelope
 from governance.errors import EnvelopeError
+from governance.policy.in_force import privacy_cap_in_force
 from governance.policy.logged import key_holders_in_force
 from governance.translog import Anchors, LogEntry, merkle, verify_bundle
 from governance.translog.records import canonical
@@ -264,6 +265,7 @@ def _check_rounds_and_attestations(
         signers_all |= signers
     report.signers = sorted(signers_all)
     check_card(entries, card, run_rounds, accepted, jurisdictions, report)
+    check_card_caps(card, privacy_cap_in_force(entries, pub_index), report)
     return agreed
 
 

@@ -34,6 +34,11 @@ OutboundKind = Literal[
 OUTBOUND_KINDS: Final[tuple[OutboundKind, ...]] = get_args(OutboundKind)
 
 ConsentScope = Literal["training", "statistics"]
+
+#: What one privacy budget protects: a whole facility (all its records, every year; the
+#: default) or one record (one facility-product-year), only where the policy says so.
+PrivacyUnit = Literal["facility", "record"]
+PRIVACY_UNITS: Final[tuple[PrivacyUnit, ...]] = get_args(PrivacyUnit)
 CONSENT_SCOPES: Final[tuple[ConsentScope, ...]] = get_args(ConsentScope)
 
 #: Record columns that identify a facility or carry its values: never metadata.
@@ -117,15 +122,25 @@ class DatasetBudget(_Strict):
 
 
 class PrivacyBudget(_Strict):
-    """(epsilon, delta) per dataset for one accounting period; ``datasets`` overrides."""
+    """(epsilon, delta) per privacy unit for one accounting period; ``datasets`` overrides.
+
+    Every release that touches a node's data (training, statistics, anything later) is
+    charged to one ledger account, named by ``unit`` (:meth:`unit_account`), so releases of
+    the same facility compose in one accountant instead of each spending a full budget.
+    """
 
     accounting_period: AccountingPeriod
     epsilon: Epsilon = DEFAULT_EPSILON
     delta: Delta = DEFAULT_DELTA
+    unit: PrivacyUnit = "facility"
     datasets: dict[Identifier, DatasetBudget] = Field(default_factory=dict)
 
     def for_dataset(self, dataset: str) -> DatasetBudget:
         return self.datasets.get(dataset) or DatasetBudget(epsilon=self.epsilon, delta=self.delta)
+
+    def unit_account(self) -> tuple[PrivacyUnit, DatasetBudget]:
+        """The one ledger account (its dataset name is the unit) and its budget."""
+        return self.unit, self.for_dataset(self.unit)
 
 
 class Consent(_Strict):
@@ -334,6 +349,10 @@ def node_within_trust(node: NodePolicy, trust: TrustPolicy) -> list[str]:
         problems.append(
             f"privacy_budget.accounting_period: {nb.accounting_period!r} differs from the "
             f"trust's {tb.accounting_period!r}"
+        )
+    if nb.unit == "record" and tb.unit == "facility":
+        problems.append(
+            "privacy_budget.unit: 'record' protects less than the trust's unit 'facility'"
         )
     for dataset in sorted({"", *nb.datasets, *tb.datasets}):
         label = f"privacy_budget.datasets.{dataset}" if dataset else "privacy_budget"

@@ -96,9 +96,9 @@ def test_three_encrypted_dp_rounds(simulated: Simulated) -> None:
     run = version
     for round_no in (1, 2, 3):
         parts = [np.load(h / "federation" / run / f"round-{round_no}.npz") for h in fed.node_homes]
-        n = np.array([float(p["num_examples"]) for p in parts])
         deltas = np.stack([p["delta"] for p in parts])
-        expected = expected + (deltas * n[:, None]).sum(axis=0) / n.sum()
+        # every update weighs the public constant 1: the plain mean (issue 14)
+        expected = expected + deltas.mean(axis=0)
     assert np.allclose(flatten(model.weights, layout), expected, atol=1e-4)
 
     # Every node installed the published model.
@@ -119,12 +119,12 @@ def test_three_encrypted_dp_rounds(simulated: Simulated) -> None:
         runtime = NodeContext.open(home)
         policy = runtime.node_policy
         charges = PrivacyLedger(runtime.engine).charges(
-            runtime.node_id, "training", policy.privacy_budget.accounting_period
+            runtime.node_id, "facility", policy.privacy_budget.accounting_period
         )
         assert len(charges) == 3
         spent = runtime.ledger.spent(
             runtime.node_id,
-            "training",
+            "facility",
             policy.privacy_budget.accounting_period,
             policy.privacy_budget.delta,
         )
@@ -172,7 +172,7 @@ def test_published_model_verifies_and_reproduces(simulated: Simulated) -> None:
     for home in fed.node_homes:
         runtime = NodeContext.open(home)
         period = runtime.node_policy.privacy_budget.accounting_period
-        last = PrivacyLedger(runtime.engine).charges(runtime.node_id, "training", period)[-1]
+        last = PrivacyLedger(runtime.engine).charges(runtime.node_id, "facility", period)[-1]
         assert nodes[runtime.node_id]["epsilon_spent"] == pytest.approx(last.epsilon_after)
         assert (
             nodes[runtime.node_id]["epsilon_budget"] == runtime.node_policy.privacy_budget.epsilon

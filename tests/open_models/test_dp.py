@@ -101,3 +101,13 @@ def test_noise_seed_reproducible_and_update_clipped(records: pd.DataFrame) -> No
 
     assert np.array_equal(run(1), run(1))
     assert not np.array_equal(run(1), run(2))
+
+
+def test_plan_epsilon_leaves_the_rest_of_the_budget_to_other_releases(
+    records: pd.DataFrame,
+) -> None:
+    """A node whose one account also pays for statistics plans training below its budget."""
+    ledger = PrivacyLedger(InMemoryLedgerStore())
+    config = TrainConfig(epochs=2, batch_size=16, seed=0)
+    result = train_local(None, records, config, _spec(ledger, plan_epsilon=3.0))
+    assert 3.0 - 0.2 <= result.epsilon_spent <= 3.0 < BUDGET.epsilon

@@ -3,7 +3,7 @@
 The round asks for a release (``wire.RELEASE``): the statistics, or the calibration
 histogram of the model the previous round's attested sum fitted (sent as the round's
 global weights, as the network's weights are). The release is charged to the same
-training account of the node's ledger as DP-SGD rounds (``TRAINING_DATASET``), as a
+privacy-unit account of the node's ledger as DP-SGD rounds and statistics, as a
 Gaussian mechanism through the ``PrivacyAccount`` protocol, *before* any record is
 read; the records are the consented ones, as for training. The reply is an ordinary
 plaintext update vector, which the egress mod encrypts and the guard releases
@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 
-from governance.privacy import Budget, BudgetExceededError, LedgerAccount
+from governance.privacy import BudgetExceededError
 from kernel import paths
 from kernel.wire import flower as wire
 from open_models.errors import OpenModelsError
@@ -26,7 +26,8 @@ from open_models.linear.model import DEFAULT_RIDGE
 from open_models.linear.release import RELEASES, release
 from open_models.linear.vectors import model_from_vector, pack_release
 from trust_node.context import NodeContext
-from trust_node.federation.training import TRAINING_DATASET, LocalRefusal, LocalUpdate
+from trust_node.federation.training import LocalRefusal, LocalUpdate
+from trust_node.privacy import unit_account
 from trust_node.statistics.release import secure_rng
 from trust_node.tenants import consented_records
 
@@ -64,14 +65,9 @@ def linear_round(
     kind = KINDS[release_kind]
     basis = Basis(jurisdictions)
     policy = runtime.node_policy
-    budget = policy.privacy_budget.for_dataset(TRAINING_DATASET)
-    account = LedgerAccount(
-        runtime.ledger,
-        runtime.node_id,
-        policy.privacy_budget.accounting_period,
-        Budget(budget.epsilon, budget.delta),
-        dataset=TRAINING_DATASET,
-    )
+    # the node's one privacy-unit account, composed with every other release (issue 14)
+    account = unit_account(runtime.ledger, runtime.node_id, policy)
+    _, budget = policy.privacy_budget.unit_account()
 
     def load() -> pd.DataFrame:
         return consented_records(

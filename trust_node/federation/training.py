@@ -5,7 +5,13 @@ multiplier, Poisson sample rate, steps) is charged to the node's privacy ledger
 *before* ``open_models`` trains; over budget the ledger records the refusal and the
 round is answered with a refusal, nothing is trained. The model delta is then clipped to
 the coordinator's ``clip_norm`` (bounds what any node can move the model) and weighted
-by the record count; the weight rides in the last slot of the vector the mod encrypts.
+by a public constant (:data:`UPDATE_WEIGHT`, never the record count: an exact count would
+leave the node un-noised and let two rounds that differ by one contributor reveal it);
+the weight rides in the last slot of the vector the mod encrypts, so the coordinator's
+averaging denominator is the number of contributors, which it knows anyway.
+The round is charged to the node's one privacy-unit account (``trust_node.privacy``),
+after the trust caps are checked and before any record is read; under the facility unit
+the round trains on one record per facility.
 Training runs inside codecarbon's offline tracker (``open_models.footprint``): the energy
 and CO2 of the round's training go back with the update (see ``wire.REPORT_FIELDS``) so
 the model card can publish what training cost on every node.
@@ -23,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from governance.privacy import Budget, BudgetExceededError, LedgerAccount
+from governance.privacy import BudgetExceededError
 from kernel import paths
 from open_models.dp import DpSpec
 from open_models.errors import OpenModelsError
@@ -32,15 +38,24 @@ from open_models.footprint import Footprint, measure_footprint
 from open_models.network import unflatten, weight_layout
 from open_models.training import TrainConfig, train_local
 from trust_node.context import NodeContext
+from trust_node.privacy import (
+    TRAINING_SHARE,
+    TrustCapError,
+    check_trust_caps,
+    one_record_per_facility,
+    unit_account,
+)
 from trust_node.tenants import consented_records
 
-TRAINING_DATASET = "training"
+#: The averaging weight every update carries: a public constant, so the decrypted sum's
+#: last slot is the number of contributors and depends on no record (issue 14).
+UPDATE_WEIGHT = 1.0
 
 
 @dataclass(frozen=True)
 class LocalUpdate:
-    vector: np.ndarray  # [num_examples * clipped_delta..., num_examples]
-    num_examples: int
+    vector: np.ndarray  # [UPDATE_WEIGHT * clipped_delta..., UPDATE_WEIGHT]
+    num_examples: int  # node-local only: never leaves the node
     epsilon_after: float  # cumulative epsilon of the node's training account
     epsilon_budget: float
     delta: float
@@ -64,23 +79,24 @@ def local_round(
     """Train on consented records under DP (``train_local`` charges the ledger first)."""
     rounds = paths.within(runtime.rounds_dir, run)  # refused before anything is charged
     policy = runtime.node_policy
+    try:
+        check_trust_caps(policy, runtime.state.trust_policy)
+    except TrustCapError as exc:
+        return LocalRefusal(f"privacy budget: {exc}")
     frame = consented_records(
         runtime.repository, "training", policy=policy, as_of=datetime.now(UTC)
     )
     if frame.empty:
         return LocalRefusal("no records with training consent")
-    budget = policy.privacy_budget.for_dataset(TRAINING_DATASET)
+    if policy.privacy_budget.unit == "facility":
+        frame = one_record_per_facility(frame)
+    account = unit_account(runtime.ledger, runtime.node_id, policy)
     spec = FeatureSpec()
     layout = weight_layout(spec)
     privacy = DpSpec(
-        LedgerAccount(
-            runtime.ledger,
-            runtime.node_id,
-            policy.privacy_budget.accounting_period,
-            Budget(budget.epsilon, budget.delta),
-            dataset=TRAINING_DATASET,
-        ),
+        account,
         rounds_remaining=max(1, rounds_remaining),
+        plan_epsilon=account.epsilon_budget * TRAINING_SHARE,
     )
     try:
         with measure_footprint(policy.jurisdiction) as footprint:
@@ -97,10 +113,10 @@ def local_round(
     n = int(result.num_examples)
     if n == 0:
         return LocalRefusal("no labelled records")
-    vector = np.concatenate([result.update * n, [float(n)]])
+    vector = np.concatenate([result.update * UPDATE_WEIGHT, [UPDATE_WEIGHT]])
     _keep_local_copy(rounds, round_no, result.update, n)
     return LocalUpdate(
-        vector, n, result.epsilon_spent, float(budget.epsilon), float(budget.delta), footprint
+        vector, n, result.epsilon_spent, account.epsilon_budget, account.delta, footprint
     )
 
 

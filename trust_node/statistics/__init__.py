@@ -11,7 +11,6 @@ from trust_node.statistics.contributions import (
 )
 from trust_node.statistics.errors import StatisticsBudgetRefusedError, StatisticsError
 from trust_node.statistics.release import (
-    STATISTICS_DATASET,
     PreparedRelease,
     mechanism_for,
     prepare_release,
@@ -19,7 +18,6 @@ from trust_node.statistics.release import (
 )
 
 __all__ = [
-    "STATISTICS_DATASET",
     "PreparedRelease",
     "StatisticsBudgetRefusedError",
     "StatisticsError",

@@ -7,6 +7,8 @@ decrypted noisy sums and the public round terms), then sign. The envelope has ex
 shape of ``governance.attestation.attest`` (same kind, same payload fields, same decimal
 rounding), so the coordinator's ``collect_matching`` and the egress guard treat it like
 any attestation; the only difference is that suppressed values never leave this node.
+A request whose sum has fewer contributors than the round's ``noise_shares`` is refused:
+its noise would be below what the contributors' ledgers were charged for.
 """
 
 from __future__ import annotations
@@ -81,5 +83,13 @@ def attest_statistics_request(
         raise StatisticsError(
             f"request {request.request_id} is for {request.subject_id}, its terms for "
             f"{terms.subject_id}"
+        )
+    contributors = {s.node_id for s in request.submissions}
+    if len(contributors) < terms.noise_shares:
+        # Fewer shares than the terms sized the noise for: the sum would carry less noise
+        # than every contributor's ledger was charged for (issue 14), so it stays sealed.
+        raise StatisticsError(
+            f"request {request.request_id}: {len(contributors)} contributors, the round's "
+            f"noise needs {terms.noise_shares} (noise_shares)"
         )
     return attest_statistics(identity, key, terms, request.vector, submissions_digest)

@@ -8,9 +8,11 @@ sum(emissions) / sum(production) stays a consistent intensity. Energy is the sum
 fuel columns plus electricity (``TJ_PER_MWH``), counted only for records whose energy
 columns are all known, with their production kept apart as the energy denominator.
 
-Several records of one facility in one cell (e.g. two tenants) are summed first: the
-privacy unit is a facility's presence in a cell, clipped as a whole (see
-``open_models.benchmark_cells``).
+Several records of one facility in one cell (e.g. two tenants) are summed first and
+clipped as a whole (see ``open_models.benchmark_cells``). Under the facility privacy unit
+(``one_cell_per_year``) a facility also keeps only one cell per year (its largest
+production), so over a round it moves at most ``len(years)`` disjoint cells and its L2
+sensitivity is ``SENSITIVITY * sqrt(len(years))``, what the ledger is charged for.
 """
 
 from __future__ import annotations
@@ -59,7 +61,9 @@ def _energy(records: pd.DataFrame) -> pd.Series:
     return total.where(frame.notna().all(axis=1))
 
 
-def facility_cells(records: pd.DataFrame, catalogue: CellCatalogue) -> pd.DataFrame:
+def facility_cells(
+    records: pd.DataFrame, catalogue: CellCatalogue, *, one_cell_per_year: bool = False
+) -> pd.DataFrame:
     """One row per (cell, facility) in the catalogue: summed raw figures, before clipping."""
     if records.empty:
         return pd.DataFrame(
@@ -85,16 +89,27 @@ def facility_cells(records: pd.DataFrame, catalogue: CellCatalogue) -> pd.DataFr
     out = grouped[["production_t", "direct_tco2e"]].sum()
     out["energy_tj"] = grouped["energy_tj"].sum(min_count=1)
     out["energy_production_t"] = grouped["energy_production_t"].sum(min_count=1)
-    return out.reset_index()
+    out = out.reset_index()
+    if one_cell_per_year:
+        out = (
+            out.sort_values(["production_t", *CELL_KEYS], ascending=False, kind="stable")
+            .drop_duplicates(["facility_id", "year"], keep="first")
+            .sort_values([*CELL_KEYS, "facility_id"], kind="stable")
+            .reset_index(drop=True)
+        )
+    return out
 
 
-def contribution_vector(records: pd.DataFrame, catalogue: CellCatalogue) -> np.ndarray:
+def contribution_vector(
+    records: pd.DataFrame, catalogue: CellCatalogue, *, one_cell_per_year: bool = False
+) -> np.ndarray:
     """The node's noiseless vector in normalised units (each facility's share <= 1 per field)."""
     width = len(FIELDS)
     vector = np.zeros(catalogue.vector_length)
     index = catalogue.cell_index()
     col = {name: i for i, name in enumerate(FIELDS)}
-    for row in facility_cells(records, catalogue).itertuples(index=False):
+    cells = facility_cells(records, catalogue, one_cell_per_year=one_cell_per_year)
+    for row in cells.itertuples(index=False):
         cell = (row.sector, row.product, row.route, int(row.year))
         if cell not in index:
             continue

@@ -18,9 +18,10 @@ from open_models.benchmark_cells import CatalogueError
 from open_models.benchmark_values import RoundTerms
 from trust_node.attestation import attest_subject, key_holder
 from trust_node.context import NodeContext
+from trust_node.privacy import check_trust_caps
 from trust_node.statistics.attest import attest_statistics_request
 from trust_node.statistics.errors import StatisticsError
-from trust_node.statistics.release import STATISTICS_DATASET, prepare_release
+from trust_node.statistics.release import prepare_release
 from trust_node.tenants import consented_records
 
 POLL_SECONDS = 0.5
@@ -61,8 +62,9 @@ def submit_statistics(
     if key is None:
         raise StatisticsError("no public CKKS context installed: run `gcdt-node fetch-keys`")
     ledger = state.ledger
+    check_trust_caps(state.node_policy, state.state.trust_policy)
     budget = state.node_policy.privacy_budget
-    dataset_budget = budget.for_dataset(STATISTICS_DATASET)
+    unit, unit_budget = budget.unit_account()
     repo = state.repository
     with state.client(address) as client:
         terms = round_terms(client, round_id)
@@ -76,8 +78,9 @@ def submit_statistics(
             ledger=ledger,
             node_id=state.node_id,
             period=budget.accounting_period,
-            budget=(dataset_budget.epsilon, dataset_budget.delta),
+            budget=(unit_budget.epsilon, unit_budget.delta),
             load_records=lambda: consented_records(repo, "statistics", policy=state.node_policy),
+            unit=unit,
         )
         receipt = client.submit(
             ROUND_KIND,

@@ -8,6 +8,8 @@ a round already running. Every change is an entry in a SHA-256 hash chain
 (:mod:`trust_node.tenants.chain`) that the operator exports and an auditor verifies.
 
 Whose consent counts:
+- a revoked tenant: none, from the round after its revocation on (the revocation also
+  logs a withdrawal of every scope, ``TenantRegistry.revoke``);
 - a hosted tenant: its latest logged consent at ``as_of``; before it has ever set one,
   the node policy's ``consent`` section (``tenants[name]`` or ``default``), which is
   empty by default: consent is opt-in;
@@ -32,7 +34,7 @@ from governance.policy.models import CONSENT_SCOPES, ConsentScope
 from trust_node.store import OPERATOR_TENANT, SqlRecordRepository
 from trust_node.tenants import chain
 from trust_node.tenants.errors import ConsentError
-from trust_node.tenants.tables import consent_log
+from trust_node.tenants.tables import consent_log, tenants
 
 OPERATOR_DEFAULT_SCOPES: Final[tuple[ConsentScope, ...]] = ("training", "statistics")
 HASHED_FIELDS: Final = ("tenant_id", "scopes", "changed_at", "actor")
@@ -152,6 +154,16 @@ def verify_consent_log(entries: Iterable[dict[str, Any]]) -> int:
     return chain.verify(entries, HASHED_FIELDS, "consent log")
 
 
+def _revoked_by(engine: Engine, as_of: datetime | None) -> set[str]:
+    """Tenants revoked at or before ``as_of``: consent follows the tenant (issue 14), also for
+    revocations made before a revocation logged its own withdrawal."""
+    query = select(tenants.c.tenant_id).where(tenants.c.revoked_at.is_not(None))
+    if as_of is not None:
+        query = query.where(tenants.c.revoked_at <= chain.utc(as_of))
+    with engine.connect() as conn:
+        return {str(r.tenant_id) for r in conn.execute(query)}
+
+
 def consented_records(
     repository: SqlRecordRepository,
     scope: ConsentScope,
@@ -171,9 +183,10 @@ def consented_records(
     if latest.empty:
         return latest
     log = ConsentLog(repository.engine)
+    revoked = _revoked_by(repository.engine, as_of)
     allowed = [
         t
         for t in latest["tenant_id"].unique()
-        if scope in log.scopes_at(str(t), policy=policy, as_of=as_of)
+        if str(t) not in revoked and scope in log.scopes_at(str(t), policy=policy, as_of=as_of)
     ]
     return latest[latest["tenant_id"].isin(allowed)].reset_index(drop=True)

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, select, update
 from open_models.contract import ID_PATTERN
 from trust_node.store import OPERATOR_TENANT
 from trust_node.tenants.chain import utc
+from trust_node.tenants.consent import ConsentLog
 from trust_node.tenants.errors import (
     AuthenticationError,
     TenantError,
@@ -29,6 +30,8 @@ from trust_node.tenants.tokens import Role, digests_equal, new_token, token_dige
 
 #: Names a hosted tenant may not take: the operator's own records use ``operator``.
 RESERVED_NAMES = frozenset({OPERATOR_TENANT})
+#: Who the consent log names for the withdrawal a tenant revocation makes.
+REVOCATION_ACTOR = "operator:revoke"
 
 
 @dataclass(frozen=True)
@@ -122,8 +125,16 @@ class TenantRegistry:
         return IssuedToken(name, "tenant", token)
 
     def revoke(self, name: str) -> TenantInfo:
-        """Revoke a tenant: its token is refused from now on. Its records stay stored."""
+        """Revoke a tenant: its token is refused from now on. Its records stay stored.
+
+        Consent follows the tenant (issue 14): the revocation first appends a withdrawal of
+        every scope to the consent log, so no round starting after it uses the tenant's
+        records, although the tenant can no longer log in to withdraw itself.
+        """
         now = datetime.now(UTC)
+        with self.engine.connect() as conn:
+            self._require_active(conn, name)
+        ConsentLog(self.engine).set(name, (), actor=REVOCATION_ACTOR, at=now)
         with self.engine.begin() as conn:
             self._require_active(conn, name)
             conn.execute(update(tenants).where(tenants.c.tenant_id == name).values(revoked_at=now))

@@ -14,7 +14,6 @@ from open_models.benchmark_cells import FIELDS, SECTOR_BOUNDS, SENSITIVITY, Cell
 from open_models.benchmark_values import RoundTerms
 from trust_node.generate import generate
 from trust_node.statistics import (
-    STATISTICS_DATASET,
     StatisticsBudgetRefusedError,
     StatisticsError,
     best_direct_emissions,
@@ -53,6 +52,10 @@ def _record(**over: object) -> dict[str, object]:
     }
     base.update(over)
     return base
+
+
+#: The ledger account every release is charged to under the default (facility) unit.
+UNIT = "facility"
 
 
 def _terms(key: CkksKey, *, z: float = 1.0, shares: int = 3) -> RoundTerms:
@@ -124,7 +127,7 @@ def test_ledger_is_charged_before_records_are_read(key: CkksKey) -> None:
     terms = _terms(key)
 
     def load() -> pd.DataFrame:
-        reads.append(len(ledger.charges("n1", STATISTICS_DATASET, "2026")))
+        reads.append(len(ledger.charges("n1", UNIT, "2026")))
         return pd.DataFrame([_record()])
 
     release = prepare_release(
@@ -137,7 +140,7 @@ def test_ledger_is_charged_before_records_are_read(key: CkksKey) -> None:
         load_records=load,
     )
     assert reads == [1]  # the charge existed when the records were read
-    charge = ledger.charges("n1", STATISTICS_DATASET, "2026")[0]
+    charge = ledger.charges("n1", UNIT, "2026")[0]
     assert charge.noise_multiplier == pytest.approx(terms.noise_multiplier)
     assert release.receipt.epsilon_after > 0
     assert release.vector.length == terms.catalogue.vector_length
@@ -159,9 +162,9 @@ def test_budget_refusal_happens_before_any_work_and_is_recorded(key: CkksKey) ->
             budget=(1.0, 1e-5),
             load_records=load,
         )
-    refusals = ledger.refusals("n1", STATISTICS_DATASET, "2026")
+    refusals = ledger.refusals("n1", UNIT, "2026")
     assert len(refusals) == 1 and "statistics round 7" in refusals[0].reason
-    assert ledger.charges("n1", STATISTICS_DATASET, "2026") == []
+    assert ledger.charges("n1", UNIT, "2026") == []
 
 
 def test_wrong_key_is_refused(key: CkksKey) -> None:
@@ -179,7 +182,8 @@ def test_wrong_key_is_refused(key: CkksKey) -> None:
 
 
 def test_noise_shares_sum_to_the_policy_sigma(key: CkksKey) -> None:
-    """Three nodes with no data: the decrypted sum is pure noise with sd sigma_total."""
+    """Three nodes with no data: any two shares (one curious node removed) carry sigma_total,
+    so all three carry sigma_total * sqrt(3 / 2)."""
     terms = RoundTerms(1, (2021, 2022, 2023), 0.8, 3, key.key_id, 1.0, 1e-5, 3, 2)
     ledger = PrivacyLedger(InMemoryLedgerStore())
     rng = np.random.default_rng(11)
@@ -199,5 +203,5 @@ def test_noise_shares_sum_to_the_policy_sigma(key: CkksKey) -> None:
     total = np.array(decrypt(key, add_all(key.public(), vectors)))
     assert total.size == terms.catalogue.vector_length == 3 * 14 * len(FIELDS)
     # sample sd of ~670 draws is within 10% of sigma_total with overwhelming probability
-    assert np.std(total) == pytest.approx(terms.sigma_total, rel=0.1)
-    assert terms.sigma_node == pytest.approx(terms.sigma_total / math.sqrt(3))
+    assert np.std(total) == pytest.approx(terms.sigma_total * math.sqrt(1.5), rel=0.1)
+    assert terms.sigma_node == pytest.approx(terms.sigma_total / math.sqrt(2))

@@ -36,9 +36,9 @@ from governance.keygroups import (
     group_of_vector,
     recombine_attested,
 )
+from kernel.wire.trust import KEY_GROUP_PARAMETER
 
 #: Where a decryption request names its group (its parameters travel to the key holders).
-KEY_GROUP_PARAMETER = "key_group"
 DEFAULT_POLL_S = 0.5
 
 

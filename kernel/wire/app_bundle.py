@@ -68,6 +68,7 @@ RUN_CONFIG_DEFAULTS: Final[dict[str, str | int | float]] = {
     "model-id": "gcdt-emission-factor",
     "seed": 0,
     "evaluation-set": "",
+    "model-family": "network",
 }
 
 

@@ -68,3 +68,8 @@ def submission_method(round_kind: str) -> str:
     A key holder checks every submission listed in a decryption request against it.
     """
     return METHODS["Submit"][0] if round_kind == STATISTICS_ROUND else UPDATE_METHOD
+
+
+#: Decryption-request parameter naming the key group whose sum a request carries
+#: (key-group custody, ``governance.keygroups``).
+KEY_GROUP_PARAMETER: Final = "key_group"

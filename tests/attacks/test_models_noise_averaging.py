@@ -70,10 +70,11 @@ def test_repeated_release_asks_never_buy_more_than_the_budget(tmp_path: Path) ->
     assert all(isinstance(o, LocalRefusal) for o in outcomes[len(released) :])
     assert all("privacy budget" in r.reason for r in refused)
     period = node.node_policy.privacy_budget.accounting_period
+    unit = node.node_policy.privacy_budget.unit  # the one account every release charges
     ledger = PrivacyLedger(node.engine)
-    charges = ledger.charges(node.node_id, "training", period)
+    charges = ledger.charges(node.node_id, unit, period)
     assert len(charges) == len(released)
-    assert len(ledger.refusals(node.node_id, "training", period)) == len(refused)
+    assert len(ledger.refusals(node.node_id, unit, period)) == len(refused)
     assert charges[-1].epsilon_after <= EPSILON
     # Every answered ask is composed in the one account: averaging the copies tells no
     # more than the account's epsilon, and each later copy carries more noise.
@@ -102,6 +103,7 @@ def test_a_coordinator_naming_many_noise_shares_does_not_thin_the_noise(
     clean = local_statistics(node.repository.latest(), basis)
     noise = out.vector[: clean.size] - clean
     period = node.node_policy.privacy_budget.accounting_period
-    [charge] = PrivacyLedger(node.engine).charges(node.node_id, "training", period)
+    unit = node.node_policy.privacy_budget.unit  # the one account every release charges
+    [charge] = PrivacyLedger(node.engine).charges(node.node_id, unit, period)
     charged_sigma = charge.noise_multiplier * STATISTICS_SENSITIVITY
     assert float(np.std(noise)) > 0.8 * charged_sigma

@@ -56,7 +56,7 @@ def _submit(trust: Trust, node_id: str, key: CkksKey) -> None:
         round_id=round_id,
         years=(2023,),
         noise_multiplier=1.0,
-        noise_shares=1,
+        noise_shares=2,  # more than the one curious contributor the terms tolerate
         key_id=key.key_id,
         epsilon=1.0,
         delta=1e-5,

@@ -103,9 +103,7 @@ def forgery(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Forgery]:
     records = generate(3, 300, seed=7, start_year=2022, end_year=2023).records
     parts = [g for _, g in records.groupby("jurisdiction")]
     service = StatisticsService(store, log, key.public(), PublicationThresholds(k=3, m=3, t=2))
-    terms = service.open_round(
-        years=(2022, 2023), epsilon=20.0, delta=1e-5, expected_nodes=INVENTED
-    )
+    terms = service.open_round(years=(2022, 2023), epsilon=8.0, delta=1e-5, expected_nodes=INVENTED)
     ledger = PrivacyLedger(InMemoryLedgerStore())
     for node_id, part in zip(INVENTED, parts, strict=True):
         release = prepare_release(

@@ -28,6 +28,7 @@ from open_models.network import flatten, initial_weights, weight_layout
 from tests.federation.homes import Federation, running_federation
 from tests.federation.keygroups_setup import BITS, install_groups, train_one_round
 from trust_node.context import NodeContext
+from trust_node.federation.training import UPDATE_WEIGHT
 
 
 @pytest.fixture(scope="module")
@@ -54,9 +55,8 @@ def test_a_round_under_key_groups_recombines_the_nodes_updates(
     total, weight = np.zeros_like(start), 0.0
     for home in fed.node_homes:
         kept = np.load(NodeContext.open(home).rounds_dir / "kg-run" / "round-1.npz")
-        n = float(kept["num_examples"])
-        total += kept["delta"] * n
-        weight += n
-    assert round_1.total_weight == weight
+        total += kept["delta"] * UPDATE_WEIGHT  # a public constant, never the record count
+        weight += UPDATE_WEIGHT
+    assert round_1.total_weight == weight == 4
     step = 4 * 2.0 ** -(BITS + 1) / weight  # four nodes' rounding, divided by the weight
     assert np.max(np.abs(result.weights - (start + total / weight))) <= step + 1e-12

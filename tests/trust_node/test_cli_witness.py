@@ -72,7 +72,7 @@ def test_nodes_cosign_and_the_auditor_counts_them(tmp_path: Path) -> None:
     checked = json.loads(
         _ok(audit_app, "verify-proof", str(proof), "--anchors", str(anchors), "--json")
     )
-    assert checked["ok"] and checked["kind"] == "policy_change" and len(checked["witnesses"]) == 2
+    assert checked["ok"] and checked["kind"] == "enrolment" and len(checked["witnesses"]) == 2
     evidence = json.loads(
         _ok(
             node_app,

@@ -41,7 +41,7 @@ from governance.errors import GovernanceError
 from governance.keygroups import BfvKey, add_shares
 from governance.signed_requests import request_kind
 from governance.sums import SubmissionRef, envelope_digest, submissions_digest
-from kernel.wire.trust import submission_method, submission_outbound_kind
+from kernel.wire.trust import KEY_GROUP_PARAMETER, submission_method, submission_outbound_kind
 from trust_node.errors import NodeError
 from trust_node.store.tables import decrypted_submissions, decrypted_sums
 from trust_node.transport.serde import PendingDecryption
@@ -61,7 +61,6 @@ class VerifiedSum:
 
 
 #: The decryption-request parameter naming the key group of a group sum.
-KEY_GROUP_PARAMETER = "key_group"
 
 
 def _check_group(request: PendingDecryption, key: CkksKey | BfvKey) -> None:

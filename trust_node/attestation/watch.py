@@ -25,10 +25,9 @@ from governance.ckks import CkksKey
 from governance.envelope import Envelope
 from governance.identity import Identity
 from governance.keygroups import BfvKey, KeyGroupError, attest_group_sum
-from kernel.wire.trust import ATTESTATION, TRAINING_ROUND
+from kernel.wire.trust import ATTESTATION, KEY_GROUP_PARAMETER, TRAINING_ROUND
 from trust_node.attestation.duties import Duty
 from trust_node.attestation.verify import (
-    KEY_GROUP_PARAMETER,
     DecryptionLedger,
     RefusedSumError,
     VerifiedSum,

@@ -91,7 +91,9 @@ def test_linear_family_over_the_real_federation(tmp_path: Path) -> None:
             runtime = NodeContext.open(home)
             budget = runtime.node_policy.privacy_budget
             charges = PrivacyLedger(runtime.engine).charges(
-                runtime.node_id, "training", budget.accounting_period
+                runtime.node_id,
+                budget.unit,
+                budget.accounting_period,  # the one account
             )
             assert len(charges) == 2
             assert 0 < charges[-1].epsilon_after <= budget.epsilon

@@ -420,8 +420,14 @@ class Federation:
             self.state.listen(
                 node.node_id, ["ClientAppIo"], f"127.0.0.1:{clientappio}", scheme="http", tls="none"
             )
-            self.state.listen(
-                node.node_id, ["Fleet uplink"], f"127.0.0.1:{uplink}", scheme="https", tls="server"
+            self.state.listen(  # its certificate is made at each start, for 127.0.0.1 only
+                node.node_id,
+                ["Fleet uplink"],
+                f"127.0.0.1:{uplink}",
+                scheme="https",
+                tls="server",
+                ca=str(node.home / "flower" / "uplink" / "cert.pem"),
+                server_name="127.0.0.1",
             )
             self.services.start(
                 f"{node.node_id}-supernode",

@@ -215,7 +215,8 @@ def _probe(entry: dict[str, Any], *, client: Path) -> None:
             context.set_alpn_protocols(["h2"] if entry["scheme"] == "grpcs" else ["http/1.1"])
             if entry["tls"] == "mutual":
                 context.load_cert_chain(client / "cert.pem", client / "key.pem")
-            stream = context.wrap_socket(raw, server_hostname="localhost")
+            name = entry.get("server_name", "localhost")  # the name its certificate carries
+            stream = context.wrap_socket(raw, server_hostname=name)
             if entry["scheme"] == "grpcs":
                 assert stream.selected_alpn_protocol() == "h2", where
         if entry["scheme"] in ("http", "https"):

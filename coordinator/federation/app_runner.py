@@ -22,7 +22,6 @@ import logging
 import threading
 from pathlib import Path
 
-import httpx
 from flwr.app import Context, RecordDict
 from flwr.common.config import get_fused_config_from_fab
 from flwr.common.constant import SubStatus
@@ -38,7 +37,6 @@ from flwr.supercore.interceptors import (
     RuntimeVersionHttpInterceptor,
     SuperExecAuthHttpInterceptor,
 )
-from flwr.supercore.retry import RetryInvoker, make_simple_http_retry_invoker
 from flwr.supercore.runtime import RuntimeHttpClient
 from flwr.supercore.task_identity import TaskIdentity
 from flwr.superlink.grid import HttpGrid
@@ -46,6 +44,7 @@ from flwr.superlink.grid import HttpGrid
 from kernel.settings import FLOWER_DIR
 from kernel.wire import flower as wire
 from kernel.wire.app_bundle import ACQUIRE_TASK, AppBundleRefused, check_fab
+from kernel.wire.flower_retry import bounded_retry
 
 logger = logging.getLogger(__name__)
 
@@ -57,25 +56,6 @@ TASK_RETRY_S = 300.0
 def refusals_path(home: Path) -> Path:
     """Where this coordinator logs every app bundle it refused (one JSON object a line)."""
     return home / FLOWER_DIR / REFUSALS_FILE
-
-
-def bounded_retry(max_tries: int | None, max_time_s: float | None) -> RetryInvoker:
-    """Flower's HTTP retry, bounded, and giving up on 401 instead of Flower's answer to it.
-
-    Flower's invoker retries connection errors forever and, on 401, sends SIGINT to its own
-    process (``flwr.supercore.retry.http_retry``): right for one process per task, wrong for
-    a runner that serves every task of the party and must notice its stop signal.
-    """
-    invoker = make_simple_http_retry_invoker()
-    flower_giveup = invoker.should_giveup
-
-    def giveup(exc: Exception) -> bool:
-        if isinstance(exc, httpx.HTTPStatusError) and exc.response.status_code == 401:
-            return True
-        return bool(flower_giveup(exc)) if flower_giveup is not None else False
-
-    invoker.max_tries, invoker.max_time, invoker.should_giveup = max_tries, max_time_s, giveup
-    return invoker
 
 
 def serve_server_tasks(

@@ -26,7 +26,6 @@ import logging
 import threading
 from pathlib import Path
 
-import httpx
 from flwr.app import Context, Error, Message
 from flwr.common.constant import SubStatus
 from flwr.proto.runtime_pb2 import AcquireTaskRequest
@@ -38,7 +37,6 @@ from flwr.supercore.interceptors import (
     SuperExecAuthHttpInterceptor,
 )
 from flwr.supercore.protobuf.client import ProtobufClientInterceptor
-from flwr.supercore.retry import RetryInvoker, make_simple_http_retry_invoker
 from flwr.supercore.runtime import RuntimeHttpClient
 from flwr.supernode.runtime.run_clientapp import (
     pull_task_input,
@@ -48,6 +46,7 @@ from flwr.supernode.runtime.run_clientapp import (
 
 from kernel.wire import flower as wire
 from kernel.wire.app_bundle import ACQUIRE_TASK, AppBundleRefused, check_fab
+from kernel.wire.flower_retry import bounded_retry
 from trust_node.federation.client_app import HOME_KEY, _context, app
 from trust_node.federation.supernode import superexec_secret_path
 
@@ -85,25 +84,6 @@ def _client(
         if token is None
         else bounded_retry(None, TASK_RETRY_S),
     )
-
-
-def bounded_retry(max_tries: int | None, max_time_s: float | None) -> RetryInvoker:
-    """Flower's HTTP retry, bounded, and giving up on 401 instead of Flower's answer to it.
-
-    Flower's invoker retries connection errors forever and, on 401, sends SIGINT to its own
-    process (``flwr.supercore.retry.http_retry``): right for one process per task, wrong for
-    a runner that serves every task of the party and must notice its stop signal.
-    """
-    invoker = make_simple_http_retry_invoker()
-    flower_giveup = invoker.should_giveup
-
-    def giveup(exc: Exception) -> bool:
-        if isinstance(exc, httpx.HTTPStatusError) and exc.response.status_code == 401:
-            return True
-        return bool(flower_giveup(exc)) if flower_giveup is not None else False
-
-    invoker.max_tries, invoker.max_time, invoker.should_giveup = max_tries, max_time_s, giveup
-    return invoker
 
 
 def serve_client_tasks(
